@@ -1,0 +1,75 @@
+/** Machine-readable reasons a messagebox operation failed. */
+export type MessageboxErrorCode =
+  | 'invalid_message'
+  | 'invalid_payload'
+  | 'no_transport'
+  | 'unknown_type'
+  | 'invalid_options'
+  | 'transport_failed'
+  | 'lease_lost'
+  | 'store_failed'
+  | 'shutdown_timeout';
+
+/**
+ * Base class of every error messagebox throws on purpose. `code` is stable and
+ * safe to branch on; `message` is for people and starts with `[messagebox]`.
+ *
+ * @example
+ * try { await outbox.add(tx, input) } catch (err) {
+ *   if (err instanceof MessageboxError && err.code === 'no_transport') ...
+ * }
+ */
+export class MessageboxError extends Error {
+  override readonly name: string = 'MessageboxError';
+  readonly code: MessageboxErrorCode;
+
+  constructor(code: MessageboxErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message.startsWith('[messagebox]') ? message : `[messagebox] ${message}`, options);
+    this.code = code;
+  }
+}
+
+/**
+ * Thrown by a {@link Transport} when a message could not be delivered.
+ * `retryable: false` makes the message dead at once (no retry can help, e.g. a
+ * 400 from the receiver); `retryAfterMs` overrides the backoff delay for the
+ * next attempt (e.g. from a `Retry-After` header).
+ */
+export class TransportError extends MessageboxError {
+  override readonly name = 'TransportError';
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+  /** The receiver's HTTP status (or the equivalent of another protocol), when there was one. */
+  readonly status: number | undefined;
+
+  constructor(
+    message: string,
+    options: { retryable?: boolean; retryAfterMs?: number; status?: number; cause?: unknown } = {},
+  ) {
+    super('transport_failed', message, { cause: options.cause });
+    this.retryable = options.retryable ?? true;
+    this.retryAfterMs = options.retryAfterMs;
+    this.status = options.status;
+  }
+}
+
+/** A short, single-line description of any thrown value, for storing as `last_error`. */
+export function describeError(error: unknown, maxLength = 2000): string {
+  let text: string;
+  if (error instanceof Error) {
+    text = error.message || error.name;
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause instanceof Error && cause.message && !text.includes(cause.message)) text += ` (cause: ${cause.message})`;
+  } else {
+    text = typeof error === 'string' ? error : safeString(error);
+  }
+  return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
+}
+
+function safeString(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,11 @@
+export * from './errors.js';
+export * from './json.js';
+export * from './message.js';
+export * from './clock.js';
+export * from './retry-policy.js';
+export * from './events.js';
+export type * from './ports/claim.js';
+export type * from './ports/outbox-store.js';
+export type * from './ports/inbox-store.js';
+export type * from './ports/transport.js';
+export * from './ports/logger.js';

@@ -1,0 +1,93 @@
+import { v7 as uuidv7 } from 'uuid';
+import { MessageboxError } from './errors.js';
+import { assertJsonValue, type JsonValue } from './json.js';
+
+/**
+ * A message as it travels: written to the outbox, sent by a transport, stored
+ * in the receiver's inbox. Immutable once created.
+ */
+export interface Message<P extends JsonValue = JsonValue> {
+  /** Unique and time-ordered (UUIDv7 by default); the receiver's dedup key. */
+  readonly id: string;
+  /** The sending service, e.g. `"vault"`. */
+  readonly source: string;
+  /** What happened, e.g. `"payment.created"`; selects the transport and the handler. */
+  readonly type: string;
+  /** Any JSON value. */
+  readonly payload: P;
+  /** String metadata that travels with the message (e.g. `traceparent`). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** When the message was created (sender's clock). */
+  readonly createdAt: Date;
+}
+
+/** What a caller gives to create a message. */
+export interface MessageInput<P extends JsonValue = JsonValue> {
+  type: string;
+  payload: P;
+  /** Defaults to the outbox's `source` option. */
+  source?: string;
+  headers?: Record<string, string>;
+  /** Set only to make creation idempotent with an id of your own; defaults to a UUIDv7. */
+  id?: string;
+}
+
+const MAX_NAME_LENGTH = 255;
+const NAME_PATTERN = /^[\x21-\x7e]+$/;
+
+/** Generates message ids: UUIDv7, unique and ordered by creation time. */
+export function newMessageId(): string {
+  return uuidv7();
+}
+
+/**
+ * Builds a valid {@link Message}, or throws a `MessageboxError` with code
+ * `invalid_message` (bad id, source, type or headers) or `invalid_payload`
+ * (a payload JSON cannot represent: `undefined`, a function, a bigint, a
+ * cycle, `NaN`…). Nothing is written when it throws.
+ */
+export function createMessage<P extends JsonValue>(
+  input: MessageInput<P>,
+  defaults: { source?: string; now: Date },
+): Message<P> {
+  if (input === null || typeof input !== 'object') {
+    throw new MessageboxError('invalid_message', 'a message must be an object with `type` and `payload`');
+  }
+  const source = input.source ?? defaults.source;
+  assertName('type', input.type);
+  if (source === undefined) {
+    throw new MessageboxError(
+      'invalid_message',
+      `message of type "${input.type}" has no source: pass \`source\` to the message or to createOutbox()`,
+    );
+  }
+  assertName('source', source);
+  const id = input.id ?? newMessageId();
+  assertName('id', id);
+  assertJsonValue(input.payload, `payload of "${input.type}"`);
+  const headers = validateHeaders(input.headers ?? {}, input.type);
+  return Object.freeze({ id, source, type: input.type, payload: input.payload, headers, createdAt: defaults.now });
+}
+
+function assertName(field: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME_LENGTH || !NAME_PATTERN.test(value)) {
+    throw new MessageboxError(
+      'invalid_message',
+      `message ${field} must be a non-empty string of printable ASCII without spaces, at most ${MAX_NAME_LENGTH} characters; got ${JSON.stringify(value) ?? String(value)}`,
+    );
+  }
+}
+
+function validateHeaders(headers: Record<string, string>, type: string): Readonly<Record<string, string>> {
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
+    throw new MessageboxError('invalid_message', `headers of "${type}" must be an object of strings`);
+  }
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    if (typeof value !== 'string') {
+      throw new MessageboxError('invalid_message', `header "${key}" of "${type}" must be a string, got ${typeof value}`);
+    }
+    out[key.toLowerCase()] = value;
+  }
+  return Object.freeze(out);
+}

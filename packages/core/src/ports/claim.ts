@@ -1,0 +1,58 @@
+/**
+ * Proof of ownership of a claimed row. Every completion (sent, processed,
+ * retry, dead, release) names the token it claimed with; a store applies it
+ * only while the row still carries that token, so a worker whose lease
+ * expired and whose row was claimed again cannot overwrite the new owner.
+ */
+export interface Claim {
+  readonly id: string;
+  readonly token: string;
+}
+
+/** Options for claiming rows. */
+export interface ClaimOptions {
+  /** Claim token written to every claimed row (one per batch). */
+  token: string;
+  /** How long the claim lasts, in ms, counted in the store's time (database time for SQL stores). */
+  leaseMs: number;
+  /** Most rows to claim. */
+  limit: number;
+}
+
+/** A claim taken at insert time: the row is written already owned by `token`. */
+export interface InsertClaim {
+  token: string;
+  leaseMs: number;
+}
+
+/** Options for recording a failed attempt that will be retried. */
+export interface RetryOptions {
+  /** Delay from now (store time) until the row is due again. */
+  delayMs: number;
+  /** Description of the failure, kept as `lastError`. */
+  error: string;
+}
+
+/** Filter for listing, replaying and inspecting rows. */
+export interface RecordFilter<S extends string> {
+  status?: S;
+  type?: string;
+  /** Only rows created (outbox) or received (inbox) before this time. */
+  before?: Date;
+  /** Only rows whose `lastError` contains this text (case-sensitive). */
+  errorContains?: string;
+  /** Only these ids. */
+  ids?: readonly string[];
+  /** Most rows to return. Default 100. */
+  limit?: number;
+}
+
+/** Options for deleting finished rows. */
+export interface PurgeOptions {
+  /** Delete finished rows that finished longer ago than this, in ms. */
+  olderThanMs: number;
+  /** Most rows deleted by this call (one bounded batch). */
+  limit: number;
+}
+
+export type Unsubscribe = () => Promise<void>;

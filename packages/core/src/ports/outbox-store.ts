@@ -1,0 +1,127 @@
+import type { JsonValue } from '../json.js';
+import type { Message } from '../message.js';
+import type { Claim, ClaimOptions, InsertClaim, PurgeOptions, RecordFilter, RetryOptions, Unsubscribe } from './claim.js';
+
+/** `pending`: to be sent (possibly claimed by a worker right now); `sent`: delivered; `dead`: given up. */
+export type OutboxStatus = 'pending' | 'sent' | 'dead';
+
+/** An outbox row as stored. */
+export interface OutboxRecord extends Message<JsonValue> {
+  readonly status: OutboxStatus;
+  /** Delivery attempts started so far (a claim counts as an attempt). */
+  readonly attempts: number;
+  /** When the row is due for its next attempt. */
+  readonly availableAt: Date;
+  /** Description of the last failure, or null. */
+  readonly lastError: string | null;
+  /** When it was sent, or null. */
+  readonly sentAt: Date | null;
+  /** When the current claim expires, or null when not claimed. */
+  readonly leaseUntil: Date | null;
+}
+
+/** A row claimed for delivery, with the token that proves ownership. */
+export interface ClaimedOutboxMessage extends OutboxRecord {
+  readonly token: string;
+}
+
+/** Counts for `status` and monitoring. */
+export interface OutboxStats {
+  pending: number;
+  sent: number;
+  dead: number;
+  /** Creation time of the oldest pending row, or null when none. */
+  oldestPendingAt: Date | null;
+}
+
+/**
+ * Storage of the sending side. Implementations: `@messagebox/sqlite`,
+ * `@messagebox/postgres`, `@messagebox/mysql`, and the in-memory store in
+ * core. `@messagebox/testkit` checks every statement below.
+ *
+ * Times are the store's own (database time for SQL stores) unless the store
+ * was given a clock. All methods reject only when the store itself fails
+ * (connection lost, constraint the caller broke); "not found" and "fenced
+ * out" are normal results, never errors.
+ *
+ * @typeParam Tx the caller's transaction handle (a Kysely `Transaction` for SQL stores).
+ *
+ * @example
+ * const store = createSqliteOutboxStore({ db });
+ * await store.transaction(async (tx) => {
+ *   await tx.insertInto('payment').values(row).execute();
+ *   await store.add(tx, [message]);
+ * });
+ */
+export interface OutboxStore<Tx> {
+  /**
+   * Runs `fn` in a new database transaction: commits when it resolves,
+   * rolls back and rethrows when it rejects.
+   */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+
+  /**
+   * Writes messages as `pending` inside the caller's transaction `tx`; they
+   * exist for others only once `tx` commits, and never if it rolls back.
+   * With `claim`, the rows are written already claimed by `claim.token`
+   * (attempts = 1, lease from now) so the writer can send them right after
+   * commit without another round trip. Rejects on a duplicate id.
+   * SQL stores that can wake other processes (Postgres `NOTIFY`) do so here,
+   * inside `tx`, so the signal is delivered at commit.
+   */
+  add(tx: Tx, messages: readonly Message[], options?: { claim?: InsertClaim }): Promise<void>;
+
+  /**
+   * Atomically claims up to `limit` pending rows that are due
+   * (`availableAt <= now`) and not under a live lease (no lease, or lease
+   * expired), oldest due first where the database allows: sets their token,
+   * `leaseUntil = now + leaseMs` and `attempts = attempts + 1`, and returns
+   * them. Two concurrent callers never receive the same row while its lease
+   * is live. With `ids`, only those rows are candidates.
+   */
+  claimDue(options: ClaimOptions & { ids?: readonly string[] }): Promise<ClaimedOutboxMessage[]>;
+
+  /**
+   * Marks claimed rows `sent` (sentAt = now, lease cleared) where the row is
+   * still pending and still carries the claim's token. Returns the ids that
+   * were marked; a fenced-out claim is simply absent. One round trip.
+   */
+  markSent(claims: readonly Claim[]): Promise<string[]>;
+
+  /** Fenced: keeps the row pending, due after `delayMs`, records `error`, clears the lease. True if applied. */
+  scheduleRetry(claim: Claim, options: RetryOptions): Promise<boolean>;
+
+  /** Fenced: marks the row `dead` with `error` as its last error, clears the lease. True if applied. */
+  markDead(claim: Claim, options: { error: string }): Promise<boolean>;
+
+  /**
+   * Fenced: gives claimed rows back untouched by an attempt (lease cleared,
+   * `attempts` decremented, due now), for a graceful shutdown. Returns how many.
+   */
+  release(claims: readonly Claim[]): Promise<number>;
+
+  /** Counts by status and the oldest pending row. */
+  stats(): Promise<OutboxStats>;
+
+  /** Rows matching `filter`, oldest first. */
+  list(filter?: RecordFilter<OutboxStatus>): Promise<OutboxRecord[]>;
+
+  /** One row, or null when there is none with that id. */
+  get(id: string): Promise<OutboxRecord | null>;
+
+  /**
+   * Puts `dead` rows matching `filter` (status is forced to `dead`) back to
+   * `pending`, due now, attempts reset to 0, lease cleared; `lastError` is
+   * kept. Returns how many.
+   */
+  replay(filter: Omit<RecordFilter<OutboxStatus>, 'status'>): Promise<number>;
+
+  /** Deletes at most `limit` `sent` rows whose `sentAt` is older than `olderThanMs`. Returns how many. */
+  purge(options: PurgeOptions): Promise<number>;
+
+  /**
+   * Optional: calls `onWake` when another process may have added messages
+   * (Postgres `LISTEN`). Reconnects by itself; resolves once listening.
+   */
+  watch?(onWake: () => void): Promise<Unsubscribe>;
+}

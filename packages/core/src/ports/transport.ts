@@ -1,0 +1,31 @@
+import type { Message } from '../message.js';
+
+/** Per-call context a transport receives. */
+export interface SendContext {
+  /** Aborted when the worker shuts down and cannot wait any longer. */
+  signal?: AbortSignal;
+  /** Which attempt this is, starting at 1. */
+  attempt: number;
+}
+
+/**
+ * Delivers messages somewhere. The one rule: `send` resolves **only** when
+ * delivery is guaranteed (for HTTP: the receiver answered 2xx after durably
+ * storing the message). Otherwise it rejects, ideally with a
+ * `TransportError` saying whether a retry can help and when; any other
+ * error is treated as retryable.
+ *
+ * @example
+ * const logTransport: Transport = {
+ *   name: 'log',
+ *   async send(message) { await appendToDurableLog(message) },
+ * };
+ * outbox.configure('payment.created', { transport: logTransport });
+ */
+export interface Transport {
+  /** Shown in logs and errors. */
+  readonly name: string;
+  send(message: Message, context: SendContext): Promise<void>;
+  /** Releases sockets or connections; called by `outbox.close()`. */
+  close?(): Promise<void>;
+}
