@@ -8,6 +8,7 @@ export type MessageboxErrorCode =
   | 'transport_failed'
   | 'lease_lost'
   | 'store_failed'
+  | 'handler_failed'
   | 'shutdown_timeout';
 
 /**

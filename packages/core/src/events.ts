@@ -9,7 +9,7 @@ type Listener<E> = (event: E) => void;
  * @example
  * outbox.events.on('dead', ({ message, error }) => alert(message.id, error));
  */
-export class Events<Map extends Record<string, unknown>> {
+export class Events<Map extends object> {
   readonly #listeners = new Map<keyof Map, Set<Listener<never>>>();
   readonly #logger: () => Logger;
 

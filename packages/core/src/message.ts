@@ -40,6 +40,11 @@ export function newMessageId(): string {
   return uuidv7();
 }
 
+/** Generates claim tokens (random UUIDv4). */
+export function newClaimToken(): string {
+  return globalThis.crypto.randomUUID();
+}
+
 /**
  * Builds a valid {@link Message}, or throws a `MessageboxError` with code
  * `invalid_message` (bad id, source, type or headers) or `invalid_payload`

@@ -1,0 +1,224 @@
+import { describeError, MessageboxError } from '../errors.js';
+import { Events } from '../events.js';
+import type { JsonValue } from '../json.js';
+import { createMessage, newClaimToken, type Message } from '../message.js';
+import type { Claim } from '../ports/claim.js';
+import type { ClaimedInboxMessage, InboxStore } from '../ports/inbox-store.js';
+import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from '../retry-policy.js';
+import { resolveServiceOptions, type ServiceOptions } from '../service-options.js';
+import { exhaustedBeforeStart, settleFailure } from '../internal/settle-failure.js';
+import { WorkRunner } from '../internal/work-runner.js';
+import type { InboxEventMap } from './inbox-events.js';
+
+/** What a handler gets besides the message. */
+export interface HandlerContext<Tx> {
+  /** The transaction that marks the message processed: write with it so your changes commit together with that mark. */
+  tx: Tx;
+  /** 1 for the first run, 2 for the first retry… */
+  attempt: number;
+}
+
+/** Runs for each newly received message of its type. Throw to have it retried. */
+export type InboxHandler<Tx, P extends JsonValue = JsonValue> = (message: Message<P>, context: HandlerContext<Tx>) => Promise<void> | void;
+
+export interface InboxOptions<Tx> extends ServiceOptions {
+  store: InboxStore<Tx>;
+  /**
+   * `after-commit` (default): a message is stored and acknowledged, then its
+   * handler runs in its own transaction, retried with backoff on failure.
+   * `inline`: the handler runs inside the receiving transaction before the
+   * answer; if it throws nothing is stored and the sender is told to retry.
+   */
+  mode?: 'after-commit' | 'inline';
+  /** A message of a type with no handler: `reject` (default; 422 over HTTP) or `accept` (stored until a handler exists). */
+  unknownTypes?: 'reject' | 'accept';
+}
+
+export interface HandlerOptions {
+  /** Overrides fields of the inbox's retry policy for this type. */
+  retry?: RetryPolicyOptions;
+}
+
+/** What `receive` did. */
+export interface ReceiveResult {
+  status: 'created' | 'duplicate';
+}
+
+/**
+ * The receiving side: stores each message once (deduplicated by id), then
+ * runs the handler registered for its type.
+ *
+ * @example
+ * const inbox = createInbox({ store: storage.inbox })
+ *   .on('payment.created', async (message, { tx }) => {
+ *     await tx.insertInto('ledger').values({ id: message.id }).execute();
+ *   });
+ * app.post('/inbox', honoInbox(inbox, { secret }));
+ */
+export interface Inbox<Tx> {
+  readonly events: Events<InboxEventMap>;
+  readonly store: InboxStore<Tx>;
+  readonly mode: 'after-commit' | 'inline';
+
+  /** Registers the handler for a type (one per type). Returns the inbox. */
+  on<P extends JsonValue = JsonValue>(type: string, handler: InboxHandler<Tx, P>, options?: HandlerOptions): Inbox<Tx>;
+  /** Whether `receive` takes messages of this type. */
+  accepts(type: string): boolean;
+
+  /**
+   * Stores the message unless its id is known. Rejects with `MessageboxError`:
+   * `invalid_message`/`invalid_payload` for a malformed message,
+   * `unknown_type` when no handler exists and `unknownTypes` is `reject`,
+   * `handler_failed` in inline mode when the handler threw (nothing stored);
+   * any other rejection means the store failed.
+   */
+  receive(message: Message): Promise<ReceiveResult>;
+
+  /** One pass: runs handlers of every due message, batch after batch. Resolves with how many were attempted. */
+  processDue(options?: { maxMessages?: number }): Promise<number>;
+
+  start(): Promise<void>;
+  stop(): Promise<boolean>;
+  idle(): Promise<void>;
+}
+
+interface Job {
+  message: Message;
+  claim: Claim;
+  attempts: number;
+}
+
+export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
+  if (!options?.store) throw new MessageboxError('invalid_options', 'createInbox needs a `store`');
+  const store = options.store;
+  const config = resolveServiceOptions(options, 'createInbox');
+  const { clock, logger } = config;
+  const mode = options.mode ?? 'after-commit';
+  const unknownTypes = options.unknownTypes ?? 'reject';
+  if (mode !== 'after-commit' && mode !== 'inline') throw new MessageboxError('invalid_options', `createInbox: mode must be "after-commit" or "inline", got ${String(mode)}`);
+  if (unknownTypes !== 'reject' && unknownTypes !== 'accept') throw new MessageboxError('invalid_options', `createInbox: unknownTypes must be "reject" or "accept"`);
+  const handlers = new Map<string, { handler: InboxHandler<Tx, never>; policy: RetryPolicy }>();
+  const events = new Events<InboxEventMap>(() => logger);
+
+  const runner = new WorkRunner<Job>(
+    {
+      claim: async (limit) =>
+        handlers.size === 0 ? [] : toJobs(await store.claimDue({ limit, leaseMs: config.leaseMs, token: newClaimToken(), types: [...handlers.keys()] })),
+      process: (job) => handle(job),
+      release: async (jobs) => void (await store.release(jobs.map((j) => j.claim))),
+    },
+    { name: 'inbox', ...config },
+  );
+
+  function toJobs(rows: ClaimedInboxMessage[]): Job[] {
+    return rows.map((row) => ({
+      message: { id: row.id, source: row.source, type: row.type, payload: row.payload, headers: row.headers, createdAt: row.createdAt },
+      claim: { id: row.id, token: row.token },
+      attempts: row.attempts,
+    }));
+  }
+
+  async function runHandler(tx: Tx, job: Job): Promise<void> {
+    const entry = handlers.get(job.message.type);
+    if (!entry) throw new MessageboxError('unknown_type', `no handler is registered for message type "${job.message.type}"`);
+    await entry.handler(job.message as Message<never>, { tx, attempt: job.attempts });
+    if (!(await store.markProcessed(tx, job.claim))) {
+      throw new MessageboxError('lease_lost', `inbox message ${job.message.id} was taken over by another worker; rolled back this run`);
+    }
+  }
+
+  async function handle(job: Job): Promise<void> {
+    const { message, attempts } = job;
+    const policy = handlers.get(message.type)?.policy ?? config.retry;
+    const started = clock.now();
+    let failure: unknown = exhaustedBeforeStart(attempts, policy);
+    if (!failure) {
+      try {
+        await store.transaction((tx) => runHandler(tx, job));
+        events.emit('handled', { message, attempts, durationMs: clock.now() - started });
+        return;
+      } catch (error) {
+        failure = error ?? new Error('handler rejected without a reason');
+      }
+    }
+    if (failure instanceof MessageboxError && failure.code === 'lease_lost' && !exhaustedBeforeStart(attempts, policy)) {
+      logger.warn({ id: message.id, type: message.type }, describeError(failure));
+      return;
+    }
+    const outcome = await settleFailure(store, job.claim, { attempts, createdAt: message.createdAt, error: failure }, { policy, clock, random: config.random });
+    if (outcome.kind === 'retry') {
+      logger.info({ id: message.id, type: message.type, attempts, error: outcome.error, delayMs: outcome.delayMs }, 'handler failed; will retry');
+      events.emit('handlerFailed', { message, attempts, error: outcome.error, delayMs: outcome.delayMs, retryAt: outcome.retryAt });
+    } else if (outcome.kind === 'dead') {
+      logger.warn({ id: message.id, type: message.type, attempts, error: outcome.error }, 'inbox message is dead');
+      events.emit('dead', { message, attempts, error: outcome.error });
+    }
+  }
+
+  const inbox: Inbox<Tx> = {
+    events,
+    store,
+    mode,
+
+    on(type, handler, opts = {}) {
+      if (typeof type !== 'string' || !type) throw new MessageboxError('invalid_options', 'inbox.on() needs a message type');
+      if (typeof handler !== 'function') throw new MessageboxError('invalid_options', `inbox.on("${type}") needs a handler function`);
+      if (handlers.has(type)) throw new MessageboxError('invalid_options', `a handler for "${type}" is already registered`);
+      handlers.set(type, { handler: handler as InboxHandler<Tx, never>, policy: createRetryPolicy(opts.retry, config.retry) });
+      return inbox;
+    },
+
+    accepts: (type) => handlers.has(type) || unknownTypes === 'accept',
+
+    async receive(input) {
+      const message = createMessage(
+        { id: input?.id, source: input?.source, type: input?.type, payload: input?.payload, headers: input?.headers ?? {} },
+        { now: input?.createdAt instanceof Date && !Number.isNaN(input.createdAt.getTime()) ? input.createdAt : new Date(clock.now()) },
+      );
+      if (!inbox.accepts(message.type)) {
+        throw new MessageboxError('unknown_type', `no handler is registered for message type "${message.type}"`);
+      }
+      const job: Job | undefined = handlers.has(message.type) ? { message, claim: { id: message.id, token: newClaimToken() }, attempts: 1 } : undefined;
+      const claim = job ? { token: job.claim.token, leaseMs: config.leaseMs } : undefined;
+      let isNew: boolean;
+      if (mode === 'inline' && job) {
+        isNew = await store.transaction(async (tx) => {
+          if (!(await store.receive(tx, message, { claim: claim! }))) return false;
+          try {
+            await runHandler(tx, job);
+          } catch (error) {
+            throw new MessageboxError('handler_failed', `handler for "${message.type}" failed; nothing was stored: ${describeError(error)}`, { cause: error });
+          }
+          return true;
+        });
+      } else {
+        isNew = await store.transaction((tx) => store.receive(tx, message, claim ? { claim } : {}));
+      }
+      events.emit(isNew ? 'received' : 'duplicate', { message });
+      if (isNew && job && mode === 'inline') events.emit('handled', { message, attempts: 1, durationMs: 0 });
+      if (isNew && job && mode === 'after-commit') runner.submit([job]);
+      return { status: isNew ? 'created' : 'duplicate' };
+    },
+
+    async processDue(opts = {}) {
+      const maxMessages = opts.maxMessages ?? Number.POSITIVE_INFINITY;
+      let attempted = 0;
+      for (;;) {
+        const limit = Math.min(config.batchSize, maxMessages - attempted);
+        if (limit <= 0 || handlers.size === 0) break;
+        const jobs = toJobs(await store.claimDue({ limit, leaseMs: config.leaseMs, token: newClaimToken(), types: [...handlers.keys()] }));
+        attempted += jobs.length;
+        await runner.process(jobs);
+        if (jobs.length < limit) break;
+      }
+      return attempted;
+    },
+
+    async start() {
+      runner.start();
+    },
+    stop: () => runner.stop(config.shutdownTimeoutMs),
+    idle: () => runner.idle(),
+  };
+  return inbox;
+}

@@ -1,0 +1,55 @@
+import type { Clock } from '../clock.js';
+import { describeError, MessageboxError, TransportError } from '../errors.js';
+import type { Claim, RetryOptions } from '../ports/claim.js';
+import { decideRetry, type RetryPolicy } from '../retry-policy.js';
+
+/** The part of a store that records a failed attempt. */
+export interface FailureStore {
+  scheduleRetry(claim: Claim, options: RetryOptions): Promise<boolean>;
+  markDead(claim: Claim, options: { error: string }): Promise<boolean>;
+}
+
+export type FailureOutcome =
+  | { kind: 'retry'; error: string; delayMs: number; retryAt: Date }
+  | { kind: 'dead'; error: string }
+  | { kind: 'fenced'; error: string };
+
+/**
+ * Records a failed attempt: reschedules it with backoff, or marks it dead
+ * when the policy gives up or the error is permanent. Fenced by the claim.
+ */
+export async function settleFailure(
+  store: FailureStore,
+  claim: Claim,
+  failure: { attempts: number; createdAt: Date; error: unknown },
+  env: { policy: RetryPolicy; clock: Clock; random: () => number },
+): Promise<FailureOutcome> {
+  const error = describeError(failure.error);
+  const transportError = failure.error instanceof TransportError ? failure.error : undefined;
+  const decision = decideRetry(
+    env.policy,
+    {
+      attempts: failure.attempts,
+      ageMs: env.clock.now() - failure.createdAt.getTime(),
+      retryable: transportError?.retryable ?? !(failure.error instanceof MessageboxError && failure.error.code === 'invalid_payload'),
+      retryAfterMs: transportError?.retryAfterMs,
+    },
+    env.random,
+  );
+  if (decision.retry) {
+    const applied = await store.scheduleRetry(claim, { delayMs: decision.delayMs, error });
+    return applied ? { kind: 'retry', error, delayMs: decision.delayMs, retryAt: new Date(env.clock.now() + decision.delayMs) } : { kind: 'fenced', error };
+  }
+  const deadError = `${error} — ${decision.reason}`;
+  const applied = await store.markDead(claim, { error: deadError });
+  return applied ? { kind: 'dead', error: deadError } : { kind: 'fenced', error };
+}
+
+/** An attempt that started once too often (its worker crashed or lost its lease each time) is not tried again. */
+export function exhaustedBeforeStart(attempts: number, policy: RetryPolicy): MessageboxError | undefined {
+  if (attempts <= policy.maxAttempts) return undefined;
+  return new MessageboxError(
+    'lease_lost',
+    `attempt ${attempts} exceeds maxAttempts (${policy.maxAttempts}): earlier attempts never finished (worker crash or lease expiry)`,
+  );
+}

@@ -1,0 +1,169 @@
+import pLimit from 'p-limit';
+import { describeError } from '../errors.js';
+import type { Logger } from '../ports/logger.js';
+
+/** What a {@link WorkRunner} needs from its service (outbox or inbox). */
+export interface WorkSource<Item> {
+  /** Claims up to `limit` due items. */
+  claim(limit: number): Promise<Item[]>;
+  /** Processes one claimed item; never rejects for a failed delivery (the service settles those itself). */
+  process(item: Item, signal: AbortSignal): Promise<void>;
+  /** Gives back claimed items that will not be processed (shutdown, overload). */
+  release(items: readonly Item[]): Promise<void>;
+}
+
+export interface WorkRunnerOptions {
+  name: string;
+  batchSize: number;
+  concurrency: number;
+  pollIntervalMs: number;
+  /** Most items waiting for a free slot on the after-commit path; beyond, they are released to the workers. */
+  maxQueued: number;
+  logger: Logger;
+}
+
+/**
+ * The engine shared by outbox and inbox: claims batches, processes them with
+ * bounded concurrency, runs items handed over right after commit, and loops
+ * as a worker that wakes on a signal or the poll interval.
+ */
+export class WorkRunner<Item> {
+  readonly #source: WorkSource<Item>;
+  readonly #options: WorkRunnerOptions;
+  readonly #limit: ReturnType<typeof pLimit>;
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #abort = new AbortController();
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #woken = false;
+
+  constructor(source: WorkSource<Item>, options: WorkRunnerOptions) {
+    this.#source = source;
+    this.#options = options;
+    this.#limit = pLimit(options.concurrency);
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Claims and processes one batch; resolves with how many items were claimed. */
+  async runBatch(): Promise<number> {
+    const items = await this.#source.claim(this.#options.batchSize);
+    await this.process(items);
+    return items.length;
+  }
+
+  /** Processes claimed items with the shared concurrency bound; resolves when all are done. */
+  async process(items: readonly Item[]): Promise<void> {
+    await Promise.all(items.map((item) => this.#track(this.#limit(() => this.#process(item)))));
+  }
+
+  /** Processes items already claimed (right after commit) without waiting for a poll. */
+  submit(items: readonly Item[]): void {
+    const room = Math.max(0, this.#options.maxQueued - this.#limit.pendingCount);
+    const now = items.slice(0, room);
+    const overflow = items.slice(room);
+    for (const item of now) void this.#track(this.#limit(() => this.#process(item)));
+    if (overflow.length) {
+      this.#options.logger.warn({ runner: this.#options.name, count: overflow.length }, 'after-commit queue is full; released messages to the workers');
+      void this.#track(this.#source.release(overflow).catch((error) => this.#logFailure('release', error)));
+    }
+  }
+
+  /** Resolves once everything submitted or claimed so far is processed. */
+  async idle(): Promise<void> {
+    while (this.#inFlight.size) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** Starts the worker loop. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    if (this.#abort.signal.aborted) this.#abort = new AbortController();
+    this.#loop = this.#run();
+  }
+
+  /** Makes a sleeping worker loop claim now. */
+  wake(): void {
+    this.#woken = true;
+    this.#wake?.();
+  }
+
+  /**
+   * Stops claiming, waits up to `timeoutMs` for work in flight, then aborts
+   * what is still running (its messages are retried later). Resolves true when
+   * everything finished in time.
+   */
+  async stop(timeoutMs: number): Promise<boolean> {
+    this.#running = false;
+    this.#wake?.();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const finished = (async () => {
+      await this.#loop;
+      await this.idle();
+      return true as const;
+    })();
+    const inTime = await Promise.race([finished, timedOut]);
+    clearTimeout(timer);
+    if (!inTime) {
+      this.#abort.abort(new Error(`[messagebox] ${this.#options.name} worker stopped before this attempt finished`));
+      this.#limit.clearQueue();
+      await finished;
+    }
+    return inTime;
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      let claimed = 0;
+      try {
+        claimed = await this.runBatch();
+      } catch (error) {
+        this.#logFailure('claim', error);
+      }
+      if (!this.#running) break;
+      if (claimed >= this.#options.batchSize) continue;
+      await this.#sleep(this.#options.pollIntervalMs);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (this.#woken) {
+      this.#woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = undefined;
+        this.#woken = false;
+        done();
+      };
+    });
+  }
+
+  async #process(item: Item): Promise<void> {
+    try {
+      await this.#source.process(item, this.#abort.signal);
+    } catch (error) {
+      this.#logFailure('process', error);
+    }
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#inFlight.add(promise);
+    void promise.finally(() => this.#inFlight.delete(promise));
+    return promise;
+  }
+
+  #logFailure(stage: string, error: unknown): void {
+    this.#options.logger.error({ runner: this.#options.name, stage, error: describeError(error) }, `${this.#options.name}: ${stage} failed; will retry`);
+  }
+}

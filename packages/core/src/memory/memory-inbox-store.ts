@@ -1,0 +1,75 @@
+import { systemClock } from '../clock.js';
+import { MessageboxError } from '../errors.js';
+import type { Message } from '../message.js';
+import type { InsertClaim } from '../ports/claim.js';
+import type { InboxRecord, InboxStatus, InboxStore } from '../ports/inbox-store.js';
+import { MemoryTable, type MemoryRow } from './memory-table.js';
+import { MemoryDatabase, type MemoryTransaction } from './memory-transaction.js';
+import type { MemoryStoreOptions } from './memory-outbox-store.js';
+
+/**
+ * An {@link InboxStore} in memory, for unit tests and for trying the API.
+ *
+ * @example
+ * const inbox = createInbox({ store: createMemoryInboxStore() });
+ */
+export function createMemoryInboxStore(options: MemoryStoreOptions = {}): InboxStore<MemoryTransaction> {
+  const db = options.database ?? new MemoryDatabase();
+  const table = new MemoryTable(options.clock ?? systemClock, { waiting: 'received', finished: 'processed' });
+
+  return {
+    transaction: (fn) => db.transaction(fn),
+
+    async receive(tx: MemoryTransaction, message: Message, opts?: { claim?: InsertClaim }) {
+      if (table.rows.has(message.id) || tx.stagedIds.has(message.id)) return false;
+      tx.stagedIds.add(message.id);
+      tx.onCommit(() => table.rows.set(message.id, table.newRow(message, opts?.claim)));
+      return true;
+    },
+
+    async claimDue(opts) {
+      const types = opts.types ? new Set(opts.types) : undefined;
+      return table.claimDue(opts, (r) => !types || types.has(r.message.type)).map((r) => ({ ...toRecord(r), token: r.token! }));
+    },
+
+    async markProcessed(tx: MemoryTransaction, claim) {
+      if (!table.owned(claim)) return false;
+      tx.onCommit(() => {
+        const row = table.owned(claim);
+        if (!row) throw new MessageboxError('lease_lost', `inbox message ${claim.id} was claimed by another worker before commit`);
+        table.finish(row);
+      });
+      return true;
+    },
+
+    scheduleRetry: async (claim, opts) => table.scheduleRetry(claim, opts),
+    markDead: async (claim, opts) => table.markDead(claim, opts.error),
+    release: async (claims) => table.release(claims),
+
+    async stats() {
+      const { byStatus, oldestWaiting } = table.counts();
+      return { received: byStatus.get('received') ?? 0, processed: byStatus.get('processed') ?? 0, dead: byStatus.get('dead') ?? 0, oldestPendingAt: oldestWaiting };
+    },
+
+    list: async (filter) => table.list(filter).map(toRecord),
+    async get(id) {
+      const row = table.rows.get(id);
+      return row ? toRecord(row) : null;
+    },
+    replay: async (filter) => table.replay(filter),
+    purge: async (opts) => table.purge(opts),
+  };
+}
+
+function toRecord(row: MemoryRow): InboxRecord {
+  return {
+    ...structuredClone(row.message),
+    status: row.status as InboxStatus,
+    attempts: row.attempts,
+    receivedAt: new Date(row.createdAt),
+    availableAt: new Date(row.availableAt),
+    lastError: row.lastError,
+    processedAt: row.status === 'processed' && row.finishedAt !== null ? new Date(row.finishedAt) : null,
+    leaseUntil: row.leaseUntil === null ? null : new Date(row.leaseUntil),
+  };
+}

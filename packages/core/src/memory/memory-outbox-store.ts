@@ -1,0 +1,94 @@
+import { systemClock, type Clock } from '../clock.js';
+import { MessageboxError } from '../errors.js';
+import type { Message } from '../message.js';
+import type { Claim, InsertClaim } from '../ports/claim.js';
+import type { ClaimedOutboxMessage, OutboxRecord, OutboxStatus, OutboxStore } from '../ports/outbox-store.js';
+import { MemoryTable, type MemoryRow } from './memory-table.js';
+import { MemoryDatabase, type MemoryTransaction } from './memory-transaction.js';
+
+export interface MemoryStoreOptions {
+  /** Where store time comes from. Default: the system clock. */
+  clock?: Clock;
+  /** Share one database (one transaction at a time) between an outbox and an inbox store. */
+  database?: MemoryDatabase;
+}
+
+/**
+ * An {@link OutboxStore} in memory, for unit tests and for trying the API.
+ * Nothing survives the process.
+ *
+ * @example
+ * const outbox = createOutbox({ store: createMemoryOutboxStore(), source: 'vault' });
+ */
+export function createMemoryOutboxStore(options: MemoryStoreOptions = {}): OutboxStore<MemoryTransaction> {
+  const db = options.database ?? new MemoryDatabase();
+  const table = new MemoryTable(options.clock ?? systemClock, { waiting: 'pending', finished: 'sent' });
+  const wakers = new Set<() => void>();
+
+  return {
+    transaction: (fn) => db.transaction(fn),
+
+    async add(tx: MemoryTransaction, messages: readonly Message[], opts?: { claim?: InsertClaim }) {
+      for (const message of messages) {
+        if (table.rows.has(message.id) || tx.stagedIds.has(message.id)) {
+          throw new MessageboxError('store_failed', `an outbox message with id ${message.id} already exists`);
+        }
+        tx.stagedIds.add(message.id);
+      }
+      tx.onCommit(() => {
+        for (const message of messages) table.rows.set(message.id, table.newRow(message, opts?.claim));
+        for (const wake of wakers) wake();
+      });
+    },
+
+    async claimDue(opts) {
+      const ids = opts.ids ? new Set(opts.ids) : undefined;
+      return table.claimDue(opts, (r) => !ids || ids.has(r.message.id)).map((r) => ({ ...toRecord(r), token: r.token! }) as ClaimedOutboxMessage);
+    },
+
+    async markSent(claims: readonly Claim[]) {
+      const marked: string[] = [];
+      for (const claim of claims) {
+        const row = table.owned(claim);
+        if (!row) continue;
+        table.finish(row);
+        marked.push(claim.id);
+      }
+      return marked;
+    },
+
+    scheduleRetry: async (claim, opts) => table.scheduleRetry(claim, opts),
+    markDead: async (claim, opts) => table.markDead(claim, opts.error),
+    release: async (claims) => table.release(claims),
+
+    async stats() {
+      const { byStatus, oldestWaiting } = table.counts();
+      return { pending: byStatus.get('pending') ?? 0, sent: byStatus.get('sent') ?? 0, dead: byStatus.get('dead') ?? 0, oldestPendingAt: oldestWaiting };
+    },
+
+    list: async (filter) => table.list(filter).map(toRecord),
+    async get(id) {
+      const row = table.rows.get(id);
+      return row ? toRecord(row) : null;
+    },
+    replay: async (filter) => table.replay(filter),
+    purge: async (opts) => table.purge(opts),
+
+    async watch(onWake) {
+      wakers.add(onWake);
+      return async () => void wakers.delete(onWake);
+    },
+  };
+}
+
+function toRecord(row: MemoryRow): OutboxRecord {
+  return {
+    ...structuredClone(row.message),
+    status: row.status as OutboxStatus,
+    attempts: row.attempts,
+    availableAt: new Date(row.availableAt),
+    lastError: row.lastError,
+    sentAt: row.status === 'sent' && row.finishedAt !== null ? new Date(row.finishedAt) : null,
+    leaseUntil: row.leaseUntil === null ? null : new Date(row.leaseUntil),
+  };
+}

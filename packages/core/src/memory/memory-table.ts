@@ -1,0 +1,164 @@
+import type { Clock } from '../clock.js';
+import type { Message } from '../message.js';
+import type { Claim, ClaimOptions, InsertClaim, PurgeOptions, RecordFilter, RetryOptions } from '../ports/claim.js';
+
+/** One stored row, shared by the in-memory outbox and inbox (status names differ). */
+export interface MemoryRow {
+  message: Message;
+  status: string;
+  attempts: number;
+  createdAt: number;
+  availableAt: number;
+  lastError: string | null;
+  finishedAt: number | null;
+  token: string | null;
+  leaseUntil: number | null;
+}
+
+/** Status names of one side: the waiting one, the finished one. */
+export interface MemoryStatuses {
+  waiting: string;
+  finished: string;
+}
+
+/**
+ * The rows of one in-memory store and the operations both sides share.
+ * Fencing and leases behave as the ports describe.
+ */
+export class MemoryTable {
+  readonly rows = new Map<string, MemoryRow>();
+
+  constructor(
+    readonly clock: Clock,
+    readonly statuses: MemoryStatuses,
+  ) {}
+
+  newRow(message: Message, claim: InsertClaim | undefined): MemoryRow {
+    const now = this.clock.now();
+    return {
+      message: structuredClone(message),
+      status: this.statuses.waiting,
+      attempts: claim ? 1 : 0,
+      createdAt: now,
+      availableAt: now,
+      lastError: null,
+      finishedAt: null,
+      token: claim?.token ?? null,
+      leaseUntil: claim ? now + claim.leaseMs : null,
+    };
+  }
+
+  claimDue(options: ClaimOptions, accept: (row: MemoryRow) => boolean = () => true): MemoryRow[] {
+    const now = this.clock.now();
+    const due = [...this.rows.values()]
+      .filter((r) => r.status === this.statuses.waiting && r.availableAt <= now && (r.leaseUntil === null || r.leaseUntil <= now) && accept(r))
+      .sort((a, b) => a.availableAt - b.availableAt || a.message.id.localeCompare(b.message.id))
+      .slice(0, Math.max(0, options.limit));
+    for (const row of due) {
+      row.token = options.token;
+      row.leaseUntil = now + options.leaseMs;
+      row.attempts += 1;
+    }
+    return due;
+  }
+
+  /** The row if `claim` still owns it (waiting, same token); undefined when fenced out. */
+  owned(claim: Claim): MemoryRow | undefined {
+    const row = this.rows.get(claim.id);
+    return row && row.status === this.statuses.waiting && row.token === claim.token ? row : undefined;
+  }
+
+  finish(row: MemoryRow): void {
+    row.status = this.statuses.finished;
+    row.finishedAt = this.clock.now();
+    row.token = null;
+    row.leaseUntil = null;
+  }
+
+  scheduleRetry(claim: Claim, options: RetryOptions): boolean {
+    const row = this.owned(claim);
+    if (!row) return false;
+    row.availableAt = this.clock.now() + options.delayMs;
+    row.lastError = options.error;
+    row.token = null;
+    row.leaseUntil = null;
+    return true;
+  }
+
+  markDead(claim: Claim, error: string): boolean {
+    const row = this.owned(claim);
+    if (!row) return false;
+    row.status = 'dead';
+    row.lastError = error;
+    row.finishedAt = this.clock.now();
+    row.token = null;
+    row.leaseUntil = null;
+    return true;
+  }
+
+  release(claims: readonly Claim[]): number {
+    let count = 0;
+    for (const claim of claims) {
+      const row = this.owned(claim);
+      if (!row) continue;
+      row.token = null;
+      row.leaseUntil = null;
+      row.attempts = Math.max(0, row.attempts - 1);
+      row.availableAt = Math.min(row.availableAt, this.clock.now());
+      count++;
+    }
+    return count;
+  }
+
+  list(filter: RecordFilter<string> = {}): MemoryRow[] {
+    const ids = filter.ids ? new Set(filter.ids) : undefined;
+    const before = filter.before?.getTime();
+    return [...this.rows.values()]
+      .filter(
+        (r) =>
+          (filter.status === undefined || r.status === filter.status) &&
+          (filter.type === undefined || r.message.type === filter.type) &&
+          (before === undefined || r.createdAt < before) &&
+          (filter.errorContains === undefined || (r.lastError ?? '').includes(filter.errorContains)) &&
+          (ids === undefined || ids.has(r.message.id)),
+      )
+      .sort((a, b) => a.createdAt - b.createdAt || a.message.id.localeCompare(b.message.id))
+      .slice(0, filter.limit ?? 100);
+  }
+
+  replay(filter: Omit<RecordFilter<string>, 'status'>): number {
+    const rows = this.list({ ...filter, status: 'dead', limit: filter.limit ?? Number.MAX_SAFE_INTEGER });
+    for (const row of rows) {
+      row.status = this.statuses.waiting;
+      row.attempts = 0;
+      row.availableAt = this.clock.now();
+      row.finishedAt = null;
+      row.token = null;
+      row.leaseUntil = null;
+    }
+    return rows.length;
+  }
+
+  purge(options: PurgeOptions): number {
+    const cutoff = this.clock.now() - options.olderThanMs;
+    let deleted = 0;
+    for (const [id, row] of this.rows) {
+      if (deleted >= options.limit) break;
+      if (row.status === this.statuses.finished && row.finishedAt !== null && row.finishedAt < cutoff) {
+        this.rows.delete(id);
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
+  counts(): { byStatus: Map<string, number>; oldestWaiting: Date | null } {
+    const byStatus = new Map<string, number>();
+    let oldest: number | null = null;
+    for (const row of this.rows.values()) {
+      byStatus.set(row.status, (byStatus.get(row.status) ?? 0) + 1);
+      if (row.status === this.statuses.waiting && (oldest === null || row.createdAt < oldest)) oldest = row.createdAt;
+    }
+    return { byStatus, oldestWaiting: oldest === null ? null : new Date(oldest) };
+  }
+}

@@ -1,0 +1,13 @@
+/** What one pass (`resendUnsentMessages`, `deliver`) did. */
+export interface DeliveryReport {
+  /** Messages claimed and attempted. */
+  attempted: number;
+  sent: number;
+  /** Failed and scheduled for a later attempt. */
+  retried: number;
+  dead: number;
+  /** Taken over by another worker before this one could record its result. */
+  fenced: number;
+}
+
+export const emptyReport = (): DeliveryReport => ({ attempted: 0, sent: 0, retried: 0, dead: 0, fenced: 0 });
