@@ -58,7 +58,7 @@ export class TransportError extends MessageboxError {
 export function describeError(error: unknown, maxLength = 2000): string {
   let text: string;
   if (error instanceof Error) {
-    text = error.message || error.name;
+    text = (error.message || error.name).replace(/^\[messagebox\] /, '');
     const cause = (error as { cause?: unknown }).cause;
     if (cause instanceof Error && cause.message && !text.includes(cause.message)) text += ` (cause: ${cause.message})`;
   } else {

@@ -13,3 +13,6 @@ export * from './memory/index.js';
 export * from './service-options.js';
 export * from './outbox/index.js';
 export * from './inbox/index.js';
+export * from './http/index.js';
+export type * from './instrumentation.js';
+export * from './retention.js';

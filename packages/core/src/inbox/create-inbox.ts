@@ -4,10 +4,13 @@ import type { JsonValue } from '../json.js';
 import { createMessage, newClaimToken, type Message } from '../message.js';
 import type { Claim } from '../ports/claim.js';
 import type { ClaimedInboxMessage, InboxStore } from '../ports/inbox-store.js';
-import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from '../retry-policy.js';
+import { createRetryPolicy, longestRetrySpanMs, type RetryPolicy, type RetryPolicyOptions } from '../retry-policy.js';
 import { resolveServiceOptions, type ServiceOptions } from '../service-options.js';
 import { exhaustedBeforeStart, settleFailure } from '../internal/settle-failure.js';
+import { PeriodicTask } from '../internal/periodic-task.js';
 import { WorkRunner } from '../internal/work-runner.js';
+import type { Instrumentation } from '../instrumentation.js';
+import { purgeInBatches, resolveRetention, type RetentionOptions } from '../retention.js';
 import type { InboxEventMap } from './inbox-events.js';
 
 /** What a handler gets besides the message. */
@@ -32,6 +35,16 @@ export interface InboxOptions<Tx> extends ServiceOptions {
   mode?: 'after-commit' | 'inline';
   /** A message of a type with no handler: `reject` (default; 422 over HTTP) or `accept` (stored until a handler exists). */
   unknownTypes?: 'reject' | 'accept';
+  /** Tracing and metrics hooks (see `@messagebox/opentelemetry`). */
+  instrumentation?: Instrumentation;
+  /**
+   * How long processed rows are kept before the worker deletes them; `false`
+   * keeps them forever. Default 7 days. Ids must outlive every retry a
+   * sender can still make, or a late retry is handled twice.
+   */
+  retention?: RetentionOptions | false;
+  /** The retry policy your senders use, to check retention against at start-up. Default: messagebox's default policy. */
+  senderRetry?: RetryPolicyOptions;
 }
 
 export interface HandlerOptions {
@@ -99,6 +112,19 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
   if (unknownTypes !== 'reject' && unknownTypes !== 'accept') throw new MessageboxError('invalid_options', `createInbox: unknownTypes must be "reject" or "accept"`);
   const handlers = new Map<string, { handler: InboxHandler<Tx, never>; policy: RetryPolicy }>();
   const events = new Events<InboxEventMap>(() => logger);
+  const instrumentation = options.instrumentation ?? {};
+  const retention = resolveRetention(options.retention, 'createInbox');
+  const senderSpanMs = longestRetrySpanMs(createRetryPolicy(options.senderRetry));
+  const purger =
+    retention &&
+    new PeriodicTask(async () => {
+      try {
+        const deleted = await purgeInBatches((o) => store.purge(o), { olderThanMs: retention.keepMs, batchSize: retention.batchSize });
+        if (deleted) logger.info({ deleted }, 'inbox retention: deleted processed messages');
+      } catch (error) {
+        logger.error({ error: describeError(error) }, 'inbox retention: purge failed; will try again');
+      }
+    }, retention.intervalMs);
 
   const runner = new WorkRunner<Job>(
     {
@@ -134,7 +160,8 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
     let failure: unknown = exhaustedBeforeStart(attempts, policy);
     if (!failure) {
       try {
-        await store.transaction((tx) => runHandler(tx, job));
+        const run = () => store.transaction((tx) => runHandler(tx, job));
+        await (instrumentation.handle ? instrumentation.handle(message, attempts, run) : run());
         events.emit('handled', { message, attempts, durationMs: clock.now() - started });
         return;
       } catch (error) {
@@ -182,7 +209,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
       const claim = job ? { token: job.claim.token, leaseMs: config.leaseMs } : undefined;
       let isNew: boolean;
       if (mode === 'inline' && job) {
-        isNew = await store.transaction(async (tx) => {
+        const run = () => store.transaction(async (tx) => {
           if (!(await store.receive(tx, message, { claim: claim! }))) return false;
           try {
             await runHandler(tx, job);
@@ -191,6 +218,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
           }
           return true;
         });
+        isNew = await (instrumentation.handle ? instrumentation.handle(message, 1, run) : run());
       } else {
         isNew = await store.transaction((tx) => store.receive(tx, message, claim ? { claim } : {}));
       }
@@ -215,9 +243,19 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
     },
 
     async start() {
+      if (retention && retention.keepMs < senderSpanMs) {
+        logger.warn(
+          { keepMs: retention.keepMs, senderRetrySpanMs: senderSpanMs },
+          'inbox retention is shorter than the longest sender retry schedule: a late retry of a purged message would be handled again',
+        );
+      }
       runner.start();
+      purger?.start();
     },
-    stop: () => runner.stop(config.shutdownTimeoutMs),
+    async stop() {
+      const [inTime] = await Promise.all([runner.stop(config.shutdownTimeoutMs), purger?.stop()]);
+      return inTime;
+    },
     idle: () => runner.idle(),
   };
   return inbox;

@@ -33,7 +33,7 @@ export function createMemoryInboxStore(options: MemoryStoreOptions = {}): InboxS
     },
 
     async markProcessed(tx: MemoryTransaction, claim) {
-      if (!table.owned(claim)) return false;
+      if (!table.owned(claim) && !tx.stagedIds.has(claim.id)) return false;
       tx.onCommit(() => {
         const row = table.owned(claim);
         if (!row) throw new MessageboxError('lease_lost', `inbox message ${claim.id} was claimed by another worker before commit`);

@@ -1,4 +1,4 @@
-import { MessageboxError } from '../errors.js';
+import { describeError, MessageboxError } from '../errors.js';
 import { Events } from '../events.js';
 import type { JsonValue } from '../json.js';
 import { createMessage, newClaimToken, type Message, type MessageInput } from '../message.js';
@@ -9,7 +9,10 @@ import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from '..
 import { resolveServiceOptions, type ServiceOptions } from '../service-options.js';
 import { CompletionBatcher } from '../internal/completion-batcher.js';
 import { exhaustedBeforeStart, settleFailure } from '../internal/settle-failure.js';
+import { PeriodicTask } from '../internal/periodic-task.js';
 import { WorkRunner } from '../internal/work-runner.js';
+import type { Instrumentation } from '../instrumentation.js';
+import { purgeInBatches, resolveRetention, type RetentionOptions } from '../retention.js';
 import type { OutboxEventMap } from './outbox-events.js';
 import { emptyReport, type DeliveryReport } from './outbox-report.js';
 
@@ -19,8 +22,10 @@ export interface OutboxOptions<Tx> extends ServiceOptions {
   source?: string;
   /** Attempt delivery right after commit of `outbox.transaction()`. Default true. */
   sendAfterCommit?: boolean;
-  /** Headers added to every new message (e.g. the current `traceparent`); the message's own headers win. */
-  defaultHeaders?: () => Record<string, string>;
+  /** Tracing and metrics hooks (see `@messagebox/opentelemetry`). */
+  instrumentation?: Instrumentation;
+  /** How long sent rows are kept before the worker deletes them; `false` keeps them forever. Default 7 days. */
+  retention?: RetentionOptions | false;
 }
 
 /** How messages of one type are delivered. */
@@ -105,6 +110,18 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
   const events = new Events<OutboxEventMap>(() => logger);
   const openTransactions = new WeakMap<object, { token: string; added: Message[] }>();
   const completions = new CompletionBatcher((claims) => store.markSent(claims));
+  const instrumentation = options.instrumentation ?? {};
+  const retention = resolveRetention(options.retention, 'createOutbox');
+  const purger =
+    retention &&
+    new PeriodicTask(async () => {
+      try {
+        const deleted = await purgeInBatches((o) => store.purge(o), { olderThanMs: retention.keepMs, batchSize: retention.batchSize });
+        if (deleted) logger.info({ deleted }, 'outbox retention: deleted sent messages');
+      } catch (error) {
+        logger.error({ error: describeError(error) }, 'outbox retention: purge failed; will try again');
+      }
+    }, retention.intervalMs);
   let unwatch: (() => Promise<void>) | undefined;
 
   const runner = new WorkRunner<Delivery>(
@@ -134,7 +151,8 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     if (!failure) {
       try {
         if (!route) throw new MessageboxError('no_transport', `no transport is configured for message type "${message.type}"`);
-        await route.transport.send(message, { signal, attempt: attempts });
+        const send = () => route.transport.send(message, { signal, attempt: attempts });
+        await (instrumentation.send ? instrumentation.send(message, attempts, send) : send());
       } catch (error) {
         failure = error ?? new Error('transport rejected without a reason');
       }
@@ -166,7 +184,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       if (typeof type === 'string' && !routes.has(type)) {
         throw new MessageboxError('no_transport', `no transport is configured for message type "${type}": call outbox.configure("${type}", { transport }) at startup`);
       }
-      const headers = options.defaultHeaders ? { ...options.defaultHeaders(), ...input.headers } : input.headers;
+      const headers = instrumentation.headers ? { ...instrumentation.headers(), ...input.headers } : input.headers;
       return createMessage({ ...input, ...(headers ? { headers } : {}) }, { source: options.source, now });
     });
   }
@@ -247,11 +265,12 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     async start() {
       if (runner.running) return;
       runner.start();
+      purger?.start();
       if (store.watch && !unwatch) unwatch = await store.watch(() => runner.wake());
     },
 
     async stop() {
-      const inTime = await runner.stop(config.shutdownTimeoutMs);
+      const [inTime] = await Promise.all([runner.stop(config.shutdownTimeoutMs), purger?.stop()]);
       const stopWatching = unwatch;
       unwatch = undefined;
       await stopWatching?.();

@@ -1,0 +1,61 @@
+/** Why the inbox endpoint refused a request; the `code` of the JSON error body. */
+export type InboxRequestErrorCode =
+  | 'method_not_allowed'
+  | 'unsupported_media_type'
+  | 'payload_too_large'
+  | 'unreadable_body'
+  | 'malformed_json'
+  | 'invalid_message'
+  | 'unknown_type'
+  | 'missing_signature'
+  | 'invalid_signature'
+  | 'timestamp_out_of_range'
+  | 'body_already_read'
+  | 'handler_failed'
+  | 'store_unavailable'
+  | 'internal_error';
+
+/**
+ * An error the inbox endpoint answers with. It renders itself as a `Response`
+ * (like Hono's `HTTPException`): status `status`, JSON body
+ * `{ "error": { "code", "message" } }`, plus any `headers`.
+ *
+ * @example
+ * try { ... } catch (err) {
+ *   if (err instanceof InboxRequestError) return err.getResponse();
+ *   throw err;
+ * }
+ */
+export class InboxRequestError extends Error {
+  override readonly name: string = 'InboxRequestError';
+  readonly code: InboxRequestErrorCode;
+  /** The HTTP status this error answers with (4xx for bad input, 5xx when a retry can help). */
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    code: InboxRequestErrorCode,
+    status: number,
+    message: string,
+    options: { cause?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    super(message.startsWith('[messagebox]') ? message : `[messagebox] ${message}`, { cause: options.cause });
+    this.code = code;
+    this.status = status;
+    this.headers = Object.freeze({ ...options.headers });
+  }
+
+  /** The JSON error response; the message is sent without its `[messagebox] ` prefix. */
+  getResponse(): Response {
+    const message = this.message.replace(/^\[messagebox\] /, '');
+    return jsonResponse(this.status, { error: { code: this.code, message } }, this.headers);
+  }
+}
+
+/** @internal */
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+  });
+}

@@ -1,0 +1,201 @@
+import type { Clock } from '../clock.js';
+import { MessageboxError } from '../errors.js';
+import type { Message } from '../message.js';
+import { createConsoleLogger, type Logger } from '../ports/logger.js';
+import { InboxRequestError, jsonResponse } from './inbox-request-error.js';
+import { readBodyWithLimit } from './read-body.js';
+import { createWebhookVerifier, type WebhookVerifier } from './webhook-signature.js';
+import { decodeWebhookBody } from './wire-format.js';
+
+/** Default largest request body the inbox endpoint reads: 1 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * What the request handler needs from an inbox; `createInbox()` returns one.
+ * `receive` must reject with `MessageboxError` code `unknown_type`,
+ * `invalid_message`, `invalid_payload` or `handler_failed` for those cases;
+ * any other rejection is taken as a store failure (503).
+ */
+export interface InboxReceiver {
+  accepts(type: string): boolean;
+  receive(message: Message): Promise<{ status: 'created' | 'duplicate' }>;
+}
+
+/**
+ * Options of {@link createInboxRequestHandler}. Give `secret`/`secrets`, or
+ * set `allowUnsigned: true` to run without signatures on purpose.
+ *
+ * @example
+ * createInboxRequestHandler(inbox, { secrets: [process.env.NEW_SECRET!, process.env.OLD_SECRET!] })
+ */
+export interface InboxRequestHandlerOptions {
+  /** The `whsec_` secret (or several) senders sign with; requests signed with any of them are accepted. */
+  secret?: string | readonly string[];
+  /** More secrets, e.g. the old and new one during a rotation; merged with `secret`. */
+  secrets?: readonly string[];
+  /**
+   * Accept requests without checking any signature. Only for endpoints that
+   * nothing untrusted can reach; logs a warning when the handler is created.
+   * Cannot be combined with a secret.
+   */
+  allowUnsigned?: boolean;
+  /** Largest distance between `webhook-timestamp` and now, either way. Default 300 s. */
+  toleranceSeconds?: number;
+  /** Largest body read; a larger one answers 413 as soon as it is seen. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** `source` of messages whose body has none (generic Standard Webhooks senders). Default `"webhook"`. */
+  defaultSource?: string;
+  /** Default: warnings and errors to the console. */
+  logger?: Logger;
+  /** Time source for the timestamp tolerance. */
+  clock?: Clock;
+}
+
+/** A Fetch handler: `Request` in, `Response` out. Never rejects. */
+export type InboxRequestHandler = (request: Request) => Promise<Response>;
+
+/**
+ * The inbox HTTP endpoint as a Fetch handler, for any server that speaks
+ * `Request`/`Response` (Hono, Bun, Deno, Cloudflare) and wrapped by
+ * `@messagebox/hono` and `@messagebox/express`.
+ *
+ * Answers (JSON; errors as `{ "error": { "code", "message" } }`):
+ *
+ * | status | code                          | when                                                            |
+ * |--------|-------------------------------|-----------------------------------------------------------------|
+ * | 200    | body `{ status: "created" }`  | stored (and, in inline mode, handled)                           |
+ * | 200    | body `{ status: "duplicate" }`| the id was already stored; nothing new stored                   |
+ * | 400    | `malformed_json`              | body not UTF-8 JSON                                             |
+ * | 400    | `unreadable_body`             | the client broke off while sending                              |
+ * | 401    | `missing_signature`           | a `webhook-*` header is missing                                 |
+ * | 401    | `invalid_signature`           | no signature matches any secret over the raw body               |
+ * | 401    | `timestamp_out_of_range`      | `webhook-timestamp` outside the tolerance                       |
+ * | 405    | `method_not_allowed`          | not POST                                                        |
+ * | 413    | `payload_too_large`           | body over `maxBodyBytes` (declared or while reading)            |
+ * | 415    | `unsupported_media_type`      | content type not `application/json` (or `+json`)                |
+ * | 422    | `invalid_message`             | missing or ill-typed field, bad id, too deep                    |
+ * | 422    | `unknown_type`                | no handler for the type and the inbox's `unknownTypes: 'reject'`|
+ * | 500    | `handler_failed`              | inline mode: the handler threw; nothing stored, sender retries  |
+ * | 500    | `body_already_read`           | a body parser ran before the endpoint (a mounting mistake)      |
+ * | 503    | `store_unavailable`           | the inbox store failed; sender retries                          |
+ *
+ * Every 4xx stores nothing. Checks run in the order of the table's causes:
+ * method, content type, size, signature (before parsing anything), JSON, fields, type.
+ *
+ * @example
+ * const handle = createInboxRequestHandler(inbox, { secret: process.env.INBOX_SECRET! });
+ * Bun.serve({ fetch: (request) => handle(request) });
+ */
+export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRequestHandlerOptions): InboxRequestHandler {
+  if (!inbox || typeof inbox.receive !== 'function' || typeof inbox.accepts !== 'function') {
+    throw new MessageboxError('invalid_options', 'createInboxRequestHandler needs an inbox (from createInbox())');
+  }
+  const logger = options?.logger ?? createConsoleLogger();
+  const secrets = [
+    ...(options?.secret === undefined ? [] : typeof options.secret === 'string' ? [options.secret] : options.secret),
+    ...(options?.secrets ?? []),
+  ];
+  let verifier: WebhookVerifier | undefined;
+  if (secrets.length > 0) {
+    if (options.allowUnsigned) {
+      throw new MessageboxError('invalid_options', 'inbox endpoint: give a secret or allowUnsigned: true, not both');
+    }
+    verifier = createWebhookVerifier({ secret: secrets, toleranceSeconds: options.toleranceSeconds, clock: options.clock });
+  } else if (options?.allowUnsigned === true) {
+    logger.warn({}, 'the inbox endpoint accepts UNSIGNED requests (allowUnsigned: true): anyone who can reach it can store messages');
+  } else {
+    throw new MessageboxError(
+      'invalid_options',
+      'inbox endpoint: pass `secret` (a "whsec_..." string shared with the senders), or `allowUnsigned: true` to run without signatures on purpose',
+    );
+  }
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
+    throw new MessageboxError('invalid_options', 'inbox endpoint: maxBodyBytes must be a positive integer');
+  }
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+  async function handle(request: Request): Promise<Response> {
+    if (request.method !== 'POST') {
+      throw new InboxRequestError('method_not_allowed', 405, `method ${request.method} is not allowed; send POST`, {
+        headers: { allow: 'POST' },
+      });
+    }
+    if (!isJsonContentType(request.headers.get('content-type'))) {
+      throw new InboxRequestError('unsupported_media_type', 415, 'the content type must be application/json');
+    }
+    const bytes = await readBodyWithLimit(request, maxBodyBytes);
+    let id: string | null;
+    if (verifier) id = (await verifier.verify(request.headers, bytes)).id;
+    else id = request.headers.get('webhook-id');
+    if (!id) throw new InboxRequestError('invalid_message', 422, 'the webhook-id header (the message id) is required');
+
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(decoder.decode(bytes));
+    } catch (cause) {
+      throw new InboxRequestError('malformed_json', 400, 'the body is not valid UTF-8 JSON', { cause });
+    }
+    let message: Message;
+    try {
+      message = decodeWebhookBody(parsed, id, { defaultSource: options.defaultSource });
+    } catch (cause) {
+      throw new InboxRequestError('invalid_message', 422, messageOf(cause), { cause });
+    }
+    if (!inbox.accepts(message.type)) throw unknownType(message.type);
+
+    let result: { status: 'created' | 'duplicate' };
+    try {
+      result = await inbox.receive(message);
+    } catch (error) {
+      throw receiveFailure(error, message);
+    }
+    logger.debug({ id: message.id, type: message.type, status: result.status }, 'inbox endpoint stored a message');
+    return jsonResponse(200, { status: result.status, id: message.id });
+  }
+
+  function receiveFailure(error: unknown, message: Message): InboxRequestError {
+    const code = error instanceof MessageboxError ? (error.code as string) : undefined;
+    if (code === 'unknown_type') return unknownType(message.type);
+    if (code === 'invalid_message' || code === 'invalid_payload') {
+      return new InboxRequestError('invalid_message', 422, messageOf(error), { cause: error });
+    }
+    if (code === 'handler_failed') {
+      logger.warn({ id: message.id, type: message.type, error }, 'inline handler failed; answering 500 so the sender retries');
+      return new InboxRequestError('handler_failed', 500, 'the handler failed; nothing was stored, retry later', { cause: error });
+    }
+    logger.error({ id: message.id, type: message.type, error }, 'the inbox store failed; answering 503 so the sender retries');
+    return new InboxRequestError('store_unavailable', 503, 'the inbox could not store the message; retry later', { cause: error });
+  }
+
+  return async (request) => {
+    try {
+      return await handle(request);
+    } catch (error) {
+      if (error instanceof InboxRequestError) {
+        if (error.status >= 500) {
+          if (error.code === 'body_already_read') logger.error({ error }, error.message);
+        } else {
+          logger.debug({ code: error.code, status: error.status }, `inbox endpoint rejected a request: ${error.message}`);
+        }
+        return error.getResponse();
+      }
+      logger.error({ error }, 'the inbox endpoint failed unexpectedly');
+      return new InboxRequestError('internal_error', 500, 'internal error', { cause: error }).getResponse();
+    }
+  };
+}
+
+function unknownType(type: string): InboxRequestError {
+  return new InboxRequestError('unknown_type', 422, `no handler is registered for message type ${JSON.stringify(type)}`);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function isJsonContentType(header: string | null): boolean {
+  if (!header) return false;
+  const mediaType = header.split(';', 1)[0]!.trim().toLowerCase();
+  return mediaType === 'application/json' || /^application\/[a-z0-9!#$&^_.-]+\+json$/.test(mediaType);
+}

@@ -1,0 +1,32 @@
+export { InboxRequestError, type InboxRequestErrorCode } from './inbox-request-error.js';
+export {
+  createWebhookSigner,
+  createWebhookVerifier,
+  generateWebhookSecret,
+  parseWebhookSecret,
+  WebhookVerificationError,
+  WEBHOOK_SECRET_PREFIX,
+  DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
+  type WebhookSigner,
+  type WebhookSignInput,
+  type WebhookVerifier,
+  type WebhookVerifierOptions,
+  type VerifiedWebhook,
+  type WebhookVerificationErrorCode,
+} from './webhook-signature.js';
+export {
+  encodeWebhookBody,
+  encodeWebhookRequest,
+  decodeWebhookBody,
+  DEFAULT_WEBHOOK_SOURCE,
+  MAX_WEBHOOK_JSON_DEPTH,
+  type WebhookBody,
+  type WebhookRequest,
+} from './wire-format.js';
+export {
+  createInboxRequestHandler,
+  DEFAULT_MAX_BODY_BYTES,
+  type InboxReceiver,
+  type InboxRequestHandler,
+  type InboxRequestHandlerOptions,
+} from './inbox-request-handler.js';

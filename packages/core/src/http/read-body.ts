@@ -1,0 +1,50 @@
+import { InboxRequestError } from './inbox-request-error.js';
+
+/**
+ * Reads the whole body, refusing (413) as soon as the declared length or the
+ * bytes read so far exceed `maxBytes`; the stream is cancelled then, never
+ * buffered beyond the limit.
+ */
+export async function readBodyWithLimit(request: Request, maxBytes: number): Promise<Uint8Array> {
+  if (request.bodyUsed) {
+    throw new InboxRequestError(
+      'body_already_read',
+      500,
+      'the request body was read before the inbox endpoint (a body parser such as express.json() ran first); ' +
+        'mount the inbox endpoint before any body parser, or on a router of its own, so it can verify the raw bytes',
+    );
+  }
+  const declared = request.headers.get('content-length');
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+  if (request.body === null) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        reader.cancel().catch(() => {});
+        throw tooLarge(maxBytes);
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    if (error instanceof InboxRequestError) throw error;
+    throw new InboxRequestError('unreadable_body', 400, 'the request body could not be read', { cause: error });
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+function tooLarge(maxBytes: number): InboxRequestError {
+  return new InboxRequestError('payload_too_large', 413, `the request body is larger than ${maxBytes} bytes`);
+}

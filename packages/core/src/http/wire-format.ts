@@ -1,0 +1,148 @@
+import type { JsonValue } from '../json.js';
+import { createMessage, type Message } from '../message.js';
+import { MessageboxError } from '../errors.js';
+import type { WebhookSigner } from './webhook-signature.js';
+
+/**
+ * The JSON body of a message on the wire: the Standard Webhooks payload
+ * structure (`type`, `timestamp`, `data`) plus the message's `source` and
+ * `headers`, all inside the signed body. The message id travels in the
+ * `webhook-id` header.
+ *
+ * @example
+ * { "type": "payment.created", "timestamp": "2030-01-01T00:00:00.000Z",
+ *   "data": { "amount": 100 }, "source": "vault", "headers": { "traceparent": "00-…" } }
+ */
+export interface WebhookBody {
+  type: string;
+  /** ISO 8601 creation time of the message (`message.createdAt`). */
+  timestamp: string;
+  /** The message payload. */
+  data: JsonValue;
+  /** The sending service. Optional on input: a generic Standard Webhooks sender has none. */
+  source?: string;
+  /** The message headers; omitted when empty. */
+  headers?: Record<string, string>;
+}
+
+/** A message as an HTTP request: headers (signed when a signer is given) and the exact body to send. */
+export interface WebhookRequest {
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The source given to messages from senders whose body has no `source` (generic Standard Webhooks senders). */
+export const DEFAULT_WEBHOOK_SOURCE = 'webhook';
+/** Deepest JSON nesting the endpoint accepts in a body. */
+export const MAX_WEBHOOK_JSON_DEPTH = 64;
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/i;
+
+/** The JSON body text of `message` (see {@link WebhookBody}). */
+export function encodeWebhookBody(message: Message): string {
+  const body: WebhookBody = {
+    type: message.type,
+    timestamp: message.createdAt.toISOString(),
+    data: message.payload,
+    source: message.source,
+  };
+  if (Object.keys(message.headers).length > 0) body.headers = { ...message.headers };
+  return JSON.stringify(body);
+}
+
+/**
+ * Builds the HTTP request for `message`: `content-type`, `webhook-id`
+ * (= message id), `webhook-timestamp` (`now`, Unix seconds: the time of this
+ * attempt, so a retry hours later still passes the receiver's tolerance),
+ * `webhook-signature` when a signer is given, and `traceparent` when the
+ * message carries one.
+ *
+ * @example
+ * const { headers, body } = await encodeWebhookRequest(message, { signer, now: Date.now() });
+ * await fetch(url, { method: 'POST', headers, body });
+ */
+export async function encodeWebhookRequest(
+  message: Message,
+  options: { signer?: WebhookSigner | undefined; now: number },
+): Promise<WebhookRequest> {
+  const body = encodeWebhookBody(message);
+  const timestamp = Math.floor(options.now / 1000);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'webhook-id': message.id,
+    'webhook-timestamp': String(timestamp),
+  };
+  if (options.signer) headers['webhook-signature'] = await options.signer.sign({ id: message.id, timestamp, body });
+  const traceparent = message.headers['traceparent'];
+  if (traceparent !== undefined) headers['traceparent'] = traceparent;
+  return { headers, body };
+}
+
+/**
+ * Turns a parsed body and its `webhook-id` back into a {@link Message}, or
+ * throws `MessageboxError('invalid_message' | 'invalid_payload')` naming the
+ * first field that is missing or ill-typed. A body without `source` gets
+ * `defaultSource` ({@link DEFAULT_WEBHOOK_SOURCE} unless given). Unknown
+ * top-level fields are ignored.
+ *
+ * @example
+ * const message = decodeWebhookBody(JSON.parse(text), request.headers.get('webhook-id')!);
+ */
+export function decodeWebhookBody(
+  body: unknown,
+  id: string,
+  options: { defaultSource?: string } = {},
+): Message {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw invalid('the body must be a JSON object with "type", "timestamp" and "data"');
+  }
+  const fields = body as Record<string, unknown>;
+  if (typeof fields['type'] !== 'string') throw invalid('"type" must be a string');
+  if (typeof fields['timestamp'] !== 'string' || !ISO_8601.test(fields['timestamp'])) {
+    throw invalid('"timestamp" must be an ISO 8601 date-time string');
+  }
+  const createdAt = new Date(fields['timestamp']);
+  if (Number.isNaN(createdAt.getTime())) throw invalid('"timestamp" is not a valid date');
+  if (!('data' in fields) || fields['data'] === undefined) throw invalid('"data" is required');
+  if (jsonDepth(fields['data']) > MAX_WEBHOOK_JSON_DEPTH) {
+    throw new MessageboxError('invalid_payload', `"data" is nested deeper than ${MAX_WEBHOOK_JSON_DEPTH} levels`);
+  }
+  const source = fields['source'];
+  if (source !== undefined && typeof source !== 'string') throw invalid('"source" must be a string');
+  const headers = fields['headers'];
+  if (headers !== undefined) {
+    if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) {
+      throw invalid('"headers" must be an object of strings');
+    }
+    for (const [key, value] of Object.entries(headers)) {
+      if (typeof value !== 'string') throw invalid(`"headers.${key}" must be a string`);
+    }
+  }
+  return createMessage(
+    {
+      id,
+      type: fields['type'],
+      source: source ?? options.defaultSource ?? DEFAULT_WEBHOOK_SOURCE,
+      payload: fields['data'] as JsonValue,
+      headers: headers as Record<string, string> | undefined,
+    },
+    { now: createdAt },
+  );
+}
+
+function invalid(message: string): MessageboxError {
+  return new MessageboxError('invalid_message', message);
+}
+
+function jsonDepth(value: unknown): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) max = depth;
+    if (max > MAX_WEBHOOK_JSON_DEPTH) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return max;
+}
