@@ -1,0 +1,1 @@
+export { honoInbox, type HonoInboxOptions } from './hono-inbox.js';

@@ -1,0 +1,72 @@
+import type { Unsubscribe } from '@messagebox/core';
+import type { Expression, Kysely, RawBuilder, SelectQueryBuilder, SqlBool, Transaction, UpdateObject } from 'kysely';
+import type { MessageboxTables } from './tables.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyDb = Kysely<any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyTx = Transaction<any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnySelect = SelectQueryBuilder<any, any, { id: string }>;
+
+/** What the shared store asks a dialect to claim. */
+export interface ClaimStatement {
+  /** Qualified table name (`schema.table` or `table`). */
+  table: string;
+  /** Due, unleased, filtered candidates (`select id`), without order, limit or lock. */
+  candidates(db: AnyDb): AnySelect;
+  /** Columns to set on the claimed rows (token, lease, attempts + 1). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  set: UpdateObject<any, any>;
+  limit: number;
+}
+
+/** A fenced update whose caller needs to know which rows it changed. */
+export interface UpdateReturningIds {
+  table: string;
+  where: (db: AnyDb) => AnySelect;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  set: UpdateObject<any, any>;
+}
+
+/**
+ * Everything that differs between SQL databases; the stores in this package
+ * are written once on top of it. Dialect packages (`@messagebox/postgres`,
+ * `@messagebox/mysql`, `@messagebox/sqlite`) implement it, one file per role.
+ *
+ * @example
+ * const storage = createKyselyStorage({ db, dialect: sqliteDialect, tablePrefix: 'app_' });
+ */
+export interface MessageboxDialect {
+  readonly name: string;
+
+  /** The database's current time in epoch milliseconds, as a BIGINT expression. */
+  nowMs(): RawBuilder<number>;
+
+  /** Case-sensitive "`column` contains `text`". */
+  contains(column: string, text: string): Expression<SqlBool>;
+
+  /** DDL creating the tables and indexes, idempotent (`IF NOT EXISTS`). */
+  createTables(tables: MessageboxTables): string[];
+
+  /** DDL creating the migrations bookkeeping table, idempotent. */
+  createMigrationsTable(tables: MessageboxTables): string;
+
+  /** Atomically claims rows (lock, update, return them) in as few round trips as the database allows. */
+  claim(db: AnyDb, statement: ClaimStatement): Promise<Record<string, unknown>[]>;
+
+  /** Runs a fenced update and returns the ids of the rows it changed. */
+  updateReturningIds(db: AnyDb, update: UpdateReturningIds): Promise<string[]>;
+
+  /** Inserts `row` unless a row with its primary key exists; true when inserted. Safe under concurrency. */
+  insertIfAbsent(tx: AnyDb, table: string, row: Record<string, unknown>): Promise<boolean>;
+
+  /** Runs `fn` holding a lock that keeps concurrent `migrate()` calls apart. Default: none. */
+  withMigrationLock?<T>(db: AnyDb, fn: (db: AnyDb) => Promise<T>): Promise<T>;
+
+  /** Called inside the caller's transaction after an outbox `add` (Postgres: `NOTIFY`). */
+  afterAdd?(tx: AnyDb, tables: MessageboxTables): Promise<void>;
+
+  /** Wake-up across processes (Postgres: `LISTEN`); absent when the database has none. */
+  watch?(tables: MessageboxTables, onWake: () => void): Promise<Unsubscribe>;
+}

@@ -1,0 +1,23 @@
+import type { AnyDb, UpdateReturningIds } from './dialect.js';
+
+/**
+ * `UPDATE … WHERE id IN (…) RETURNING id`, one round trip, for databases with
+ * `RETURNING` (Postgres, SQLite).
+ */
+export async function updateWithReturning(db: AnyDb, update: UpdateReturningIds): Promise<string[]> {
+  const rows = await db.updateTable(update.table).set(update.set).where('id', 'in', update.where(db)).returning('id').execute();
+  return rows.map((r) => r.id as string);
+}
+
+/**
+ * Select the ids `FOR UPDATE`, then update them, in one transaction, for
+ * databases without `UPDATE … RETURNING` (MySQL, MariaDB).
+ */
+export async function updateWithLockedSelect(db: AnyDb, update: UpdateReturningIds): Promise<string[]> {
+  return db.transaction().execute(async (trx) => {
+    const ids = (await update.where(trx).forUpdate().execute()).map((r) => r.id);
+    if (ids.length === 0) return [];
+    await trx.updateTable(update.table).set(update.set).where('id', 'in', ids).execute();
+    return ids;
+  });
+}

@@ -1,0 +1,10 @@
+export type { AnyDb, AnySelect, AnyTx, ClaimStatement, MessageboxDialect, UpdateReturningIds } from './dialect.js';
+export { updateWithLockedSelect, updateWithReturning } from './fenced-updates.js';
+export { createKyselyInboxStore } from './kysely-inbox-store.js';
+export { createKyselyOutboxStore } from './kysely-outbox-store.js';
+export { migrations, migrationSql, runMigrations, type MessageboxMigration } from './migrations.js';
+export type { InboxRow, MigrationRow, OutboxRow } from './schema.js';
+export { createKyselyStorage, type KyselyStorageOptions, type MessageboxStorage } from './storage.js';
+export type { KyselyStoreOptions } from './store-context.js';
+export { resolveTables, type MessageboxTables, type TableNameOptions } from './tables.js';
+export { createStoreTime, integer, toDate, toMillis, type StoreTime } from './time.js';

@@ -1,0 +1,146 @@
+import type { Claim, InboxRecord, InboxStore, InsertClaim, Message, RecordFilter } from '@messagebox/core';
+import { sql, type Transaction } from 'kysely';
+
+import type { AnyDb } from './dialect.js';
+import { ownedBy, recordFilter } from './filters.js';
+import { replayTarget } from './kysely-outbox-store.js';
+import { byDueOrder, messageColumns, toClaimedInbox, toInboxRecord } from './records.js';
+import type { InboxRow } from './schema.js';
+import { createStoreContext, type KyselyStoreOptions } from './store-context.js';
+import { integer } from './time.js';
+
+/**
+ * An {@link InboxStore} on the caller's Kysely instance; see
+ * {@link createKyselyOutboxStore} for when to use it directly.
+ *
+ * @example
+ * const inbox = createKyselyInboxStore({ db, dialect: sqliteDialect });
+ * const isNew = await inbox.transaction((tx) => inbox.receive(tx, message));
+ */
+export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): InboxStore<Transaction<DB>> {
+  const { db, dialect, tables, time } = createStoreContext(options);
+  const table = tables.inboxRef;
+  const fenced = (conn: AnyDb, claim: Claim) => conn.updateTable(table).where((eb) => ownedBy(eb, [claim], 'received'));
+
+  return {
+    transaction: (fn) => options.db.transaction().execute(fn),
+
+    async receive(tx, message: Message, opts?: { claim?: InsertClaim }) {
+      const claim = opts?.claim;
+      return dialect.insertIfAbsent(tx as unknown as AnyDb, table, {
+        ...messageColumns(message),
+        status: 'received',
+        received_at: time.now(),
+        available_at: time.now(),
+        last_error: null,
+        processed_at: null,
+        ...(claim ? { claim_token: claim.token, lease_until: time.plus(claim.leaseMs), attempts: 1 } : { claim_token: null, lease_until: null, attempts: 0 }),
+      });
+    },
+
+    async claimDue(opts) {
+      if (opts.limit <= 0 || opts.types?.length === 0) return [];
+      const rows = await dialect.claim(db, {
+        table,
+        limit: integer(opts.limit, 'limit'),
+        candidates: (conn) =>
+          conn
+            .selectFrom(table)
+            .select('id')
+            .where('status', '=', sql.lit('received'))
+            .where('available_at', '<=', time.now())
+            .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', time.now())]))
+            .$if(opts.types !== undefined, (qb) => qb.where('type', 'in', [...(opts.types ?? [])])),
+        set: { claim_token: opts.token, lease_until: time.plus(opts.leaseMs), attempts: sql`attempts + 1` },
+      });
+      return byDueOrder(rows as unknown as InboxRow[]).map(toClaimedInbox);
+    },
+
+    async markProcessed(tx, claim) {
+      const result = await fenced(tx as unknown as AnyDb, claim)
+        .set({ status: 'processed', processed_at: time.now(), lease_until: null, claim_token: null })
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    async scheduleRetry(claim, opts) {
+      const result = await fenced(db, claim)
+        .set({ available_at: time.plus(opts.delayMs), last_error: opts.error, lease_until: null, claim_token: null })
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    async markDead(claim, opts) {
+      const result = await fenced(db, claim).set({ status: 'dead', last_error: opts.error, lease_until: null, claim_token: null }).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    async release(claims) {
+      if (claims.length === 0) return 0;
+      const result = await db
+        .updateTable(table)
+        .where((eb) => ownedBy(eb, claims, 'received'))
+        .set((eb) => ({
+          attempts: eb.case().when('attempts', '>', 0).then(eb('attempts', '-', 1)).else(0).end(),
+          available_at: eb.case().when('available_at', '>', time.now()).then(time.now()).else(eb.ref('available_at')).end(),
+          lease_until: null,
+          claim_token: null,
+        }))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    async stats() {
+      const counts = await db.selectFrom(table).select(['status', (eb) => eb.fn.countAll().as('n')]).groupBy('status').execute();
+      const oldest = await db.selectFrom(table).select((eb) => eb.fn.min('received_at').as('t')).where('status', '=', 'received').executeTakeFirst();
+      const count = (status: string) => Number(counts.find((c) => c.status === status)?.n ?? 0);
+      const t = oldest?.t as number | string | null | undefined;
+      return { received: count('received'), processed: count('processed'), dead: count('dead'), oldestPendingAt: t == null ? null : new Date(Number(t)) };
+    },
+
+    async list(filter: RecordFilter<InboxRecord['status']> = {}) {
+      const rows = await db
+        .selectFrom(table)
+        .selectAll()
+        .where((eb) => recordFilter(eb, dialect, filter, 'received_at'))
+        .orderBy('received_at')
+        .orderBy('id')
+        .limit(integer(filter.limit ?? 100, 'limit'))
+        .execute();
+      return (rows as InboxRow[]).map(toInboxRecord);
+    },
+
+    async get(id) {
+      const row = await db.selectFrom(table).selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toInboxRecord(row as InboxRow) : null;
+    },
+
+    async replay(filter) {
+      const where = await replayTarget(db, table, 'received_at', filter, (eb) => recordFilter(eb, dialect, { ...filter, status: 'dead', limit: undefined }, 'received_at'));
+      const result = await db
+        .updateTable(table)
+        .where(where)
+        .where('status', '=', 'dead')
+        .set({ status: 'received', available_at: time.now(), attempts: 0, lease_until: null, claim_token: null, processed_at: null })
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    async purge(opts) {
+      const ids = await db
+        .selectFrom(table)
+        .select('id')
+        .where('status', '=', sql.lit('processed'))
+        .where('processed_at', '<', time.plus(-opts.olderThanMs))
+        .limit(integer(opts.limit, 'limit'))
+        .execute();
+      if (ids.length === 0) return 0;
+      const result = await db
+        .deleteFrom(table)
+        .where('id', 'in', ids.map((r) => r.id as string))
+        .where('status', '=', 'processed')
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+  };
+}

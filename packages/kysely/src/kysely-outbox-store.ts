@@ -1,0 +1,172 @@
+import type { Claim, InsertClaim, Message, OutboxRecord, OutboxStore, RecordFilter } from '@messagebox/core';
+import { sql, type Transaction } from 'kysely';
+
+import type { AnyDb } from './dialect.js';
+import { never, ownedBy, recordFilter } from './filters.js';
+import { byDueOrder, messageColumns, toClaimedOutbox, toOutboxRecord } from './records.js';
+import type { OutboxRow } from './schema.js';
+import { chunks, createStoreContext, type KyselyStoreOptions } from './store-context.js';
+import { integer } from './time.js';
+
+const INSERT_CHUNK = 500;
+
+/**
+ * An {@link OutboxStore} on the caller's Kysely instance. Dialect packages
+ * wrap it (`createSqliteStorage`, `createPostgresStorage`, `createMysqlStorage`);
+ * use it directly only with a dialect of your own.
+ *
+ * @example
+ * const outbox = createKyselyOutboxStore({ db, dialect: sqliteDialect });
+ * await outbox.transaction((tx) => outbox.add(tx, [message]));
+ */
+export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): OutboxStore<Transaction<DB>> {
+  const { db, dialect, tables, time } = createStoreContext(options);
+  const table = tables.outboxRef;
+  const fenced = (claim: Claim) => db.updateTable(table).where((eb) => ownedBy(eb, [claim], 'pending'));
+
+  const store: OutboxStore<Transaction<DB>> = {
+    transaction: (fn) => options.db.transaction().execute(fn),
+
+    async add(tx, messages: readonly Message[], opts?: { claim?: InsertClaim }) {
+      if (messages.length === 0) return;
+      const trx = tx as unknown as AnyDb;
+      const claim = opts?.claim;
+      const lease = claim ? { claim_token: claim.token, lease_until: time.plus(claim.leaseMs), attempts: 1 } : { claim_token: null, lease_until: null, attempts: 0 };
+      for (const batch of chunks(messages, INSERT_CHUNK)) {
+        const rows = batch.map((message) => ({
+          ...messageColumns(message),
+          status: 'pending',
+          available_at: time.now(),
+          last_error: null,
+          sent_at: null,
+          ...lease,
+        }));
+        await trx.insertInto(table).values(rows).execute();
+      }
+      await dialect.afterAdd?.(trx, tables);
+    },
+
+    async claimDue(opts) {
+      if (opts.limit <= 0 || opts.ids?.length === 0) return [];
+      const rows = await dialect.claim(db, {
+        table,
+        limit: integer(opts.limit, 'limit'),
+        candidates: (conn) =>
+          conn
+            .selectFrom(table)
+            .select('id')
+            .where('status', '=', sql.lit('pending'))
+            .where('available_at', '<=', time.now())
+            .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', time.now())]))
+            .$if(opts.ids !== undefined, (qb) => qb.where('id', 'in', [...(opts.ids ?? [])])),
+        set: { claim_token: opts.token, lease_until: time.plus(opts.leaseMs), attempts: sql`attempts + 1` },
+      });
+      return byDueOrder(rows as unknown as OutboxRow[]).map(toClaimedOutbox);
+    },
+
+    async markSent(claims: readonly Claim[]) {
+      if (claims.length === 0) return [];
+      return dialect.updateReturningIds(db, {
+        table,
+        where: (conn) => conn.selectFrom(table).select('id').where((eb) => ownedBy(eb, claims, 'pending')),
+        set: { status: 'sent', sent_at: time.now(), lease_until: null, claim_token: null },
+      });
+    },
+
+    async scheduleRetry(claim, opts) {
+      const result = await fenced(claim)
+        .set({ available_at: time.plus(opts.delayMs), last_error: opts.error, lease_until: null, claim_token: null })
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    async markDead(claim, opts) {
+      const result = await fenced(claim).set({ status: 'dead', last_error: opts.error, lease_until: null, claim_token: null }).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    async release(claims) {
+      if (claims.length === 0) return 0;
+      const result = await db
+        .updateTable(table)
+        .where((eb) => ownedBy(eb, claims, 'pending'))
+        .set((eb) => ({
+          attempts: eb.case().when('attempts', '>', 0).then(eb('attempts', '-', 1)).else(0).end(),
+          available_at: eb.case().when('available_at', '>', time.now()).then(time.now()).else(eb.ref('available_at')).end(),
+          lease_until: null,
+          claim_token: null,
+        }))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    async stats() {
+      const counts = await db.selectFrom(table).select(['status', (eb) => eb.fn.countAll().as('n')]).groupBy('status').execute();
+      const oldest = await db.selectFrom(table).select((eb) => eb.fn.min('created_at').as('t')).where('status', '=', 'pending').executeTakeFirst();
+      const count = (status: string) => Number(counts.find((c) => c.status === status)?.n ?? 0);
+      const t = oldest?.t as number | string | null | undefined;
+      return { pending: count('pending'), sent: count('sent'), dead: count('dead'), oldestPendingAt: t == null ? null : new Date(Number(t)) };
+    },
+
+    async list(filter: RecordFilter<OutboxRecord['status']> = {}) {
+      const rows = await db
+        .selectFrom(table)
+        .selectAll()
+        .where((eb) => recordFilter(eb, dialect, filter, 'created_at'))
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(integer(filter.limit ?? 100, 'limit'))
+        .execute();
+      return (rows as OutboxRow[]).map(toOutboxRecord);
+    },
+
+    async get(id) {
+      const row = await db.selectFrom(table).selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toOutboxRecord(row as OutboxRow) : null;
+    },
+
+    async replay(filter) {
+      const where = await replayTarget(db, table, 'created_at', filter, (eb) => recordFilter(eb, dialect, { ...filter, status: 'dead', limit: undefined }, 'created_at'));
+      const result = await db
+        .updateTable(table)
+        .where(where)
+        .where('status', '=', 'dead')
+        .set({ status: 'pending', available_at: time.now(), attempts: 0, lease_until: null, claim_token: null, sent_at: null })
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    async purge(opts) {
+      const ids = await db
+        .selectFrom(table)
+        .select('id')
+        .where('status', '=', sql.lit('sent'))
+        .where('sent_at', '<', time.plus(-opts.olderThanMs))
+        .limit(integer(opts.limit, 'limit'))
+        .execute();
+      if (ids.length === 0) return 0;
+      const result = await db
+        .deleteFrom(table)
+        .where('id', 'in', ids.map((r) => r.id as string))
+        .where('status', '=', 'sent')
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+  };
+
+  const watch = dialect.watch;
+  if (watch) store.watch = (onWake) => watch.call(dialect, tables, onWake);
+  return store;
+}
+
+/**
+ * With a `limit`, replay picks its ids first (UPDATE … LIMIT is not portable);
+ * without one, it updates every matching row in one statement.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function replayTarget(db: AnyDb, table: string, timeColumn: string, filter: { limit?: number }, where: (eb: any) => any): Promise<(eb: any) => any> {
+  if (filter.limit === undefined) return where;
+  const rows = await db.selectFrom(table).select('id').where(where).orderBy(timeColumn).orderBy('id').limit(integer(filter.limit, 'limit')).execute();
+  const ids = rows.map((r) => r.id as string);
+  return (eb) => (ids.length ? eb('id', 'in', ids) : never);
+}

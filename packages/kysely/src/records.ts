@@ -1,0 +1,64 @@
+import type { ClaimedInboxMessage, ClaimedOutboxMessage, InboxRecord, InboxStatus, JsonValue, Message, OutboxRecord, OutboxStatus } from '@messagebox/core';
+import type { InboxRow, OutboxRow } from './schema.js';
+import { toDate, toMillis } from './time.js';
+
+/** The columns every table shares, from a message. */
+export function messageColumns(message: Message) {
+  return {
+    id: message.id,
+    source: message.source,
+    type: message.type,
+    payload: JSON.stringify(message.payload),
+    headers: JSON.stringify(message.headers ?? {}),
+    created_at: message.createdAt.getTime(),
+  };
+}
+
+function messageOf(row: OutboxRow | InboxRow): Message<JsonValue> {
+  return {
+    id: row.id,
+    source: row.source,
+    type: row.type,
+    payload: JSON.parse(row.payload) as JsonValue,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    createdAt: new Date(toMillis(row.created_at)),
+  };
+}
+
+export function toOutboxRecord(row: OutboxRow): OutboxRecord {
+  return {
+    ...messageOf(row),
+    status: row.status as OutboxStatus,
+    attempts: Number(row.attempts),
+    availableAt: new Date(toMillis(row.available_at)),
+    lastError: row.last_error,
+    sentAt: toDate(row.sent_at),
+    leaseUntil: toDate(row.lease_until),
+  };
+}
+
+export function toClaimedOutbox(row: OutboxRow): ClaimedOutboxMessage {
+  return { ...toOutboxRecord(row), token: row.claim_token ?? '' };
+}
+
+export function toInboxRecord(row: InboxRow): InboxRecord {
+  return {
+    ...messageOf(row),
+    status: row.status as InboxStatus,
+    attempts: Number(row.attempts),
+    receivedAt: new Date(toMillis(row.received_at)),
+    availableAt: new Date(toMillis(row.available_at)),
+    lastError: row.last_error,
+    processedAt: toDate(row.processed_at),
+    leaseUntil: toDate(row.lease_until),
+  };
+}
+
+export function toClaimedInbox(row: InboxRow): ClaimedInboxMessage {
+  return { ...toInboxRecord(row), token: row.claim_token ?? '' };
+}
+
+/** Oldest due first, as the ports ask, whatever order the database returned. */
+export function byDueOrder<R extends { available_at: number | string; id: string }>(rows: R[]): R[] {
+  return rows.sort((a, b) => toMillis(a.available_at) - toMillis(b.available_at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}

@@ -1,0 +1,23 @@
+import { updateWithReturning, type AnyDb, type MessageboxDialect } from '@messagebox/kysely';
+import { sql } from 'kysely';
+import { sqliteClaim } from './sqlite-claim.js';
+import { sqliteCreateMigrationsTable, sqliteCreateTables } from './sqlite-ddl.js';
+
+/**
+ * SQLite (3.42+, for `unixepoch('subsec')`): times in epoch ms from the
+ * database clock, claims in one atomic `UPDATE … RETURNING`, no cross-process
+ * wake-up (workers poll).
+ */
+export const sqliteDialect: MessageboxDialect = {
+  name: 'sqlite',
+  nowMs: () => sql<number>`cast(round(unixepoch('subsec') * 1000) as integer)`,
+  contains: (column, text) => sql<boolean>`instr(${sql.ref(column)}, ${text}) > 0`,
+  createTables: sqliteCreateTables,
+  createMigrationsTable: sqliteCreateMigrationsTable,
+  claim: sqliteClaim,
+  updateReturningIds: updateWithReturning,
+  async insertIfAbsent(tx: AnyDb, table: string, row: Record<string, unknown>) {
+    const result = await tx.insertInto(table).values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  },
+};

@@ -1,0 +1,236 @@
+import type { InboxStore } from '@messagebox/core';
+import { expect } from 'vitest';
+import { AFTER_SHORT, ids, LONG, message, SHORT, sleep, sorted, token } from './fixtures.js';
+import type { StorageCase } from './types.js';
+
+type Store = InboxStore<unknown>;
+const receive = (store: Store, m: Parameters<Store['receive']>[1], options?: Parameters<Store['receive']>[2]) =>
+  store.transaction((tx) => store.receive(tx, m, options));
+const claim = (store: Store, options: { types?: string[]; limit?: number; leaseMs?: number; token?: string } = {}) =>
+  store.claimDue({ token: options.token ?? token(), leaseMs: options.leaseMs ?? LONG, limit: options.limit ?? 100, ...(options.types ? { types: options.types } : {}) });
+const processed = (store: Store, claim: { id: string; token: string }) => store.transaction((tx) => store.markProcessed(tx, claim));
+
+const c = (name: string, run: (inbox: Store) => Promise<void>): StorageCase => ({
+  name: `inbox: ${name}`,
+  run: (stores) => run(stores.inbox),
+});
+
+export const inboxCases: StorageCase[] = [
+  c('receive stores a new message once: true, then false for a duplicate, content unchanged', async (store) => {
+    const m = message('payment.created', { amount: 10 }, { traceparent: 't1' });
+    expect(await receive(store, m)).toBe(true);
+    const duplicate = { ...m, payload: { amount: 999 }, type: 'payment.changed' };
+    expect(await receive(store, duplicate)).toBe(false);
+    const row = await store.get(m.id);
+    expect(row).toMatchObject({ id: m.id, source: m.source, type: 'payment.created', payload: { amount: 10 }, headers: { traceparent: 't1' }, status: 'received', attempts: 0, lastError: null, processedAt: null, leaseUntil: null });
+    expect(row?.receivedAt).toBeInstanceOf(Date);
+    expect(row!.createdAt.getTime()).toBe(m.createdAt.getTime());
+    expect((await store.stats()).received).toBe(1);
+  }),
+
+  c('receive inside a rolled-back transaction stores nothing', async (store) => {
+    const m = message();
+    await expect(store.transaction(async (tx) => { await store.receive(tx, m); throw new Error('rollback'); })).rejects.toThrow('rollback');
+    expect(await store.get(m.id)).toBeNull();
+    expect(await receive(store, m)).toBe(true);
+  }),
+
+  c('concurrent receives of the same id: exactly one gets true', async (store) => {
+    const m = message();
+    const results = await Promise.all(Array.from({ length: 8 }, () => receive(store, m)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect((await store.stats()).received).toBe(1);
+  }),
+
+  c('claimDue claims received rows with a lease and increments attempts', async (store) => {
+    const messages = [message(), message()];
+    for (const m of messages) await receive(store, m);
+    const t = token();
+    const before = Date.now();
+    const claimed = await claim(store, { token: t });
+    expect(sorted(ids(claimed))).toEqual(sorted(ids(messages)));
+    for (const row of claimed) {
+      expect(row).toMatchObject({ token: t, attempts: 1, status: 'received' });
+      expect(row.leaseUntil!.getTime()).toBeGreaterThan(before + LONG / 2);
+    }
+    expect(await claim(store)).toEqual([]);
+  }),
+
+  c('claimDue respects limit and returns the oldest due first', async (store) => {
+    const messages = [message(), message(), message()];
+    for (const m of messages) {
+      await receive(store, m);
+      await sleep(5);
+    }
+    expect(ids(await claim(store, { limit: 2 }))).toEqual([messages[0]!.id, messages[1]!.id]);
+    expect(await claim(store, { limit: 0 })).toEqual([]);
+  }),
+
+  c('claimDue with types claims only those types; an empty list claims nothing', async (store) => {
+    const [a, b] = [message('kind.a'), message('kind.b')];
+    await receive(store, a!);
+    await receive(store, b!);
+    expect(await claim(store, { types: [] })).toEqual([]);
+    expect(ids(await claim(store, { types: ['kind.b', 'kind.z'] }))).toEqual([b!.id]);
+    expect(ids(await claim(store))).toEqual([a!.id]);
+  }),
+
+  c('a live lease blocks a second claim; an expired one lets another take over', async (store) => {
+    const m = message();
+    await receive(store, m);
+    await claim(store, { leaseMs: SHORT });
+    await sleep(AFTER_SHORT);
+    const t = token();
+    const [taken] = await claim(store, { token: t, leaseMs: LONG });
+    expect(taken).toMatchObject({ id: m.id, token: t, attempts: 2 });
+    expect(await claim(store)).toEqual([]);
+  }),
+
+  c('markProcessed inside a committed transaction marks the row processed', async (store) => {
+    const m = message();
+    await receive(store, m);
+    const [row] = await claim(store);
+    expect(await processed(store, { id: m.id, token: row!.token })).toBe(true);
+    const stored = await store.get(m.id);
+    expect(stored).toMatchObject({ status: 'processed', leaseUntil: null });
+    expect(stored?.processedAt).toBeInstanceOf(Date);
+    expect(await claim(store)).toEqual([]);
+  }),
+
+  c('markProcessed inside a rolled-back transaction leaves the row received', async (store) => {
+    const m = message();
+    await receive(store, m);
+    const [row] = await claim(store);
+    await expect(
+      store.transaction(async (tx) => {
+        expect(await store.markProcessed(tx, { id: m.id, token: row!.token })).toBe(true);
+        throw new Error('handler write failed');
+      }),
+    ).rejects.toThrow('handler write failed');
+    expect(await store.get(m.id)).toMatchObject({ status: 'received', processedAt: null });
+  }),
+
+  c('fencing: a lost claim cannot mark processed, retry, kill or release', async (store) => {
+    const m = message();
+    await receive(store, m);
+    const [late] = await claim(store, { leaseMs: SHORT });
+    await sleep(AFTER_SHORT);
+    const [owner] = await claim(store, { leaseMs: LONG });
+    const lost = { id: m.id, token: late!.token };
+    expect(await processed(store, lost)).toBe(false);
+    expect(await store.scheduleRetry(lost, { delayMs: LONG, error: 'late' })).toBe(false);
+    expect(await store.markDead(lost, { error: 'late' })).toBe(false);
+    expect(await store.release([lost])).toBe(0);
+    const row = await store.get(m.id);
+    expect(row).toMatchObject({ status: 'received', attempts: 2, lastError: null });
+    expect(row?.leaseUntil).not.toBeNull();
+    expect(await processed(store, { id: m.id, token: owner!.token })).toBe(true);
+  }),
+
+  c('scheduleRetry: not due before its delay, due after it, lastError kept', async (store) => {
+    const [later, soon] = [message(), message()];
+    await receive(store, later!);
+    await receive(store, soon!);
+    for (const row of await claim(store)) {
+      const delayMs = row.id === later!.id ? LONG : 100;
+      expect(await store.scheduleRetry({ id: row.id, token: row.token }, { delayMs, error: `handler threw ${row.id === later!.id ? 'A' : 'B'}` })).toBe(true);
+    }
+    expect(await store.get(later!.id)).toMatchObject({ status: 'received', lastError: 'handler threw A', leaseUntil: null });
+    await sleep(300);
+    const again = await claim(store);
+    expect(ids(again)).toEqual([soon!.id]);
+    expect(again[0]).toMatchObject({ attempts: 2, lastError: 'handler threw B' });
+  }),
+
+  c('markDead, then replay puts it back to received with attempts 0', async (store) => {
+    const [a, b] = [message('kind.a'), message('kind.b')];
+    await receive(store, a!);
+    await receive(store, b!);
+    for (const row of await claim(store)) expect(await store.markDead({ id: row.id, token: row.token }, { error: `gave up on ${row.type}` })).toBe(true);
+    expect(await store.get(a!.id)).toMatchObject({ status: 'dead', lastError: 'gave up on kind.a' });
+    expect(await claim(store)).toEqual([]);
+    expect(await store.replay({ errorContains: 'kind.b' })).toBe(1);
+    expect(await store.get(b!.id)).toMatchObject({ status: 'received', attempts: 0, lastError: 'gave up on kind.b' });
+    expect((await store.get(a!.id))?.status).toBe('dead');
+    expect(ids(await claim(store))).toEqual([b!.id]);
+  }),
+
+  c('release gives rows back: attempts decremented, claimable at once', async (store) => {
+    const m = message();
+    await receive(store, m);
+    const [row] = await claim(store);
+    expect(await store.release([{ id: m.id, token: row!.token }])).toBe(1);
+    expect(await store.get(m.id)).toMatchObject({ status: 'received', attempts: 0, leaseUntil: null });
+    expect(await claim(store)).toHaveLength(1);
+  }),
+
+  c('an insert-time claim on receive writes the row already owned', async (store) => {
+    const m = message();
+    const t = token();
+    expect(await receive(store, m, { claim: { token: t, leaseMs: LONG } })).toBe(true);
+    expect(await store.get(m.id)).toMatchObject({ status: 'received', attempts: 1 });
+    expect(await claim(store)).toEqual([]);
+    expect(await processed(store, { id: m.id, token: t })).toBe(true);
+  }),
+
+  c('stats counts rows by status and gives the oldest waiting', async (store) => {
+    expect(await store.stats()).toEqual({ received: 0, processed: 0, dead: 0, oldestPendingAt: null });
+    const messages = [message(), message(), message()];
+    const before = Date.now();
+    for (const m of messages) await receive(store, m);
+    const [p, d] = await claim(store, { limit: 2 });
+    await processed(store, { id: p!.id, token: p!.token });
+    await store.markDead({ id: d!.id, token: d!.token }, { error: 'x' });
+    const stats = await store.stats();
+    expect(stats).toMatchObject({ received: 1, processed: 1, dead: 1 });
+    expect(Math.abs(stats.oldestPendingAt!.getTime() - before)).toBeLessThan(5_000);
+  }),
+
+  c('list filters by status, type, ids, errorContains and limit; get returns null for unknown ids', async (store) => {
+    const messages = [message('t.one'), message('t.two'), message('t.one')];
+    for (const m of messages) {
+      await receive(store, m);
+      await sleep(3);
+    }
+    const [m0, m1, m2] = messages as [typeof messages[0], typeof messages[0], typeof messages[0]];
+    const [row] = await claim(store, { types: ['t.two'] });
+    await store.markDead({ id: row!.id, token: row!.token }, { error: 'Handler Failed' });
+    expect(ids(await store.list())).toEqual([m0.id, m1.id, m2.id]);
+    expect(ids(await store.list({ status: 'received' }))).toEqual([m0.id, m2.id]);
+    expect(ids(await store.list({ type: 't.two' }))).toEqual([m1.id]);
+    expect(ids(await store.list({ ids: [m2.id] }))).toEqual([m2.id]);
+    expect(ids(await store.list({ errorContains: 'Handler' }))).toEqual([m1.id]);
+    expect(ids(await store.list({ errorContains: 'handler' }))).toEqual([]);
+    expect(ids(await store.list({ limit: 1 }))).toEqual([m0.id]);
+    expect(await store.list({ before: new Date(Date.now() - LONG) })).toEqual([]);
+    expect(await store.get('no-such-id')).toBeNull();
+  }),
+
+  c('purge deletes old processed rows in bounded batches and nothing else', async (store) => {
+    const done = Array.from({ length: 3 }, () => message());
+    const waiting = message();
+    for (const m of [...done, waiting]) await receive(store, m);
+    for (const row of await claim(store, { limit: 3 })) await processed(store, { id: row.id, token: row.token });
+    expect(await store.purge({ olderThanMs: LONG, limit: 10 })).toBe(0);
+    await sleep(30);
+    expect(await store.purge({ olderThanMs: 5, limit: 2 })).toBe(2);
+    expect(await store.purge({ olderThanMs: 5, limit: 2 })).toBe(1);
+    expect(await store.purge({ olderThanMs: 5, limit: 2 })).toBe(0);
+    expect(await store.stats()).toMatchObject({ received: 1, processed: 0 });
+  }),
+
+  c('concurrent claimers never receive the same row', async (store) => {
+    const messages = Array.from({ length: 60 }, () => message());
+    await Promise.all(messages.map((m) => receive(store, m)));
+    const seen: string[] = [];
+    const claimer = async () => {
+      for (;;) {
+        const rows = await claim(store, { limit: 5 });
+        if (rows.length === 0) return;
+        seen.push(...ids(rows));
+      }
+    };
+    await Promise.all(Array.from({ length: 5 }, claimer));
+    expect(sorted(seen)).toEqual(sorted(ids(messages)));
+  }),
+];

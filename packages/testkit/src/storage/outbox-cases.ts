@@ -1,0 +1,343 @@
+import type { OutboxStore } from '@messagebox/core';
+import { expect } from 'vitest';
+import { AFTER_SHORT, eventually, ids, LONG, message, SHORT, sleep, sorted, token } from './fixtures.js';
+import type { StorageCase } from './types.js';
+
+type Store = OutboxStore<unknown>;
+const add = (store: Store, messages: Parameters<Store['add']>[1], options?: Parameters<Store['add']>[2]) =>
+  store.transaction((tx) => store.add(tx, messages, options));
+const claim = (store: Store, options: { ids?: string[]; limit?: number; leaseMs?: number; token?: string } = {}) =>
+  store.claimDue({ token: options.token ?? token(), leaseMs: options.leaseMs ?? LONG, limit: options.limit ?? 100, ...(options.ids ? { ids: options.ids } : {}) });
+
+const c = (name: string, run: (outbox: Store, ctx: { skip(reason: string): void }) => Promise<void>): StorageCase => ({
+  name: `outbox: ${name}`,
+  run: (stores, ctx) => run(stores.outbox, ctx),
+});
+
+export const outboxCases: StorageCase[] = [
+  c('add inside a committed transaction stores pending rows with their content', async (store) => {
+    const m = message('order.created', { total: 12.5, items: ['a', 'b'], note: 'ünïcødé ✓', nested: { ok: true, none: null } }, { traceparent: '00-abc-01' });
+    await add(store, [m]);
+    const row = await store.get(m.id);
+    expect(row).not.toBeNull();
+    expect(row).toMatchObject({ id: m.id, source: m.source, type: m.type, payload: m.payload, headers: m.headers, status: 'pending', attempts: 0, lastError: null, sentAt: null, leaseUntil: null });
+    expect(row!.createdAt.getTime()).toBe(m.createdAt.getTime());
+    expect(row!.availableAt).toBeInstanceOf(Date);
+  }),
+
+  c('add inside a rolled-back transaction stores nothing', async (store) => {
+    const m = message();
+    const failure = new Error('business rule broken');
+    await expect(store.transaction(async (tx) => { await store.add(tx, [m]); throw failure; })).rejects.toBe(failure);
+    expect(await store.get(m.id)).toBeNull();
+    expect((await store.stats()).pending).toBe(0);
+    expect(await claim(store)).toEqual([]);
+  }),
+
+  c('add rejects a duplicate id', async (store) => {
+    const m = message();
+    await add(store, [m]);
+    await expect(add(store, [m])).rejects.toBeDefined();
+    expect((await store.stats()).pending).toBe(1);
+  }),
+
+  c('add writes many messages in one call', async (store) => {
+    const many = Array.from({ length: 1203 }, () => message());
+    await add(store, many);
+    expect((await store.stats()).pending).toBe(1203);
+  }),
+
+  c('payload and headers round-trip exactly', async (store) => {
+    const payloads = [null, 0, -1.5e-7, 'text with "quotes" and \\ and \n', [1, [2, [3]]], { a: { b: { c: 'deep' } }, emoji: '🎉', big: 'x'.repeat(100_000) }, true];
+    const messages = payloads.map((p) => message('payload.check', p, { 'x-key': 'välue' }));
+    await add(store, messages);
+    for (const m of messages) {
+      const row = await store.get(m.id);
+      expect(row?.payload).toEqual(m.payload);
+      expect(row?.headers).toEqual({ 'x-key': 'välue' });
+    }
+  }),
+
+  c('claimDue claims due rows, sets token and lease, increments attempts', async (store) => {
+    const messages = [message(), message(), message()];
+    await add(store, messages);
+    const t = token();
+    const before = Date.now();
+    const claimed = await claim(store, { token: t, leaseMs: LONG });
+    expect(sorted(ids(claimed))).toEqual(sorted(ids(messages)));
+    for (const row of claimed) {
+      expect(row.token).toBe(t);
+      expect(row.attempts).toBe(1);
+      expect(row.status).toBe('pending');
+      expect(row.leaseUntil!.getTime()).toBeGreaterThan(before + LONG / 2);
+    }
+    const stored = await store.get(messages[0]!.id);
+    expect(stored?.attempts).toBe(1);
+    expect(stored?.leaseUntil).not.toBeNull();
+  }),
+
+  c('claimDue respects limit and returns the oldest due first', async (store) => {
+    const messages = [message(), message(), message()];
+    for (const m of messages) {
+      await add(store, [m]);
+      await sleep(5);
+    }
+    const first = await claim(store, { limit: 2 });
+    expect(ids(first)).toEqual([messages[0]!.id, messages[1]!.id]);
+    const rest = await claim(store, { limit: 2 });
+    expect(ids(rest)).toEqual([messages[2]!.id]);
+    expect(await claim(store, { limit: 0 })).toEqual([]);
+  }),
+
+  c('claimDue with ids considers only those rows', async (store) => {
+    const [a, b, c2] = [message(), message(), message()];
+    await add(store, [a!, b!, c2!]);
+    expect(ids(await claim(store, { ids: [b!.id, 'no-such-id'] }))).toEqual([b!.id]);
+    expect(await claim(store, { ids: [] })).toEqual([]);
+    expect(sorted(ids(await claim(store)))).toEqual(sorted([a!.id, c2!.id]));
+  }),
+
+  c('a live lease blocks a second claim', async (store) => {
+    const m = message();
+    await add(store, [m]);
+    expect(ids(await claim(store, { leaseMs: LONG }))).toEqual([m.id]);
+    expect(await claim(store)).toEqual([]);
+    expect((await store.get(m.id))?.attempts).toBe(1);
+  }),
+
+  c('an expired lease lets another claimer take over', async (store) => {
+    const m = message();
+    await add(store, [m]);
+    expect(ids(await claim(store, { leaseMs: SHORT }))).toEqual([m.id]);
+    await sleep(AFTER_SHORT);
+    const t = token();
+    const taken = await claim(store, { token: t });
+    expect(ids(taken)).toEqual([m.id]);
+    expect(taken[0]).toMatchObject({ token: t, attempts: 2 });
+  }),
+
+  c('markSent marks owned rows in one call and returns their ids', async (store) => {
+    const messages = [message(), message(), message()];
+    await add(store, messages);
+    const claimed = await claim(store);
+    const marked = await store.markSent(claimed.map((r) => ({ id: r.id, token: r.token })));
+    expect(sorted(marked)).toEqual(sorted(ids(messages)));
+    for (const m of messages) {
+      const row = await store.get(m.id);
+      expect(row).toMatchObject({ status: 'sent', leaseUntil: null });
+      expect(row?.sentAt).toBeInstanceOf(Date);
+    }
+    expect(await claim(store)).toEqual([]);
+    expect(await store.markSent([])).toEqual([]);
+  }),
+
+  c('markSent ignores a wrong token and an unknown id', async (store) => {
+    const m = message();
+    await add(store, [m]);
+    await claim(store);
+    expect(await store.markSent([{ id: m.id, token: 'not-the-token' }, { id: 'no-such-id', token: 'x' }])).toEqual([]);
+    expect((await store.get(m.id))?.status).toBe('pending');
+  }),
+
+  c('fencing: a worker whose lease expired cannot mark sent after another claimed', async (store) => {
+    const m = message();
+    await add(store, [m]);
+    const [late] = await claim(store, { leaseMs: SHORT });
+    await sleep(AFTER_SHORT);
+    const [owner] = await claim(store, { leaseMs: LONG });
+    expect(owner?.id).toBe(m.id);
+    expect(await store.markSent([{ id: m.id, token: late!.token }])).toEqual([]);
+    const row = await store.get(m.id);
+    expect(row?.status).toBe('pending');
+    expect(row?.leaseUntil).not.toBeNull();
+    expect(await store.markSent([{ id: m.id, token: owner!.token }])).toEqual([m.id]);
+    expect((await store.get(m.id))?.status).toBe('sent');
+  }),
+
+  c('fencing: scheduleRetry, markDead and release with a lost claim change nothing', async (store) => {
+    const m = message();
+    await add(store, [m]);
+    const [late] = await claim(store, { leaseMs: SHORT });
+    await sleep(AFTER_SHORT);
+    const [owner] = await claim(store, { leaseMs: LONG });
+    const lost = { id: m.id, token: late!.token };
+    const leaseBefore = (await store.get(m.id))?.leaseUntil?.getTime();
+    expect(await store.scheduleRetry(lost, { delayMs: LONG, error: 'late failure' })).toBe(false);
+    expect(await store.markDead(lost, { error: 'late death' })).toBe(false);
+    expect(await store.release([lost])).toBe(0);
+    const row = await store.get(m.id);
+    expect(row).toMatchObject({ status: 'pending', attempts: 2, lastError: null });
+    expect(row?.leaseUntil?.getTime()).toBe(leaseBefore);
+    expect(await store.markDead({ id: m.id, token: owner!.token }, { error: 'owner gave up' })).toBe(true);
+  }),
+
+  c('scheduleRetry keeps the row pending, not due before its delay, with lastError', async (store) => {
+    const m = message();
+    await add(store, [m]);
+    const [row] = await claim(store);
+    const before = Date.now();
+    expect(await store.scheduleRetry({ id: m.id, token: row!.token }, { delayMs: LONG, error: 'receiver said 503' })).toBe(true);
+    const stored = await store.get(m.id);
+    expect(stored).toMatchObject({ status: 'pending', lastError: 'receiver said 503', leaseUntil: null, attempts: 1 });
+    expect(stored!.availableAt.getTime()).toBeGreaterThan(before + LONG / 2);
+    expect(await claim(store)).toEqual([]);
+    expect(await store.scheduleRetry({ id: m.id, token: row!.token }, { delayMs: 0, error: 'again' })).toBe(false);
+  }),
+
+  c('a retried row is due again after its delay, lastError kept', async (store) => {
+    const m = message();
+    await add(store, [m]);
+    const [row] = await claim(store);
+    await store.scheduleRetry({ id: m.id, token: row!.token }, { delayMs: 100, error: 'timeout' });
+    await sleep(300);
+    const [again] = await claim(store);
+    expect(again).toMatchObject({ id: m.id, attempts: 2, lastError: 'timeout' });
+  }),
+
+  c('markDead keeps the row with its error and out of claims', async (store) => {
+    const m = message();
+    await add(store, [m]);
+    const [row] = await claim(store);
+    expect(await store.markDead({ id: m.id, token: row!.token }, { error: '400 Bad Request' })).toBe(true);
+    expect(await store.get(m.id)).toMatchObject({ status: 'dead', lastError: '400 Bad Request', leaseUntil: null });
+    expect(await claim(store)).toEqual([]);
+    expect((await store.stats()).dead).toBe(1);
+  }),
+
+  c('release gives rows back: attempts decremented, claimable at once', async (store) => {
+    const messages = [message(), message()];
+    await add(store, messages);
+    const claimed = await claim(store, { leaseMs: LONG });
+    expect(await store.release(claimed.map((r) => ({ id: r.id, token: r.token })))).toBe(2);
+    expect(await store.get(messages[0]!.id)).toMatchObject({ status: 'pending', attempts: 0, leaseUntil: null });
+    const again = await claim(store);
+    expect(sorted(ids(again))).toEqual(sorted(ids(messages)));
+    expect(again.every((r) => r.attempts === 1)).toBe(true);
+    expect(await store.release([])).toBe(0);
+  }),
+
+  c('an insert-time claim writes rows already owned by its token', async (store) => {
+    const m = message();
+    const t = token();
+    await add(store, [m], { claim: { token: t, leaseMs: LONG } });
+    const row = await store.get(m.id);
+    expect(row).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(row?.leaseUntil).not.toBeNull();
+    expect(await claim(store)).toEqual([]);
+    expect(await store.markSent([{ id: m.id, token: 'someone-else' }])).toEqual([]);
+    expect(await store.markSent([{ id: m.id, token: t }])).toEqual([m.id]);
+  }),
+
+  c('replay puts matching dead rows back to pending with attempts 0, lastError kept', async (store) => {
+    const a = message('kind.a');
+    const b = message('kind.b');
+    await add(store, [a, b]);
+    for (const row of await claim(store)) await store.markDead({ id: row.id, token: row.token }, { error: `dead ${row.type}` });
+    expect(await store.replay({ type: 'kind.a' })).toBe(1);
+    expect(await store.get(a.id)).toMatchObject({ status: 'pending', attempts: 0, lastError: 'dead kind.a', leaseUntil: null });
+    expect((await store.get(b.id))?.status).toBe('dead');
+    expect(ids(await claim(store))).toEqual([a.id]);
+    expect(await store.replay({ ids: [b.id] })).toBe(1);
+    expect((await store.get(b.id))?.status).toBe('pending');
+  }),
+
+  c('replay leaves pending and sent rows alone', async (store) => {
+    const [p, s] = [message(), message()];
+    await add(store, [p!, s!]);
+    const [row] = await claim(store, { ids: [s!.id] });
+    await store.markSent([{ id: s!.id, token: row!.token }]);
+    expect(await store.replay({})).toBe(0);
+    expect((await store.get(p!.id))?.status).toBe('pending');
+    expect((await store.get(s!.id))?.status).toBe('sent');
+  }),
+
+  c('stats counts rows by status and gives the oldest pending', async (store) => {
+    expect(await store.stats()).toEqual({ pending: 0, sent: 0, dead: 0, oldestPendingAt: null });
+    const messages = [message(), message(), message(), message()];
+    for (const m of messages) await add(store, [m]);
+    const [s, d] = await claim(store, { limit: 2 });
+    await store.markSent([{ id: s!.id, token: s!.token }]);
+    await store.markDead({ id: d!.id, token: d!.token }, { error: 'x' });
+    const stats = await store.stats();
+    expect(stats).toMatchObject({ pending: 2, sent: 1, dead: 1 });
+    expect(Math.abs(stats.oldestPendingAt!.getTime() - messages[2]!.createdAt.getTime())).toBeLessThan(5_000);
+    for (const row of await claim(store)) await store.markSent([{ id: row.id, token: row.token }]);
+    expect((await store.stats()).oldestPendingAt).toBeNull();
+  }),
+
+  c('list filters by status, type, ids, errorContains, before and limit, oldest first', async (store) => {
+    const messages = [message('t.one'), message('t.two'), message('t.one'), message('t.two')];
+    for (const m of messages) {
+      await add(store, [m]);
+      await sleep(3);
+    }
+    const [m0, m1, m2, m3] = messages as [typeof messages[0], typeof messages[0], typeof messages[0], typeof messages[0]];
+    const claimed = await claim(store, { ids: [m1.id, m3.id] });
+    for (const row of claimed) await store.markDead({ id: row.id, token: row.token }, { error: row.id === m1.id ? 'HTTP 500 from receiver' : 'timeout' });
+    expect(ids(await store.list())).toEqual(ids(messages));
+    expect(ids(await store.list({ status: 'dead' }))).toEqual([m1.id, m3.id]);
+    expect(ids(await store.list({ type: 't.one' }))).toEqual([m0.id, m2.id]);
+    expect(ids(await store.list({ ids: [m3.id, m0.id] }))).toEqual([m0.id, m3.id]);
+    expect(ids(await store.list({ errorContains: 'HTTP 500' }))).toEqual([m1.id]);
+    expect(ids(await store.list({ errorContains: 'http 500' }))).toEqual([]);
+    expect(ids(await store.list({ errorContains: '%' }))).toEqual([]);
+    expect(ids(await store.list({ limit: 2 }))).toEqual([m0.id, m1.id]);
+    expect(ids(await store.list({ before: new Date(Date.now() + LONG) }))).toHaveLength(4);
+    expect(await store.list({ before: new Date(Date.now() - LONG) })).toEqual([]);
+    expect(ids(await store.list({ status: 'pending', type: 't.two' }))).toEqual([]);
+  }),
+
+  c('get returns null for an unknown id', async (store) => {
+    expect(await store.get('no-such-id')).toBeNull();
+  }),
+
+  c('purge deletes old sent rows in bounded batches and nothing else', async (store) => {
+    const sent = Array.from({ length: 5 }, () => message());
+    const [pending, dead] = [message(), message()];
+    await add(store, [...sent, pending!, dead!]);
+    const claimed = await claim(store, { ids: ids(sent) });
+    await store.markSent(claimed.map((r) => ({ id: r.id, token: r.token })));
+    const [d] = await claim(store, { ids: [dead!.id] });
+    await store.markDead({ id: dead!.id, token: d!.token }, { error: 'x' });
+    expect(await store.purge({ olderThanMs: LONG, limit: 100 })).toBe(0);
+    await sleep(30);
+    expect(await store.purge({ olderThanMs: 5, limit: 2 })).toBe(2);
+    expect(await store.purge({ olderThanMs: 5, limit: 2 })).toBe(2);
+    expect(await store.purge({ olderThanMs: 5, limit: 2 })).toBe(1);
+    expect(await store.purge({ olderThanMs: 5, limit: 2 })).toBe(0);
+    expect(await store.stats()).toMatchObject({ pending: 1, sent: 0, dead: 1 });
+  }),
+
+  c('concurrent claimers never receive the same row', async (store) => {
+    const messages = Array.from({ length: 120 }, () => message());
+    await add(store, messages);
+    const seen: string[] = [];
+    const claimer = async () => {
+      for (;;) {
+        const rows = await claim(store, { limit: 7 });
+        if (rows.length === 0) return;
+        seen.push(...ids(rows));
+      }
+    };
+    await Promise.all(Array.from({ length: 6 }, claimer));
+    expect(seen).toHaveLength(120);
+    expect(new Set(seen).size).toBe(120);
+    const all = await store.list({ limit: 1000 });
+    expect(all.every((r) => r.attempts === 1)).toBe(true);
+  }),
+
+  c('watch wakes a watcher when an add commits, not on rollback', async (store, ctx) => {
+    if (!store.watch) return ctx.skip('this store has no watch (workers poll)');
+    let wakes = 0;
+    const unsubscribe = await store.watch(() => void wakes++);
+    try {
+      await expect(store.transaction(async (tx) => { await store.add(tx, [message()]); throw new Error('rollback'); })).rejects.toThrow('rollback');
+      await sleep(200);
+      expect(wakes).toBe(0);
+      await add(store, [message()]);
+      await eventually(() => wakes > 0, 5_000, 'a wake-up after commit');
+    } finally {
+      await unsubscribe();
+    }
+  }),
+];

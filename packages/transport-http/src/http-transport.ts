@@ -1,0 +1,241 @@
+import {
+  createWebhookSigner,
+  encodeWebhookRequest,
+  MessageboxError,
+  systemClock,
+  TransportError,
+  type Clock,
+  type Message,
+  type SendContext,
+  type Transport,
+  type WebhookSigner,
+} from '@messagebox/core';
+import { createFetch, type $Fetch } from 'ofetch';
+import { Agent, fetch as undiciFetch, Headers as UndiciHeaders } from 'undici';
+import { parseRetryAfter } from './retry-after.js';
+
+/** Default whole-request timeout: 10 s. */
+export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
+/** Default bound on sockets open to the receiver at once. */
+export const DEFAULT_MAX_CONNECTIONS = 10;
+const MAX_RESPONSE_SNIPPET_BYTES = 64 * 1024;
+
+/**
+ * Options of {@link createHttpTransport}.
+ *
+ * @example
+ * createHttpTransport({ url: 'https://ledger.internal/inbox', secret: process.env.LEDGER_SECRET })
+ */
+export interface HttpTransportOptions {
+  /** The receiver's inbox endpoint (http or https). */
+  url: string | URL;
+  /**
+   * The `whsec_` secret shared with the receiver; each request is signed
+   * with it (Standard Webhooks). Several: one signature per secret, for key
+   * rotation. Omit only for a receiver that runs with `allowUnsigned`.
+   */
+  secret?: string | readonly string[] | undefined;
+  /** Time allowed to connect, and again to receive the response headers and body. Default 10 000 ms. */
+  timeoutMs?: number;
+  /** Time allowed to establish the connection. Default: `timeoutMs`. */
+  connectTimeoutMs?: number;
+  /** Extra request headers (e.g. `authorization`); cannot override `content-type` or `webhook-*`. */
+  headers?: Record<string, string>;
+  /** Most sockets kept open to the receiver (keep-alive; requests queue beyond it). Default 10. */
+  maxConnections?: number;
+  /** How long an idle kept-alive socket stays open. Default 4 000 ms. */
+  keepAliveTimeoutMs?: number;
+  /**
+   * Statuses that make the message dead at once (no retry can help). Default:
+   * every 4xx except 408 and 429. A list, or a predicate over the status.
+   */
+  permanentStatuses?: readonly number[] | ((status: number) => boolean);
+  /** Shown in logs. Default `"http"`. */
+  name?: string;
+  /** Time source for `webhook-timestamp` and HTTP-date `Retry-After`. */
+  clock?: Clock;
+}
+
+/**
+ * A {@link Transport} that POSTs each message to `url` in the Standard
+ * Webhooks format (see `encodeWebhookRequest` in `@messagebox/core`), over a
+ * keep-alive connection pool of at most `maxConnections` sockets.
+ *
+ * Outcomes: 2xx delivered. 408, 429, 5xx, 3xx (redirects are never
+ * followed), timeouts and connection errors reject with a retryable
+ * `TransportError` (with `retryAfterMs` from `Retry-After`, in seconds or as
+ * an HTTP date). Other 4xx reject with `retryable: false` (see
+ * `permanentStatuses`).
+ *
+ * @example
+ * const transport = createHttpTransport({ url: 'http://127.0.0.1:3001/inbox', secret });
+ * outbox.configure('payment.created', { transport });
+ * // on shutdown: await transport.close();
+ */
+export function createHttpTransport(options: HttpTransportOptions): Transport {
+  const url = parseUrl(options?.url);
+  const timeoutMs = positive('timeoutMs', options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS);
+  const connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs ?? timeoutMs);
+  const maxConnections = positive('maxConnections', options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, true);
+  const keepAliveTimeoutMs = positive('keepAliveTimeoutMs', options.keepAliveTimeoutMs ?? 4_000);
+  const isPermanent = permanentPredicate(options.permanentStatuses);
+  const clock = options.clock ?? systemClock;
+  const signer: WebhookSigner | undefined =
+    options.secret === undefined ? undefined : createWebhookSigner({ secret: options.secret });
+  const extraHeaders = { 'user-agent': 'messagebox', ...lowerCaseKeys(options.headers ?? {}) };
+  const agent = new Agent({
+    connections: maxConnections,
+    pipelining: 1,
+    connect: { timeout: connectTimeoutMs },
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+  });
+  const $fetch: $Fetch = createFetch({
+    fetch: undiciFetch as unknown as typeof fetch,
+    Headers: UndiciHeaders as unknown as typeof Headers,
+    AbortController,
+  });
+  const name = options.name ?? 'http';
+  let closed = false;
+
+  async function send(message: Message, context: SendContext): Promise<void> {
+    if (closed) throw new TransportError(`[messagebox] transport "${name}" is closed`, { retryable: true });
+    const request = await encodeWebhookRequest(message, { signer, now: clock.now() });
+    const signals = [AbortSignal.timeout(timeoutMs)];
+    if (context?.signal) signals.push(context.signal);
+    let response: Response;
+    try {
+      response = await $fetch.raw(url.href, {
+        method: 'POST',
+        headers: { ...extraHeaders, ...request.headers },
+        body: request.body,
+        redirect: 'manual',
+        retry: false,
+        ignoreResponseError: true,
+        responseType: 'stream',
+        signal: AbortSignal.any(signals),
+        dispatcher: agent,
+      });
+    } catch (error) {
+      throw requestFailure(error, message, context?.signal);
+    }
+    const snippet = await readSnippet(response);
+    const status = response.status;
+    if (status >= 200 && status < 300) return;
+    const where = `${url.origin}${url.pathname}`;
+    if (status >= 300 && status < 400) {
+      throw new TransportError(
+        `[messagebox] ${where} answered ${status} (redirect to ${response.headers.get('location') ?? 'nowhere'}); redirects are not followed, fix the url`,
+        { status, retryable: true },
+      );
+    }
+    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), clock.now());
+    const retryable = status === 408 || status === 429 || status >= 500 || !isPermanent(status);
+    throw new TransportError(`[messagebox] ${where} answered ${status} for message ${message.id}${snippet ? `: ${snippet}` : ''}`, {
+      status,
+      retryable,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
+  }
+
+  function requestFailure(error: unknown, message: Message, external: AbortSignal | undefined): TransportError {
+    const where = `${url.origin}${url.pathname}`;
+    const root = rootCause(error);
+    const code = (root as { code?: unknown } | undefined)?.code;
+    let reason: string;
+    if (external?.aborted) reason = 'the send was aborted (shutdown)';
+    else if (isTimeout(error) || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+      reason = `no answer within ${timeoutMs} ms`;
+    } else if (code === 'ECONNREFUSED') reason = 'connection refused';
+    else reason = root instanceof Error ? root.message : String(root);
+    return new TransportError(`[messagebox] POST ${where} for message ${message.id} failed: ${reason}`, {
+      retryable: true,
+      cause: error,
+    });
+  }
+
+  return {
+    name,
+    send,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await agent.destroy();
+    },
+  };
+}
+
+async function readSnippet(response: Response): Promise<string> {
+  const body = response.body;
+  if (!body) return '';
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > MAX_RESPONSE_SNIPPET_BYTES) {
+        await reader.cancel().catch(() => {});
+        break;
+      }
+      chunks.push(value);
+    }
+  } catch {
+    return '';
+  }
+  const text = new TextDecoder().decode(Buffer.concat(chunks)).replace(/\s+/g, ' ').trim();
+  return text.length > 300 ? `${text.slice(0, 299)}…` : text;
+}
+
+function rootCause(error: unknown): unknown {
+  let current = error;
+  for (let i = 0; i < 5; i++) {
+    const cause = (current as { cause?: unknown } | null)?.cause;
+    if (cause === undefined || cause === null) break;
+    current = cause;
+  }
+  return current;
+}
+
+function isTimeout(error: unknown): boolean {
+  for (let current = error, i = 0; current && i < 6; current = (current as { cause?: unknown }).cause, i++) {
+    if ((current as { name?: unknown }).name === 'TimeoutError') return true;
+  }
+  return false;
+}
+
+function parseUrl(value: string | URL | undefined): URL {
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch (cause) {
+    throw new MessageboxError('invalid_options', `createHttpTransport: url must be an absolute http(s) URL, got ${String(value)}`, { cause });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new MessageboxError('invalid_options', `createHttpTransport: url must use http or https, got ${url.protocol}`);
+  }
+  return url;
+}
+
+function positive(name: string, value: number, integer = false): number {
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new MessageboxError('invalid_options', `createHttpTransport: ${name} must be a positive ${integer ? 'integer' : 'number'}, got ${value}`);
+  }
+  return value;
+}
+
+function permanentPredicate(option: HttpTransportOptions['permanentStatuses']): (status: number) => boolean {
+  if (typeof option === 'function') return option;
+  if (Array.isArray(option)) {
+    const set = new Set(option);
+    return (status) => set.has(status);
+  }
+  return (status) => status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+}
