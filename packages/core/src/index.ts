@@ -16,3 +16,4 @@ export * from './inbox/index.js';
 export * from './http/index.js';
 export type * from './instrumentation.js';
 export * from './retention.js';
+export * from './operations/index.js';

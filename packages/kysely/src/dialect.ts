@@ -49,8 +49,8 @@ export interface MessageboxDialect {
   /** DDL creating the tables and indexes, idempotent (`IF NOT EXISTS`). */
   createTables(tables: MessageboxTables): string[];
 
-  /** DDL creating the migrations bookkeeping table, idempotent. */
-  createMigrationsTable(tables: MessageboxTables): string;
+  /** DDL creating the migrations bookkeeping table (and its schema, if any), idempotent. */
+  createMigrationsTable(tables: MessageboxTables): string[];
 
   /** Atomically claims rows (lock, update, return them) in as few round trips as the database allows. */
   claim(db: AnyDb, statement: ClaimStatement): Promise<Record<string, unknown>[]>;

@@ -29,7 +29,7 @@ export function migrationSql(dialect: MessageboxDialect, tables: MessageboxTable
  */
 export async function runMigrations(db: AnyDb, dialect: MessageboxDialect, tables: MessageboxTables): Promise<string[]> {
   const run = async (conn: AnyDb) => {
-    await sql.raw(dialect.createMigrationsTable(tables)).execute(conn);
+    for (const statement of dialect.createMigrationsTable(tables)) await sql.raw(statement).execute(conn);
     const done = new Set((await conn.selectFrom(tables.migrationsRef).select('name').execute()).map((r) => r.name as string));
     const applied: string[] = [];
     for (const migration of migrations) {

@@ -23,7 +23,6 @@ export function sqliteCreateTables(t: MessageboxTables): string[] {
 )`,
     `CREATE INDEX IF NOT EXISTS ${q(`${t.outbox}_due`)} ON ${q(t.outbox)} ("available_at", "id") WHERE "status" = 'pending'`,
     `CREATE INDEX IF NOT EXISTS ${q(`${t.outbox}_sent`)} ON ${q(t.outbox)} ("sent_at") WHERE "status" = 'sent'`,
-    `CREATE INDEX IF NOT EXISTS ${q(`${t.outbox}_status_created`)} ON ${q(t.outbox)} ("status", "created_at")`,
     `CREATE TABLE IF NOT EXISTS ${q(t.inbox)} (
   ${common}
   "received_at" INTEGER NOT NULL,
@@ -35,10 +34,9 @@ export function sqliteCreateTables(t: MessageboxTables): string[] {
 )`,
     `CREATE INDEX IF NOT EXISTS ${q(`${t.inbox}_due`)} ON ${q(t.inbox)} ("available_at", "id") WHERE "status" = 'received'`,
     `CREATE INDEX IF NOT EXISTS ${q(`${t.inbox}_processed`)} ON ${q(t.inbox)} ("processed_at") WHERE "status" = 'processed'`,
-    `CREATE INDEX IF NOT EXISTS ${q(`${t.inbox}_status_received`)} ON ${q(t.inbox)} ("status", "received_at")`,
   ];
 }
 
-export function sqliteCreateMigrationsTable(t: MessageboxTables): string {
-  return `CREATE TABLE IF NOT EXISTS ${q(t.migrations)} ("name" TEXT PRIMARY KEY NOT NULL, "applied_at" INTEGER NOT NULL)`;
+export function sqliteCreateMigrationsTable(t: MessageboxTables): string[] {
+  return [`CREATE TABLE IF NOT EXISTS ${q(t.migrations)} ("name" TEXT PRIMARY KEY NOT NULL, "applied_at" INTEGER NOT NULL)`];
 }

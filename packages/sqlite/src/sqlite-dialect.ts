@@ -1,4 +1,4 @@
-import { updateWithReturning, type AnyDb, type MessageboxDialect } from '@messagebox/kysely';
+import { insertOnConflictDoNothing, updateWithReturning, type MessageboxDialect } from '@messagebox/kysely';
 import { sql } from 'kysely';
 import { sqliteClaim } from './sqlite-claim.js';
 import { sqliteCreateMigrationsTable, sqliteCreateTables } from './sqlite-ddl.js';
@@ -16,8 +16,5 @@ export const sqliteDialect: MessageboxDialect = {
   createMigrationsTable: sqliteCreateMigrationsTable,
   claim: sqliteClaim,
   updateReturningIds: updateWithReturning,
-  async insertIfAbsent(tx: AnyDb, table: string, row: Record<string, unknown>) {
-    const result = await tx.insertInto(table).values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
-  },
+  insertIfAbsent: insertOnConflictDoNothing,
 };

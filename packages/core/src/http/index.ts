@@ -30,3 +30,4 @@ export {
   type InboxRequestHandler,
   type InboxRequestHandlerOptions,
 } from './inbox-request-handler.js';
+export { createBodyAlreadyReadError } from './read-body.js';

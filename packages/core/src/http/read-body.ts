@@ -6,14 +6,7 @@ import { InboxRequestError } from './inbox-request-error.js';
  * buffered beyond the limit.
  */
 export async function readBodyWithLimit(request: Request, maxBytes: number): Promise<Uint8Array> {
-  if (request.bodyUsed) {
-    throw new InboxRequestError(
-      'body_already_read',
-      500,
-      'the request body was read before the inbox endpoint (a body parser such as express.json() ran first); ' +
-        'mount the inbox endpoint before any body parser, or on a router of its own, so it can verify the raw bytes',
-    );
-  }
+  if (request.bodyUsed) throw createBodyAlreadyReadError();
   const declared = request.headers.get('content-length');
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) > maxBytes) throw tooLarge(maxBytes);
   if (request.body === null) return new Uint8Array(0);
@@ -47,4 +40,18 @@ export async function readBodyWithLimit(request: Request, maxBytes: number): Pro
 
 function tooLarge(maxBytes: number): InboxRequestError {
   return new InboxRequestError('payload_too_large', 413, `the request body is larger than ${maxBytes} bytes`);
+}
+
+/**
+ * The error (500, `body_already_read`) for an endpoint mounted after a body
+ * parser: the raw bytes the signature covers are gone. Server adapters throw
+ * it when they detect a parsed or consumed body.
+ */
+export function createBodyAlreadyReadError(): InboxRequestError {
+  return new InboxRequestError(
+    'body_already_read',
+    500,
+    'the request body was read before the inbox endpoint (a body parser such as express.json() or c.req.json() ran first); ' +
+      'mount the inbox endpoint before any body parser, or on a router of its own, so it can verify the raw bytes',
+  );
 }

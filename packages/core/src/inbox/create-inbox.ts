@@ -91,7 +91,8 @@ export interface Inbox<Tx> {
   processDue(options?: { maxMessages?: number }): Promise<number>;
 
   start(): Promise<void>;
-  stop(): Promise<boolean>;
+  /** Stops gracefully, like `Outbox.stop` (`timeoutMs` overrides `shutdownTimeoutMs` for this call). */
+  stop(options?: { timeoutMs?: number }): Promise<boolean>;
   idle(): Promise<void>;
 }
 
@@ -252,8 +253,8 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
       runner.start();
       purger?.start();
     },
-    async stop() {
-      const [inTime] = await Promise.all([runner.stop(config.shutdownTimeoutMs), purger?.stop()]);
+    async stop(opts) {
+      const [inTime] = await Promise.all([runner.stop(opts?.timeoutMs ?? config.shutdownTimeoutMs), purger?.stop()]);
       return inTime;
     },
     idle: () => runner.idle(),

@@ -85,8 +85,12 @@ export interface Outbox<Tx> {
 
   /** Starts the long-running worker (polls, and wakes on the store's signal where it has one). */
   start(): Promise<void>;
-  /** Stops gracefully: no new claims, waits for attempts in flight up to the shutdown timeout. True when all finished in time. */
-  stop(): Promise<boolean>;
+  /**
+   * Stops gracefully: no new claims, waits for attempts in flight up to the
+   * shutdown timeout (`timeoutMs` overrides `shutdownTimeoutMs` for this call).
+   * True when all finished in time.
+   */
+  stop(options?: { timeoutMs?: number }): Promise<boolean>;
   /** Resolves when every attempt started so far (after-commit ones included) has finished. */
   idle(): Promise<void>;
   /** `stop()`, then closes the transports. */
@@ -269,8 +273,8 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       if (store.watch && !unwatch) unwatch = await store.watch(() => runner.wake());
     },
 
-    async stop() {
-      const [inTime] = await Promise.all([runner.stop(config.shutdownTimeoutMs), purger?.stop()]);
+    async stop(opts) {
+      const [inTime] = await Promise.all([runner.stop(opts?.timeoutMs ?? config.shutdownTimeoutMs), purger?.stop()]);
       const stopWatching = unwatch;
       unwatch = undefined;
       await stopWatching?.();

@@ -28,6 +28,16 @@ export const inboxCases: StorageCase[] = [
     expect((await store.stats()).received).toBe(1);
   }),
 
+  c('ids are case-sensitive: ids differing only in case are different messages', async (store) => {
+    const base = message();
+    const upper = { ...base, id: `Case-${base.id}` };
+    const lower = { ...base, id: `case-${base.id}` };
+    expect(await receive(store, upper)).toBe(true);
+    expect(await receive(store, lower)).toBe(true);
+    expect((await store.get(upper.id))?.id).toBe(upper.id);
+    expect((await store.stats()).received).toBe(2);
+  }),
+
   c('receive inside a rolled-back transaction stores nothing', async (store) => {
     const m = message();
     await expect(store.transaction(async (tx) => { await store.receive(tx, m); throw new Error('rollback'); })).rejects.toThrow('rollback');

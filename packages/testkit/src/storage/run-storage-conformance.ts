@@ -11,6 +11,16 @@ export const storageCaseNames: readonly string[] = storageCases.map((c) => c.nam
 
 let counter = 0;
 
+/** What is wrong with a skip list: unknown case names, missing reasons. Empty when valid. */
+export function skipProblems(skip: Record<string, string>, names: readonly string[] = storageCaseNames): string[] {
+  const problems: string[] = [];
+  for (const [name, reason] of Object.entries(skip)) {
+    if (!names.includes(name)) problems.push(`no case is named ${JSON.stringify(name)}`);
+    else if (typeof reason !== 'string' || reason.trim() === '') problems.push(`${JSON.stringify(name)} is skipped without a reason`);
+  }
+  return problems;
+}
+
 /**
  * Registers the storage conformance suite with Vitest: every behaviour the
  * `OutboxStore` and `InboxStore` ports promise, run against your stores. Each
@@ -30,11 +40,9 @@ let counter = 0;
 export function runStorageConformance<OutboxTx, InboxTx>(options: StorageConformanceOptions<OutboxTx, InboxTx>): void {
   const skip = options.skip ?? {};
   describe(`storage conformance: ${options.name}`, () => {
-    const unknown = Object.keys(skip).filter((name) => !storageCaseNames.includes(name));
-    const unexplained = Object.entries(skip).filter(([, reason]) => typeof reason !== 'string' || reason.trim() === '');
     it('skip list names only existing cases, each with a reason', () => {
-      if (unknown.length) throw new Error(`[messagebox] skip names cases that do not exist: ${unknown.map((n) => JSON.stringify(n)).join(', ')}`);
-      if (unexplained.length) throw new Error(`[messagebox] skipped cases need a reason: ${unexplained.map(([n]) => JSON.stringify(n)).join(', ')}`);
+      const problems = skipProblems(skip);
+      if (problems.length) throw new Error(`[messagebox] invalid skip list: ${problems.join('; ')}`);
     });
 
     for (const testCase of storageCases) {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
+/** A request as the recording server received it. */
 export interface ReceivedRequest {
   method: string;
   url: string;
@@ -8,7 +9,8 @@ export interface ReceivedRequest {
   body: string;
 }
 
-export interface TestServer {
+/** A real HTTP server that records requests and answers as told; see {@link startRecordingServer}. */
+export interface RecordingServer {
   url: string;
   requests: ReceivedRequest[];
   /** Sockets accepted so far. */
@@ -19,8 +21,15 @@ export interface TestServer {
   close: () => Promise<void>;
 }
 
-/** A real HTTP server on 127.0.0.1, port 0, that records what it receives. */
-export async function startTestServer(): Promise<TestServer> {
+/**
+ * A real HTTP server on 127.0.0.1 (port 0) that records every request, counts
+ * sockets and concurrent requests, and answers 200 unless told otherwise.
+ *
+ * @example
+ * const server = await startRecordingServer();
+ * server.respond((req, res) => res.writeHead(503, { 'retry-after': '5' }).end());
+ */
+export async function startRecordingServer(): Promise<RecordingServer> {
   let handler: (req: ReceivedRequest, res: ServerResponse) => unknown = (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"created"}');
   };
@@ -63,7 +72,7 @@ export async function startTestServer(): Promise<TestServer> {
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
-  } as TestServer;
+  } as RecordingServer;
 }
 
 /** A port on 127.0.0.1 that nothing listens on (bound, then released). */

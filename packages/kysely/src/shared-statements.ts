@@ -21,3 +21,9 @@ export async function updateWithLockedSelect(db: AnyDb, update: UpdateReturningI
     return ids;
   });
 }
+
+/** `INSERT … ON CONFLICT DO NOTHING`, for databases that have it (Postgres, SQLite). */
+export async function insertOnConflictDoNothing(tx: AnyDb, table: string, row: Record<string, unknown>): Promise<boolean> {
+  const result = await tx.insertInto(table).values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}

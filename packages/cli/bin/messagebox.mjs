@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Runs the compiled CLI (dist/) when it exists; otherwise, in a workspace
+// without a build, runs the TypeScript sources through tsx with the
+// `@messagebox/source` export condition (MESSAGEBOX_CLI_SOURCE=1 forces this).
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const dist = new URL('../dist/main.js', import.meta.url);
+const source = new URL('../src/main.ts', import.meta.url);
+
+if (process.env.MESSAGEBOX_CLI_SOURCE !== '1' && existsSync(fileURLToPath(dist))) {
+  await import(dist.href);
+} else {
+  let tsx;
+  try {
+    tsx = import.meta.resolve('tsx');
+  } catch {
+    console.error('[messagebox] @messagebox/cli is not built and tsx is not installed: run `pnpm --filter @messagebox/cli build`, or add tsx to your dev dependencies');
+    process.exit(1);
+  }
+  const child = spawn(process.execPath, ['--conditions=@messagebox/source', '--import', tsx, fileURLToPath(source), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    detached: true,
+  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('error', (error) => {
+    console.error(`[messagebox] could not start the CLI: ${error.message}`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
+}

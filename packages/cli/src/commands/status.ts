@@ -1,0 +1,48 @@
+import { formatDuration, type FailingMessage, type StatusReport } from '@messagebox/core';
+import type { Command } from 'commander';
+import { withConfig, type GlobalOptions } from '../context.js';
+import { json, print, table, truncate, type CliIO } from '../output.js';
+import { positiveInteger } from './parse.js';
+
+export function statusCommand(program: Command, io: CliIO): void {
+  program
+    .command('status')
+    .description('counts by state for the outbox and inbox, age of the oldest pending message, recent errors')
+    .option('--json', 'print the report as JSON (for scripts and monitoring)')
+    .option('--errors <n>', 'failing messages to list per side', positiveInteger, 5)
+    .addHelpText('after', '\nExamples:\n  messagebox status\n  messagebox status --json | jq .outbox.pending')
+    .action(async (options: { json?: boolean; errors: number }, command: Command) => {
+      await withConfig(command.optsWithGlobals<GlobalOptions>(), io, 'reading the status', async (context) => {
+        const report = await context.operations().status({ errors: options.errors });
+        print(io.out, options.json ? json(report) : describeStatus(report));
+      });
+    });
+}
+
+export function describeStatus(report: StatusReport): string {
+  const rows: string[][] = [['SIDE', 'STATE', 'COUNT', 'OLDEST']];
+  const oldest = (ageMs: number | null) => (ageMs === null ? '' : formatDuration(ageMs));
+  if (report.outbox) {
+    const o = report.outbox;
+    rows.push(['outbox', 'pending', String(o.pending), oldest(o.oldestPendingAgeMs)], ['', 'sent', String(o.sent), ''], ['', 'dead', String(o.dead), '']);
+  }
+  if (report.inbox) {
+    const i = report.inbox;
+    rows.push(['inbox', 'received', String(i.received), oldest(i.oldestPendingAgeMs)], ['', 'processed', String(i.processed), ''], ['', 'dead', String(i.dead), '']);
+  }
+  const lines = [table(rows, [2])];
+  const errors: FailingMessage[] = [...(report.outbox?.recentErrors ?? []), ...(report.inbox?.recentErrors ?? [])];
+  lines.push('');
+  if (errors.length === 0) {
+    lines.push('no recent errors');
+  } else {
+    lines.push('Recent errors:');
+    const errorRows = [['SIDE', 'STATE', 'TYPE', 'ID', 'ATTEMPTS', 'NEXT', 'LAST ERROR']];
+    for (const e of errors) {
+      const next = e.nextAttemptAt ? formatDuration(Math.max(0, e.nextAttemptAt.getTime() - report.checkedAt.getTime())) : '';
+      errorRows.push([e.side, e.status, e.type, e.id, String(e.attempts), next && `in ${next}`, truncate(e.lastError, 80)]);
+    }
+    lines.push(table(errorRows, [4]));
+  }
+  return lines.join('\n');
+}

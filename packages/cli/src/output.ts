@@ -1,0 +1,62 @@
+/** Where a command writes: results to `out`, progress and diagnostics to `err`. */
+export interface CliIO {
+  out: NodeJS.WritableStream & { isTTY?: boolean };
+  err: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export const processIO: CliIO = { out: process.stdout, err: process.stderr };
+
+export function print(stream: NodeJS.WritableStream, text = ''): void {
+  stream.write(`${text}\n`);
+}
+
+/** Left-aligned text columns; `align` marks the columns aligned right. */
+export function table(rows: readonly (readonly string[])[], align: readonly number[] = []): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (align.includes(i) ? cell.padStart(widths[i]!) : i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function truncate(text: string, max: number): string {
+  const line = text.replace(/\s+/g, ' ');
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/**
+ * A progress line on stderr: rewritten in place on a terminal, otherwise
+ * printed at most once per `intervalMs` (so logs of cron jobs stay short).
+ */
+export function createProgress(stream: CliIO['err'], intervalMs = 1_000) {
+  const tty = Boolean(stream.isTTY);
+  let last = 0;
+  let shown = '';
+  return {
+    update(text: string) {
+      const now = Date.now();
+      if (tty) {
+        if (now - last < 100) return;
+        stream.write(`\r\x1b[2K${text}`);
+        shown = text;
+      } else {
+        if (now - last < intervalMs) return;
+        stream.write(`${text}\n`);
+      }
+      last = now;
+    },
+    done() {
+      if (tty && shown) stream.write('\r\x1b[2K');
+      shown = '';
+    },
+  };
+}
+
+export function json(value: unknown): string {
+  return JSON.stringify(value, null, 2);
+}

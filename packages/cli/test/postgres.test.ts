@@ -1,0 +1,4 @@
+import { runCliSuite } from './cli.case.js';
+import { createPostgresDatabase } from './support/databases.js';
+
+runCliSuite('Postgres', createPostgresDatabase);

@@ -1,0 +1,4 @@
+import { runCliSuite } from './cli.case.js';
+import { createSqliteDatabase } from './support/databases.js';
+
+runCliSuite('SQLite', createSqliteDatabase);

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startCli } from './support/cli.js';
+import { createPostgresDatabase, createSqliteDatabase, type TestDatabase } from './support/databases.js';
+import { createReceiver, type Receiver } from './support/receiver.js';
+
+const until = async (condition: () => boolean | Promise<boolean>, timeoutMs = 20_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+/** Slack for starting and tearing down two node processes, on top of the shutdown bound under test. */
+const PROCESS_SLACK_MS = 3_000;
+
+function workerSuite(name: string, createDatabase: () => Promise<TestDatabase | undefined>) {
+  describe(`messagebox worker on ${name}: graceful shutdown`, () => {
+    let database: TestDatabase | undefined;
+    let receiver: Receiver;
+    const env = (extra: Record<string, string>) => ({
+      ...database!.env,
+      MB_RECEIVER_URL: receiver.url,
+      MB_SECRET: receiver.secret,
+      MB_BATCH_SIZE: '10',
+      MB_CONCURRENCY: '10',
+      MB_POLL_MS: '100',
+      MB_MAX_ATTEMPTS: '10',
+      ...extra,
+    });
+    const outboxRows = async () => database!.storage.outbox.list({ limit: 1_000 });
+
+    beforeAll(async () => {
+      database = await createDatabase();
+      if (!database) return;
+      await database.storage.migrate();
+      receiver = await createReceiver();
+      await receiver.start();
+    });
+    afterAll(async () => {
+      await receiver?.stop();
+      await database?.destroy();
+    });
+
+    it('on SIGTERM stops claiming, finishes the attempts in flight and exits within the bound; nothing lost, nothing left claimed', async (ctx) => {
+      if (!database) return ctx.skip(`${name} is not reachable (set CI=true to make this a failure)`);
+      const ids = await database.addToOutbox(Array.from({ length: 40 }, (_, n) => ({ type: 'order.created', payload: { n } })));
+      receiver.delayMs = 300;
+      const worker = startCli(['worker', '--only', 'outbox', '--shutdown-timeout', '4s'], { env: env({ MB_LEASE_MS: '30000' }) });
+      await worker.waitFor(/worker started: outbox \(order\.created, order\.unknown\)/);
+      await until(() => receiver.arrivals >= 12);
+      const signalledAt = Date.now();
+      worker.child.kill('SIGTERM');
+      const result = await worker.exited;
+
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/SIGTERM received: no new claims/);
+      expect(result.stdout).toMatch(/worker stopped cleanly/);
+      expect(result.at - signalledAt).toBeLessThan(4_000 + PROCESS_SLACK_MS);
+
+      const rows = await outboxRows();
+      const sent = rows.filter((r) => r.status === 'sent').map((r) => r.id);
+      const pending = rows.filter((r) => r.status === 'pending');
+      expect(sent.length + pending.length).toBe(40);
+      expect(sent.length).toBeGreaterThanOrEqual(12);
+      expect(sent.length).toBeLessThan(40);
+      expect(pending.every((r) => r.leaseUntil === null)).toBe(true);
+      expect(receiver.received.map((m) => m.id).sort()).toEqual([...sent].sort());
+
+      receiver.delayMs = 0;
+      const resend = await runCli(['resend', '--json'], { env: env({}) });
+      expect(resend.code).toBe(0);
+      expect(JSON.parse(resend.stdout)).toMatchObject({ sent: pending.length, remaining: { pending: 0, dead: 0 } });
+      expect(new Set(receiver.received.map((m) => m.id))).toEqual(new Set(ids));
+    });
+
+    it('when an attempt outlives the shutdown timeout, aborts it, exits within the bound, and the message is delivered later', async (ctx) => {
+      if (!database) return ctx.skip(`${name} is not reachable`);
+      receiver.received.length = 0;
+      const ids = await database.addToOutbox(Array.from({ length: 5 }, (_, n) => ({ type: 'order.created', payload: { hung: n } })));
+      receiver.delayMs = 60_000;
+      const arrivalsBefore = receiver.arrivals;
+      const leaseMs = 5_000;
+      const worker = startCli(['worker', '--only', 'outbox', '--shutdown-timeout', '2s'], { env: env({ MB_LEASE_MS: String(leaseMs), MB_HTTP_TIMEOUT_MS: '60000' }) });
+      await worker.waitFor(/worker started/);
+      await until(() => receiver.arrivals - arrivalsBefore >= 5);
+      const signalledAt = Date.now();
+      worker.child.kill('SIGTERM');
+      const result = await worker.exited;
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/still running at the shutdown timeout and were aborted|still busy after the shutdown timeout/);
+      expect(result.at - signalledAt).toBeLessThan(2_000 + PROCESS_SLACK_MS);
+
+      const rows = (await outboxRows()).filter((r) => ids.includes(r.id));
+      expect(rows.map((r) => r.status)).toEqual(['pending', 'pending', 'pending', 'pending', 'pending']);
+      for (const row of rows) {
+        if (row.leaseUntil !== null) expect(row.leaseUntil.getTime()).toBeLessThanOrEqual(result.at + leaseMs);
+      }
+      const leaseEnds = Math.max(0, ...rows.map((r) => r.leaseUntil?.getTime() ?? 0));
+      await new Promise((r) => setTimeout(r, Math.max(0, leaseEnds - Date.now() + 100)));
+
+      receiver.delayMs = 0;
+      const resend = await runCli(['resend', '--json'], { env: env({}) });
+      expect(resend.code).toBe(0);
+      expect(JSON.parse(resend.stdout)).toMatchObject({ sent: 5, remaining: { pending: 0 } });
+      expect(receiver.received.map((m) => m.id).sort()).toEqual([...ids].sort());
+    });
+  });
+}
+
+workerSuite('SQLite', createSqliteDatabase);
+workerSuite('Postgres', createPostgresDatabase);

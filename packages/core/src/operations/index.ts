@@ -1,0 +1,19 @@
+export { createOperations } from './create-operations.js';
+export type {
+  DeadMessageFilter,
+  FailingMessage,
+  InboxStatusReport,
+  MessageboxOperations,
+  OperationsOptions,
+  OutboxStatusReport,
+  PurgeOperationOptions,
+  PurgeReport,
+  ReplayOptions,
+  ResendOptions,
+  ResendReport,
+  SideCounts,
+  StatusOptions,
+  StatusReport,
+} from './create-operations.js';
+export { formatDuration, parseDuration } from './duration.js';
+export type { MessageboxSide, OperationTargets, StoredMessage } from './targets.js';

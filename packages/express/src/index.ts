@@ -1,0 +1,1 @@
+export { expressInbox, type ExpressInboxHandler, type ExpressInboxOptions } from './express-inbox.js';

@@ -1,0 +1,52 @@
+import type { MessageboxTables } from '@messagebox/kysely';
+
+const q = (name: string) => `\`${name}\``;
+const ascii = (length: number) => `VARCHAR(${length}) CHARACTER SET ascii COLLATE ascii_bin`;
+const TABLE_OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
+
+/**
+ * Tables with covering indexes led by `status` (MySQL has no partial
+ * indexes): the claim scan reads only waiting rows, in due order. Indexes are
+ * declared inline because MySQL 8 has no `CREATE INDEX IF NOT EXISTS`.
+ */
+export function mysqlCreateTables(t: MessageboxTables): string[] {
+  const common = `${q('id')} ${ascii(255)} NOT NULL,
+  ${q('source')} ${ascii(255)} NOT NULL,
+  ${q('type')} ${ascii(255)} NOT NULL,
+  ${q('payload')} LONGTEXT NOT NULL,
+  ${q('headers')} MEDIUMTEXT NOT NULL,
+  ${q('created_at')} BIGINT NOT NULL,
+  ${q('status')} ${ascii(16)} NOT NULL,
+  ${q('attempts')} INT NOT NULL DEFAULT 0,`;
+  return [
+    `CREATE TABLE IF NOT EXISTS ${q(t.outbox)} (
+  ${common}
+  ${q('available_at')} BIGINT NOT NULL,
+  ${q('last_error')} MEDIUMTEXT NULL,
+  ${q('sent_at')} BIGINT NULL,
+  ${q('lease_until')} BIGINT NULL,
+  ${q('claim_token')} ${ascii(255)} NULL,
+  PRIMARY KEY (${q('id')}),
+  KEY ${q(`${t.outbox}_due`)} (${q('status')}, ${q('available_at')}, ${q('lease_until')}),
+  KEY ${q(`${t.outbox}_sent`)} (${q('status')}, ${q('sent_at')}),
+  KEY ${q(`${t.outbox}_status_created`)} (${q('status')}, ${q('created_at')})
+) ${TABLE_OPTIONS}`,
+    `CREATE TABLE IF NOT EXISTS ${q(t.inbox)} (
+  ${common}
+  ${q('received_at')} BIGINT NOT NULL,
+  ${q('available_at')} BIGINT NOT NULL,
+  ${q('last_error')} MEDIUMTEXT NULL,
+  ${q('processed_at')} BIGINT NULL,
+  ${q('lease_until')} BIGINT NULL,
+  ${q('claim_token')} ${ascii(255)} NULL,
+  PRIMARY KEY (${q('id')}),
+  KEY ${q(`${t.inbox}_due`)} (${q('status')}, ${q('available_at')}, ${q('lease_until')}),
+  KEY ${q(`${t.inbox}_processed`)} (${q('status')}, ${q('processed_at')}),
+  KEY ${q(`${t.inbox}_status_received`)} (${q('status')}, ${q('received_at')})
+) ${TABLE_OPTIONS}`,
+  ];
+}
+
+export function mysqlCreateMigrationsTable(t: MessageboxTables): string[] {
+  return [`CREATE TABLE IF NOT EXISTS ${q(t.migrations)} (${q('name')} ${ascii(255)} NOT NULL PRIMARY KEY, ${q('applied_at')} BIGINT NOT NULL) ${TABLE_OPTIONS}`];
+}

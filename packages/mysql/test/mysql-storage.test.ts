@@ -1,0 +1,72 @@
+import { createMessage } from '@messagebox/core';
+import { requireDatabase } from '@messagebox/testkit';
+import { sql, type CompiledQuery } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMysqlStorage } from '../src/index.js';
+import { createTestDatabase, probeMysql, type TestDatabase } from './support/test-database.js';
+
+const reachable = await requireDatabase('MySQL/MariaDB', probeMysql);
+const message = () => createMessage({ type: 'a.b', payload: { x: 1 }, source: 'test' }, { now: new Date() });
+
+describe.runIf(reachable)('mysql storage', () => {
+  let database: TestDatabase;
+  beforeAll(async () => void (database = await createTestDatabase()));
+  afterAll(() => database?.drop());
+
+  it('migrate() is idempotent, also when several run at once', async () => {
+    const db = database.kysely();
+    const storages = Array.from({ length: 3 }, () => createMysqlStorage({ db, tablePrefix: 'app_' }));
+    const applied = await Promise.all(storages.map((s) => s.migrate()));
+    expect(applied.flat()).toEqual(['0001_create_outbox_and_inbox']);
+    expect(await storages[0]!.migrate()).toEqual([]);
+    const tables = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = ${database.name} and table_name like 'app\\_%' order by table_name`.execute(db);
+    expect(tables.rows.map((r) => r.name)).toEqual(['app_inbox', 'app_migrations', 'app_outbox']);
+  });
+
+  it('migrationSql() builds working tables when run by another tool', async () => {
+    const db = database.kysely();
+    const storage = createMysqlStorage({ db, tablePrefix: 'own_' });
+    for (const statement of storage.migrationSql()) await sql.raw(statement).execute(db);
+    const m = message();
+    await storage.outbox.transaction((tx) => storage.outbox.add(tx, [m]));
+    expect((await storage.outbox.get(m.id))?.status).toBe('pending');
+  });
+
+  it('the claim select uses the (status, available_at, lease_until) index', async () => {
+    const log: CompiledQuery[] = [];
+    const db = database.kysely(4, log);
+    const storage = createMysqlStorage({ db, tablePrefix: 'plan_' });
+    await storage.migrate();
+    await storage.outbox.transaction((tx) => storage.outbox.add(tx, Array.from({ length: 3_000 }, () => message())));
+    await sql`update plan_outbox set status = 'sent', sent_at = 0 order by id limit 2990`.execute(db);
+    await sql`analyze table plan_outbox`.execute(db);
+    log.length = 0;
+    expect(await storage.outbox.claimDue({ token: 't', leaseMs: 1_000, limit: 5 })).toHaveLength(5);
+    const select = log.find((q) => q.sql.includes('skip locked'))!;
+    const parameters = [...select.parameters];
+    const inlined = select.sql.replace(/ for update skip locked$/, '').replace(/\?/g, () => literal(parameters.shift()));
+    const plan = await sql.raw<{ key: string | null }>(`explain ${inlined}`).execute(db);
+    expect(plan.rows[0]?.key).toBe('plan_outbox_due');
+  });
+
+  it('an injected clock replaces database time', async () => {
+    let now = Date.parse('2030-01-01T00:00:00Z');
+    const storage = createMysqlStorage({ db: database.kysely(), tablePrefix: 'clock_', clock: { now: () => now } });
+    await storage.migrate();
+    const m = message();
+    await storage.outbox.transaction((tx) => storage.outbox.add(tx, [m]));
+    expect((await storage.outbox.get(m.id))?.availableAt.getTime()).toBe(now);
+    await storage.outbox.claimDue({ token: 't1', leaseMs: 1_000, limit: 10 });
+    await storage.outbox.scheduleRetry({ id: m.id, token: 't1' }, { delayMs: 30_000, error: 'e' });
+    now += 29_999;
+    expect(await storage.outbox.claimDue({ token: 't2', leaseMs: 1_000, limit: 10 })).toEqual([]);
+    now += 1;
+    expect(await storage.outbox.claimDue({ token: 't3', leaseMs: 1_000, limit: 10 })).toHaveLength(1);
+    expect(storage.outbox.watch).toBeUndefined();
+  });
+});
+
+function literal(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  return `'${String(value).replaceAll("'", "''")}'`;
+}

@@ -1,0 +1,171 @@
+import type { Inbox, Instrumentation, Message, Outbox } from '@messagebox/core';
+import type { Attributes, BatchObservableResult, MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
+import { loadOpenTelemetryApi } from './load-api.js';
+import { contextFromHeaders, formatTraceContext } from './trace-context.js';
+
+/**
+ * Options of {@link createTelemetry}.
+ *
+ * @example
+ * createTelemetry({ tracerProvider, meterProvider })
+ */
+export interface TelemetryOptions {
+  /** Default: the global tracer provider (`trace.getTracerProvider()`). */
+  tracerProvider?: TracerProvider;
+  /** Default: the global meter provider (`metrics.getMeterProvider()`). */
+  meterProvider?: MeterProvider;
+  /** Stores the active `traceparent`/`tracestate` with each new message. Default true. */
+  propagate?: boolean;
+  /** Instrumentation scope name of the tracer and meter. Default `@messagebox/opentelemetry`. */
+  name?: string;
+}
+
+/** The services (or either one) whose events and store counts become metrics. */
+export interface ObservedServices {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  outbox?: Outbox<any>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  inbox?: Inbox<any>;
+}
+
+/**
+ * OpenTelemetry for messagebox: pass it as `instrumentation` to
+ * `createOutbox`/`createInbox` for spans and trace propagation, then call
+ * `observe()` for metrics. Without `@opentelemetry/api` installed every
+ * member is a no-op.
+ *
+ * Spans: `send <type>` (PRODUCER) around each delivery attempt and
+ * `process <type>` (CONSUMER) around each handler run, both children of the
+ * span that was active when the message was created (its `traceparent`),
+ * so one trace spans sender and receiver.
+ *
+ * Metrics: `messagebox.backlog`, `messagebox.oldest_pending.age` (s),
+ * `messagebox.dead_messages` (gauges from store counts, read at each
+ * collection), `messagebox.attempts` (counter by outcome),
+ * `messagebox.latency` (s, creation to sent / creation to handled) and
+ * `messagebox.attempt.duration` (s). Attributes: `messagebox.side`
+ * (`outbox`|`inbox`), `messaging.destination.name` (the message type),
+ * `messagebox.outcome`.
+ *
+ * @example
+ * const telemetry = createTelemetry();
+ * const outbox = createOutbox({ store, source: 'vault', instrumentation: telemetry });
+ * const inbox = createInbox({ store: storage.inbox, instrumentation: telemetry });
+ * const stop = telemetry.observe({ outbox, inbox });
+ */
+export interface Telemetry extends Instrumentation {
+  /** Records metrics from the services' events and store counts; returns a function that stops recording. */
+  observe(services: ObservedServices): () => void;
+}
+
+const noop: Telemetry = { observe: () => () => {} };
+
+/**
+ * Creates the {@link Telemetry} hooks.
+ *
+ * @example
+ * import { createTelemetry } from '@messagebox/opentelemetry';
+ * const telemetry = createTelemetry();
+ * createOutbox({ store, instrumentation: telemetry });
+ */
+export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
+  const api = loadOpenTelemetryApi();
+  if (!api) return noop;
+  const name = options.name ?? '@messagebox/opentelemetry';
+  const tracer = (options.tracerProvider ?? api.trace.getTracerProvider()).getTracer(name);
+  const propagate = options.propagate ?? true;
+
+  function spanned<T>(operation: 'send' | 'process', message: Message, attempt: number, run: () => Promise<T>): Promise<T> {
+    const parent = contextFromHeaders(api!, message.headers, api!.context.active());
+    const attributes: Attributes = {
+      'messaging.system': 'messagebox',
+      'messaging.operation.type': operation,
+      'messaging.destination.name': message.type,
+      'messaging.message.id': message.id,
+      'messagebox.source': message.source,
+      'messagebox.attempt': attempt,
+    };
+    const kind = operation === 'send' ? api!.SpanKind.PRODUCER : api!.SpanKind.CONSUMER;
+    return tracer.startActiveSpan(`${operation} ${message.type}`, { kind, attributes }, parent, async (span: Span) => {
+      try {
+        return await run();
+      } catch (error) {
+        span.recordException(error instanceof Error ? error : String(error));
+        span.setStatus({ code: api!.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  return {
+    headers() {
+      if (!propagate) return {};
+      const spanContext = api.trace.getSpanContext(api.context.active());
+      return spanContext && api.isSpanContextValid(spanContext) ? formatTraceContext(spanContext) : {};
+    },
+    send: (message, attempt, run) => spanned('send', message, attempt, run),
+    handle: (message, attempt, run) => spanned('process', message, attempt, run),
+    observe: (services) => observe(options.meterProvider ?? api.metrics.getMeterProvider(), name, services),
+  };
+}
+
+function observe(meterProvider: MeterProvider, name: string, services: ObservedServices): () => void {
+  const meter = meterProvider.getMeter(name);
+  const backlog = meter.createObservableGauge('messagebox.backlog', { description: 'Messages waiting: pending (outbox) or received and not yet handled (inbox)', unit: '{message}' });
+  const oldest = meter.createObservableGauge('messagebox.oldest_pending.age', { description: 'Age of the oldest waiting message', unit: 's' });
+  const deadGauge = meter.createObservableGauge('messagebox.dead_messages', { description: 'Dead messages kept in the store', unit: '{message}' });
+  const attempts = meter.createCounter('messagebox.attempts', { description: 'Delivery attempts (outbox) and handler runs (inbox), by outcome', unit: '{attempt}' });
+  const latency = meter.createHistogram('messagebox.latency', { description: 'From message creation to sent (outbox) or handled (inbox)', unit: 's' });
+  const duration = meter.createHistogram('messagebox.attempt.duration', { description: 'Duration of one successful attempt', unit: 's' });
+
+  const attrs = (side: 'outbox' | 'inbox', message: Message, outcome?: string): Attributes => ({
+    'messagebox.side': side,
+    'messaging.destination.name': message.type,
+    ...(outcome ? { 'messagebox.outcome': outcome } : {}),
+  });
+  const since = (message: Message) => Math.max(0, (Date.now() - message.createdAt.getTime()) / 1000);
+  const off: Array<() => void> = [];
+  const { outbox, inbox } = services;
+  if (outbox) {
+    off.push(
+      outbox.events.on('sent', ({ message, durationMs }) => {
+        attempts.add(1, attrs('outbox', message, 'sent'));
+        latency.record(since(message), attrs('outbox', message));
+        duration.record(durationMs / 1000, attrs('outbox', message));
+      }),
+      outbox.events.on('failed', ({ message }) => attempts.add(1, attrs('outbox', message, 'retry'))),
+      outbox.events.on('dead', ({ message }) => attempts.add(1, attrs('outbox', message, 'dead'))),
+    );
+  }
+  if (inbox) {
+    off.push(
+      inbox.events.on('handled', ({ message, durationMs }) => {
+        attempts.add(1, attrs('inbox', message, 'handled'));
+        latency.record(since(message), attrs('inbox', message));
+        duration.record(durationMs / 1000, attrs('inbox', message));
+      }),
+      inbox.events.on('handlerFailed', ({ message }) => attempts.add(1, attrs('inbox', message, 'retry'))),
+      inbox.events.on('dead', ({ message }) => attempts.add(1, attrs('inbox', message, 'dead'))),
+    );
+  }
+
+  const callback = async (result: BatchObservableResult) => {
+    const now = Date.now();
+    const record = (side: 'outbox' | 'inbox', waiting: number, dead: number, oldestAt: Date | null) => {
+      const attributes = { 'messagebox.side': side };
+      result.observe(backlog, waiting, attributes);
+      result.observe(deadGauge, dead, attributes);
+      result.observe(oldest, oldestAt ? Math.max(0, (now - oldestAt.getTime()) / 1000) : 0, attributes);
+    };
+    const [o, i] = await Promise.all([outbox?.store.stats().catch(() => undefined), inbox?.store.stats().catch(() => undefined)]);
+    if (o) record('outbox', o.pending, o.dead, o.oldestPendingAt);
+    if (i) record('inbox', i.received, i.dead, i.oldestPendingAt);
+  };
+  meter.addBatchObservableCallback(callback, [backlog, oldest, deadGauge]);
+  return () => {
+    meter.removeBatchObservableCallback(callback, [backlog, oldest, deadGauge]);
+    for (const unsubscribe of off) unsubscribe();
+  };
+}

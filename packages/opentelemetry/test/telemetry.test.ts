@@ -1,0 +1,115 @@
+import { createInbox, createMemoryInboxStore, createMemoryOutboxStore, createOutbox, silentLogger, TransportError, type Message, type Transport } from '@messagebox/core';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { describe, expect, it } from 'vitest';
+import { createTelemetry, parseTraceContext } from '../src/index.js';
+import { loadOpenTelemetryApi } from '../src/load-api.js';
+import { metering, point, tracing, useAsyncContext } from './support.js';
+
+useAsyncContext();
+
+function failingTransport(): Transport & { fail: Map<string, Error> } {
+  const fail = new Map<string, Error>();
+  return {
+    name: 'test',
+    fail,
+    async send(message: Message) {
+      const error = fail.get(String((message.payload as { key: string }).key));
+      if (error) throw error;
+    },
+  };
+}
+
+describe('createTelemetry: trace context', () => {
+  it('stores the active traceparent with new messages, and nothing outside a span or when propagate is off', async () => {
+    const { tracer, provider } = tracing();
+    const telemetry = createTelemetry({ tracerProvider: provider });
+    expect(telemetry.headers!()).toEqual({});
+    const inside = tracer.startActiveSpan('op', (span) => {
+      const headers = telemetry.headers!();
+      span.end();
+      return { headers, context: span.spanContext() };
+    });
+    expect(inside.headers).toEqual({ traceparent: `00-${inside.context.traceId}-${inside.context.spanId}-01` });
+    const off = createTelemetry({ tracerProvider: provider, propagate: false });
+    expect(tracer.startActiveSpan('op', (span) => (span.end(), off.headers!()))).toEqual({});
+  });
+
+  it("lets the message's own headers win", async () => {
+    const { tracer, provider } = tracing();
+    const outbox = createOutbox({ store: createMemoryOutboxStore(), source: 's', logger: silentLogger, retention: false, sendAfterCommit: false, instrumentation: createTelemetry({ tracerProvider: provider }) });
+    outbox.configure('t', { transport: failingTransport() });
+    const mine = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const message = await tracer.startActiveSpan('op', async (span) => {
+      const m = await outbox.transaction((tx) => outbox.add(tx, { type: 't', payload: {}, headers: { traceparent: mine } }));
+      span.end();
+      return m;
+    });
+    expect(message.headers['traceparent']).toBe(mine);
+  });
+
+  it('ignores malformed traceparent headers', () => {
+    const api = loadOpenTelemetryApi()!;
+    expect(parseTraceContext(api, { traceparent: 'garbage' })).toBeUndefined();
+    expect(parseTraceContext(api, { traceparent: '00-00000000000000000000000000000000-b7ad6b7169203331-01' })).toBeUndefined();
+    expect(parseTraceContext(api, { traceparent: 'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })).toBeUndefined();
+    expect(parseTraceContext(api, { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'vendor=x' })).toMatchObject({
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: 1,
+      isRemote: true,
+    });
+  });
+
+  it('marks a failed attempt span as an error and rethrows', async () => {
+    const { exporter, provider } = tracing();
+    const telemetry = createTelemetry({ tracerProvider: provider });
+    const message: Message = { id: 'm1', source: 's', type: 't', payload: {}, headers: {}, createdAt: new Date() };
+    await expect(telemetry.send!(message, 2, async () => Promise.reject(new Error('receiver down')))).rejects.toThrow('receiver down');
+    const [span] = exporter.getFinishedSpans();
+    expect(span!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'receiver down' });
+    expect(span!.attributes['messagebox.attempt']).toBe(2);
+    expect(trace.getActiveSpan()).toBeUndefined();
+  });
+});
+
+describe('createTelemetry: metrics', () => {
+  it('records backlog, oldest pending age, dead count, attempts by outcome and latency', async () => {
+    const meters = metering();
+    const telemetry = createTelemetry({ meterProvider: meters.provider });
+    const transport = failingTransport();
+    transport.fail.set('retry', new TransportError('503', { retryable: true }));
+    transport.fail.set('dead', new TransportError('400', { retryable: false }));
+    const outbox = createOutbox({ store: createMemoryOutboxStore(), source: 's', logger: silentLogger, retention: false, instrumentation: telemetry }).configure('order.created', { transport });
+    const inbox = createInbox({ store: createMemoryInboxStore(), logger: silentLogger, retention: false, instrumentation: telemetry }).on('order.created', async () => {});
+    const stop = telemetry.observe({ outbox, inbox });
+
+    await outbox.transaction(async (tx) => {
+      for (const key of ['ok-1', 'ok-2', 'retry', 'dead']) await outbox.add(tx, { type: 'order.created', payload: { key } });
+    });
+    await outbox.idle();
+    await inbox.receive({ id: 'in-1', source: 'shop', type: 'order.created', payload: {}, headers: {}, createdAt: new Date(Date.now() - 2_000) });
+    await inbox.idle();
+    await inbox.store.transaction((tx) => inbox.store.receive(tx, { id: 'in-2', source: 'shop', type: 'order.created', payload: {}, headers: {}, createdAt: new Date() }));
+
+    const metrics = await meters.collect();
+    expect(point(metrics.get('messagebox.backlog'), { 'messagebox.side': 'outbox' })?.value).toBe(1);
+    expect(point(metrics.get('messagebox.backlog'), { 'messagebox.side': 'inbox' })?.value).toBe(1);
+    expect(point(metrics.get('messagebox.dead_messages'), { 'messagebox.side': 'outbox' })?.value).toBe(1);
+    expect(point(metrics.get('messagebox.oldest_pending.age'), { 'messagebox.side': 'outbox' })?.value).toBeGreaterThanOrEqual(0);
+    const attempts = metrics.get('messagebox.attempts');
+    expect(point(attempts, { 'messagebox.side': 'outbox', 'messagebox.outcome': 'sent' })?.value).toBe(2);
+    expect(point(attempts, { 'messagebox.side': 'outbox', 'messagebox.outcome': 'retry' })?.value).toBe(1);
+    expect(point(attempts, { 'messagebox.side': 'outbox', 'messagebox.outcome': 'dead' })?.value).toBe(1);
+    expect(point(attempts, { 'messagebox.side': 'inbox', 'messagebox.outcome': 'handled' })?.value).toBe(1);
+    const inboxLatency = point(metrics.get('messagebox.latency'), { 'messagebox.side': 'inbox' })?.value as { count: number; min: number };
+    expect(inboxLatency.count).toBe(1);
+    expect(inboxLatency.min).toBeGreaterThanOrEqual(2);
+    expect((point(metrics.get('messagebox.latency'), { 'messagebox.side': 'outbox' })?.value as { count: number }).count).toBe(2);
+
+    stop();
+    await outbox.transaction((tx) => outbox.add(tx, { type: 'order.created', payload: { key: 'ok-3' } }));
+    await outbox.idle();
+    const after = await meters.collect();
+    expect(point(after.get('messagebox.attempts'), { 'messagebox.side': 'outbox', 'messagebox.outcome': 'sent' })?.value).toBe(2);
+  });
+});

@@ -1,0 +1,44 @@
+import { insertOnConflictDoNothing, updateWithReturning, type AnyDb, type MessageboxDialect } from '@messagebox/kysely';
+import { sql } from 'kysely';
+import { postgresClaim } from './postgres-claim.js';
+import { postgresCreateMigrationsTable, postgresCreateTables } from './postgres-ddl.js';
+import { listenForWakeUps, type ListenOptions } from './postgres-listener.js';
+import { notifyOutbox, outboxChannel } from './postgres-notify.js';
+
+/** Options of {@link createPostgresDialect}. */
+export interface PostgresDialectOptions {
+  /** Issue `NOTIFY` when messages are added. Default true. */
+  notify?: boolean;
+  /** Connection for `LISTEN` (enables `outbox.watch`). Default: off, workers poll. */
+  listen?: ListenOptions | false;
+}
+
+/**
+ * PostgreSQL: database time from `statement_timestamp()` (stable within a statement, so the due-index range applies; per statement, not per transaction), claims with
+ * `FOR UPDATE SKIP LOCKED` in one statement, `NOTIFY` inside the sending
+ * transaction and `LISTEN` on a dedicated connection.
+ *
+ * @example
+ * const storage = createKyselyStorage({ db, dialect: createPostgresDialect({ listen: process.env.DATABASE_URL }) });
+ */
+export function createPostgresDialect(options: PostgresDialectOptions = {}): MessageboxDialect {
+  const listen = options.listen;
+  const dialect: MessageboxDialect = {
+    name: 'postgres',
+    nowMs: () => sql<number>`(extract(epoch from statement_timestamp()) * 1000)::bigint`,
+    contains: (column, text) => sql<boolean>`strpos(${sql.ref(column)}, ${text}) > 0`,
+    createTables: postgresCreateTables,
+    createMigrationsTable: postgresCreateMigrationsTable,
+    claim: postgresClaim,
+    updateReturningIds: updateWithReturning,
+    insertIfAbsent: insertOnConflictDoNothing,
+    withMigrationLock: (db: AnyDb, fn) =>
+      db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(hashtext('messagebox.migrate'))`.execute(trx);
+        return fn(trx);
+      }),
+  };
+  if (options.notify !== false) dialect.afterAdd = notifyOutbox;
+  if (listen) dialect.watch = (tables, onWake) => listenForWakeUps(listen, outboxChannel(tables), onWake);
+  return dialect;
+}

@@ -1,0 +1,112 @@
+import { createMessage } from '@messagebox/core';
+import { requireDatabase } from '@messagebox/testkit';
+import { sql, type CompiledQuery } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresStorage } from '../src/index.js';
+import { createTestDatabase, probePostgres, type TestDatabase } from './support/test-database.js';
+
+const reachable = await requireDatabase('PostgreSQL', probePostgres);
+const message = (type = 'a.b') => createMessage({ type, payload: { x: 1 }, source: 'test' }, { now: new Date() });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.runIf(reachable)('postgres storage', () => {
+  let database: TestDatabase;
+  beforeAll(async () => void (database = await createTestDatabase()));
+  afterAll(() => database?.drop());
+
+  it('migrate() is idempotent, also when several run at once, and honours schema and prefix', async () => {
+    const db = database.kysely();
+    const storages = Array.from({ length: 3 }, () => createPostgresStorage({ db, schema: 'billing', tablePrefix: 'mb_' }));
+    const applied = await Promise.all(storages.map((s) => s.migrate()));
+    expect(applied.flat()).toEqual(['0001_create_outbox_and_inbox']);
+    expect(await storages[0]!.migrate()).toEqual([]);
+    const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'billing' order by table_name`.execute(db);
+    expect(tables.rows.map((r) => r.table_name)).toEqual(['mb_inbox', 'mb_migrations', 'mb_outbox']);
+    const m = message();
+    await storages[1]!.outbox.transaction((tx) => storages[1]!.outbox.add(tx, [m]));
+    expect((await storages[2]!.outbox.get(m.id))?.status).toBe('pending');
+  });
+
+  it('migrationSql() builds working tables when run by another tool', async () => {
+    const db = database.kysely();
+    const storage = createPostgresStorage({ db, schema: 'own_tool' });
+    const statements = storage.migrationSql();
+    expect(statements[0]).toBe('CREATE SCHEMA IF NOT EXISTS "own_tool"');
+    for (const statement of statements) await sql.raw(statement).execute(db);
+    const m = message();
+    await storage.inbox.transaction((tx) => storage.inbox.receive(tx, m));
+    expect((await storage.inbox.get(m.id))?.status).toBe('received');
+  });
+
+  it('the claim statement uses the partial index of pending rows beside many sent rows', async () => {
+    const log: CompiledQuery[] = [];
+    const db = database.kysely(4, log);
+    const storage = createPostgresStorage({ db, tablePrefix: 'plan_' });
+    await storage.migrate();
+    await storage.outbox.transaction((tx) => storage.outbox.add(tx, Array.from({ length: 5_000 }, () => message())));
+    await sql`update plan_outbox set status = 'sent', sent_at = 0 where id in (select id from plan_outbox limit 4990)`.execute(db);
+    await sql`analyze plan_outbox`.execute(db);
+    log.length = 0;
+    expect(await storage.outbox.claimDue({ token: 't', leaseMs: 1_000, limit: 5 })).toHaveLength(5);
+    const claim = log.find((q) => q.sql.startsWith('update'))!;
+    const inlined = claim.sql.replace(/\$(\d+)/g, (_, i: string) => literal(claim.parameters[Number(i) - 1]));
+    const plan = await sql.raw<{ 'QUERY PLAN': string }>(`explain ${inlined}`).execute(db);
+    const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(text).toContain('Index Scan using plan_outbox_due');
+    expect(text).toMatch(/Index Cond: \(available_at <=/);
+  });
+
+  it('an injected clock replaces database time', async () => {
+    let now = Date.parse('2030-01-01T00:00:00Z');
+    const storage = createPostgresStorage({ db: database.kysely(), tablePrefix: 'clock_', clock: { now: () => now } });
+    await storage.migrate();
+    const m = message();
+    await storage.outbox.transaction((tx) => storage.outbox.add(tx, [m]));
+    expect((await storage.outbox.get(m.id))?.availableAt.getTime()).toBe(now);
+    await storage.outbox.claimDue({ token: 't1', leaseMs: 1_000, limit: 10 });
+    await storage.outbox.scheduleRetry({ id: m.id, token: 't1' }, { delayMs: 30_000, error: 'e' });
+    now += 29_999;
+    expect(await storage.outbox.claimDue({ token: 't2', leaseMs: 1_000, limit: 10 })).toEqual([]);
+    now += 1;
+    expect(await storage.outbox.claimDue({ token: 't3', leaseMs: 1_000, limit: 10 })).toHaveLength(1);
+  });
+
+  it('without listen there is no watch; notify can be switched off', async () => {
+    const storage = createPostgresStorage({ db: database.kysely(), tablePrefix: 'nolisten_', notify: false });
+    expect(storage.outbox.watch).toBeUndefined();
+  });
+
+  it('the listener reconnects after its connection is killed and wakes again', { timeout: 30_000 }, async () => {
+    const db = database.kysely();
+    const storage = createPostgresStorage({ db, tablePrefix: 'relisten_', listen: database.url });
+    await storage.migrate();
+    let wakes = 0;
+    const unsubscribe = await storage.outbox.watch!(() => void wakes++);
+    try {
+      const listeners = () =>
+        sql<{ pid: number }>`select pid from pg_stat_activity where datname = ${database.name} and application_name = 'messagebox-listener'`.execute(db).then((r) => r.rows.map((x) => x.pid));
+      const [first] = await listeners();
+      expect(first).toBeDefined();
+      await sql`select pg_terminate_backend(${first})`.execute(db);
+      let current: number[] = [];
+      for (let i = 0; i < 200 && !(current.length === 1 && current[0] !== first); i++) {
+        await sleep(25);
+        current = await listeners();
+      }
+      expect(current).toHaveLength(1);
+      expect(current[0]).not.toBe(first);
+      await sleep(100);
+      wakes = 0;
+      await storage.outbox.transaction((tx) => storage.outbox.add(tx, [message()]));
+      for (let i = 0; i < 200 && wakes === 0; i++) await sleep(25);
+      expect(wakes).toBeGreaterThan(0);
+    } finally {
+      await unsubscribe();
+    }
+  });
+});
+
+function literal(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  return `'${String(value).replaceAll("'", "''")}'`;
+}

@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createMessage, MessageboxError } from '@messagebox/core';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSqliteStorage } from '../src/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'messagebox-sqlite-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+function open(log?: CompiledQuery[]) {
+  const database = new Database(join(dir, `s${++n}.db`));
+  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database }), log: log ? (e) => void log.push(e.query) : undefined });
+  return { database, db };
+}
+const message = (type = 'a.b') => createMessage({ type, payload: { x: 1 }, source: 'test' }, { now: new Date() });
+const tableNames = (database: Database.Database) =>
+  (database.prepare(`select name from sqlite_master where type = 'table' order by name`).all() as { name: string }[]).map((r) => r.name);
+
+describe('sqlite storage', () => {
+  it('migrate() is idempotent and records what it applied', async () => {
+    const { database, db } = open();
+    const storage = createSqliteStorage({ db });
+    expect(await storage.migrate()).toEqual(['0001_create_outbox_and_inbox']);
+    expect(await storage.migrate()).toEqual([]);
+    expect(tableNames(database)).toEqual(['messagebox_inbox', 'messagebox_migrations', 'messagebox_outbox']);
+    await db.destroy();
+  });
+
+  it('migrationSql() gives DDL that builds working tables with a custom prefix', async () => {
+    const { database, db } = open();
+    const storage = createSqliteStorage({ db, tablePrefix: 'billing_' });
+    const statements = storage.migrationSql();
+    expect(statements.some((s) => s.includes('CREATE TABLE IF NOT EXISTS "billing_outbox"'))).toBe(true);
+    for (const statement of statements) database.exec(statement);
+    expect(tableNames(database)).toEqual(['billing_inbox', 'billing_outbox']);
+    const m = message();
+    await storage.outbox.transaction((tx) => storage.outbox.add(tx, [m]));
+    expect((await storage.outbox.get(m.id))?.status).toBe('pending');
+    expect(await storage.migrate()).toEqual(['0001_create_outbox_and_inbox']);
+    await db.destroy();
+  });
+
+  it('rejects a table prefix that is not a plain identifier', () => {
+    const { db } = open();
+    expect(() => createSqliteStorage({ db, tablePrefix: 'x"; drop table y; --' })).toThrow(MessageboxError);
+  });
+
+  it('writes with the caller’s own transaction, next to business rows', async () => {
+    const { db } = open();
+    const storage = createSqliteStorage({ db });
+    await storage.migrate();
+    await db.schema.createTable('payment').addColumn('id', 'text').execute();
+    const m = message();
+    await expect(
+      storage.outbox.transaction(async (tx) => {
+        await tx.insertInto('payment' as never).values({ id: 'p1' } as never).execute();
+        await storage.outbox.add(tx, [m]);
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect(await db.selectFrom('payment' as never).selectAll().execute()).toEqual([]);
+    expect(await storage.outbox.get(m.id)).toBeNull();
+    await db.destroy();
+  });
+
+  it('an injected clock replaces database time for due times and leases', async () => {
+    let now = Date.parse('2030-01-01T00:00:00Z');
+    const { db } = open();
+    const storage = createSqliteStorage({ db, clock: { now: () => now } });
+    await storage.migrate();
+    const m = message();
+    await storage.outbox.transaction((tx) => storage.outbox.add(tx, [m]));
+    expect((await storage.outbox.get(m.id))?.availableAt.getTime()).toBe(now);
+    const [claimed] = await storage.outbox.claimDue({ token: 't1', leaseMs: 1_000, limit: 10 });
+    expect(claimed?.leaseUntil?.getTime()).toBe(now + 1_000);
+    await storage.outbox.scheduleRetry({ id: m.id, token: 't1' }, { delayMs: 30_000, error: 'e' });
+    now += 29_999;
+    expect(await storage.outbox.claimDue({ token: 't2', leaseMs: 1_000, limit: 10 })).toEqual([]);
+    now += 1;
+    expect(await storage.outbox.claimDue({ token: 't3', leaseMs: 1_000, limit: 10 })).toHaveLength(1);
+    await db.destroy();
+  });
+
+  it('the claim statement reads the partial index of waiting rows', async () => {
+    const log: CompiledQuery[] = [];
+    const { database, db } = open(log);
+    const storage = createSqliteStorage({ db });
+    await storage.migrate();
+    await storage.outbox.transaction((tx) => storage.outbox.add(tx, [message()]));
+    await storage.inbox.transaction((tx) => storage.inbox.receive(tx, message()));
+    log.length = 0;
+    await storage.outbox.claimDue({ token: 't', leaseMs: 1_000, limit: 10 });
+    await storage.inbox.claimDue({ token: 't', leaseMs: 1_000, limit: 10 });
+    const plans = log.map((q) =>
+      (database.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...(q.parameters as unknown[])) as { detail: string }[]).map((r) => r.detail).join(' | '),
+    );
+    expect(plans[0]).toContain('messagebox_outbox_due');
+    expect(plans[1]).toContain('messagebox_inbox_due');
+    await db.destroy();
+  });
+});

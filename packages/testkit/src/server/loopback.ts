@@ -1,0 +1,98 @@
+import { request as httpRequest, type OutgoingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A server listening on 127.0.0.1, as the suites need it. */
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:54321`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `server` on 127.0.0.1 with an OS-chosen port; `close()` also ends
+ * kept-alive connections.
+ *
+ * @example
+ * const running = await listenOnLoopback(createServer(app));
+ * await fetch(`${running.url}/inbox`, { method: 'POST' });
+ * await running.close();
+ */
+export async function listenOnLoopback(server: Server): Promise<RunningServer> {
+  if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** What {@link rawRequest} got back. */
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * A request through `node:http` that can do what `fetch` refuses: a wrong
+ * `content-length`, a body streamed chunk by chunk that waits for the answer
+ * before ending. Resolves on the answer; write errors after it are ignored.
+ *
+ * @example
+ * await rawRequest(url, { method: 'POST', headers: { 'content-length': '99999999' } });
+ */
+export function rawRequest(
+  url: string,
+  options: {
+    method?: string;
+    headers?: OutgoingHttpHeaders;
+    /** Written then the request ends; or chunks written one after the other. */
+    body?: Uint8Array | string | Iterable<Uint8Array>;
+    /** Do not end the request until the answer came (a sender that is still sending). */
+    holdOpen?: boolean;
+    timeoutMs?: number;
+  } = {},
+): Promise<RawResponse> {
+  return new Promise<RawResponse>((resolve, reject) => {
+    const req = httpRequest(url, { method: options.method ?? 'POST', headers: options.headers, agent: false });
+    let answered = false;
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new Error(`no answer from ${url} within ${options.timeoutMs ?? 10_000} ms`));
+    }, options.timeoutMs ?? 10_000);
+    req.on('response', (res) => {
+      answered = true;
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+        req.destroy();
+      });
+      res.on('error', () => {});
+    });
+    req.on('error', (error) => {
+      if (answered) return;
+      clearTimeout(timer);
+      reject(error);
+    });
+    const body = options.body;
+    if (body === undefined) {
+      if (!options.holdOpen) req.end();
+      else req.flushHeaders();
+      return;
+    }
+    const chunks = typeof body === 'string' || body instanceof Uint8Array ? [body] : body;
+    void (async () => {
+      for (const chunk of chunks) {
+        if (answered || req.destroyed) return;
+        if (!req.write(chunk)) await new Promise((resolve) => req.once('drain', resolve).once('close', resolve));
+      }
+      if (!options.holdOpen && !req.destroyed) req.end();
+    })();
+  });
+}

@@ -1,0 +1,556 @@
+import {
+  createInbox,
+  createMemoryInboxStore,
+  createWebhookSigner,
+  generateWebhookSecret,
+  silentLogger,
+  type InboxHandler,
+  type InboxOptions,
+  type InboxReceiver,
+  type InboxRequestHandlerOptions,
+  type InboxStore,
+  type Logger,
+} from '@messagebox/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runBadInputProperty } from './bad-input-property.js';
+import { rawRequest, type RunningServer } from './loopback.js';
+import { signWithReference } from './signed-request.js';
+
+/**
+ * What a server adapter gives the suite: a way to serve an inbox endpoint
+ * over real HTTP on 127.0.0.1.
+ *
+ * @example
+ * const harness: ServerAdapterHarness = {
+ *   name: 'hono',
+ *   async start(inbox, options) {
+ *     const app = new Hono().all('/inbox', honoInbox(inbox, options));
+ *     return listenOnLoopback(createAdaptorServer({ fetch: app.fetch }) as Server);
+ *   },
+ * };
+ */
+export interface ServerAdapterHarness {
+  name: string;
+  /**
+   * Serves the endpoint built with `options` at `/inbox`, for every method,
+   * on 127.0.0.1 (port 0). Rejects (or throws) when the options are refused.
+   */
+  start(inbox: InboxReceiver, options: InboxRequestHandlerOptions): Promise<RunningServer>;
+}
+
+/** Every case of the server adapter suite, by name (for `skip`). */
+export const serverAdapterCases = [
+  'accepts a request signed by the reference implementation',
+  'accepts a generic Standard Webhooks body without source',
+  'accepts every secret during a rotation and any matching signature in the header',
+  'answers a duplicate with 2xx and stores nothing new',
+  'stores concurrent duplicates once',
+  'rejects a tampered body',
+  'rejects a signature made with another key',
+  'rejects a re-serialised JSON body',
+  'rejects a signature made for another id or timestamp',
+  'rejects timestamps outside the tolerance',
+  'rejects requests with a missing signature header',
+  'rejects other methods with 405',
+  'rejects other content types with 415',
+  'rejects a declared body over the limit with 413 without reading it',
+  'rejects a streamed body over the limit with 413 while it is still being sent',
+  'rejects malformed JSON with 400',
+  'rejects missing or ill-typed fields with 422',
+  'rejects an unknown type with 422 by default',
+  'stores an unknown type when the inbox accepts unknown types',
+  'answers 503 when the store fails',
+  'inline mode: stores and handles before answering; a failing handler answers 5xx and stores nothing',
+  'allowUnsigned: accepts unsigned requests and warns once',
+  'refuses to start without a secret or allowUnsigned',
+  'survives at least 1000 generated malformed requests: no 5xx, nothing stored for a rejection',
+] as const;
+
+export type ServerAdapterCase = (typeof serverAdapterCases)[number];
+
+/** Options of {@link runServerAdapterSuite}. */
+export interface ServerAdapterSuiteOptions {
+  /** A fresh inbox store per test (and `close` afterwards). Default: core's in-memory store. */
+  createStore?: () => Promise<{ store: InboxStore<any>; close?: () => Promise<void> }>;
+  /** Cases not run, each with the reason. Naming a case that does not exist fails the suite. */
+  skip?: Partial<Record<ServerAdapterCase, string>>;
+  /** Generated requests of the bad-input property. Default 1000. */
+  badInputRuns?: number;
+}
+
+const TYPE = 'order.created';
+
+/**
+ * The conformance suite for inbox endpoints: every case of core's request
+ * handler contract, over real HTTP, with the store checked after each
+ * rejection. Requests are signed with the independent `standardwebhooks`
+ * package. An adapter's test file only calls it.
+ *
+ * @example
+ * runServerAdapterSuite(honoHarness);
+ * runServerAdapterSuite(honoHarness, { createStore: sqliteInboxStore });
+ */
+export function runServerAdapterSuite(harness: ServerAdapterHarness, options: ServerAdapterSuiteOptions = {}): void {
+  const skip: Record<string, string> = { ...options.skip };
+  const unknownSkips = Object.keys(skip).filter((name) => !(serverAdapterCases as readonly string[]).includes(name));
+
+  describe(`server adapter conformance: ${harness.name}`, () => {
+    if (unknownSkips.length > 0) {
+      it('skip names only existing cases', () => {
+        expect.fail(`skip names cases that do not exist: ${unknownSkips.join(', ')}`);
+      });
+    }
+    const cleanups: Array<() => Promise<void>> = [];
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    });
+
+    const test = (name: ServerAdapterCase, fn: () => Promise<void>, timeoutMs?: number) => {
+      const reason = skip[name];
+      if (reason !== undefined) {
+        if (!reason.trim()) throw new Error(`[messagebox] skipping "${name}" needs a reason`);
+        it.skip(`${name} (skipped: ${reason})`, fn);
+      } else it(name, fn, timeoutMs);
+    };
+
+    interface Setup {
+      endpoint?: Partial<InboxRequestHandlerOptions>;
+      inbox?: Partial<Pick<InboxOptions<unknown>, 'mode' | 'unknownTypes'>>;
+      handler?: InboxHandler<any>;
+      failingStore?: boolean;
+    }
+
+    async function setup(config: Setup = {}) {
+      const { store: baseStore, close } = options.createStore ? await options.createStore() : { store: createMemoryInboxStore(), close: undefined };
+      if (close) cleanups.push(close);
+      const store: InboxStore<any> = config.failingStore ? failing(baseStore) : baseStore;
+      const inbox = createInbox({ store, logger: silentLogger, retry: { initialDelayMs: 60_000 }, ...config.inbox });
+      inbox.on(TYPE, config.handler ?? (() => {}));
+      const secret = generateWebhookSecret();
+      const endpoint: InboxRequestHandlerOptions = { secret, logger: silentLogger, ...config.endpoint };
+      const server = await harness.start(inbox, endpoint);
+      cleanups.push(async () => {
+        await server.close();
+        await inbox.stop();
+      });
+      const url = `${server.url}/inbox`;
+      let n = 0;
+      const nextId = () => `msg_${harness.name.replace(/[^A-Za-z0-9]+/g, '_')}_${Date.now().toString(36)}_${n++}`;
+      return {
+        url,
+        store: baseStore,
+        secret,
+        nextId,
+        count: async () => {
+          const stats = await baseStore.stats();
+          return stats.received + stats.processed + stats.dead;
+        },
+        /** Signs `body` (default: a valid body) with the reference library and POSTs it. */
+        post: async (init: { body?: string; id?: string; secret?: string; timestamp?: Date; headers?: Record<string, string>; contentType?: string } = {}) => {
+          const id = init.id ?? nextId();
+          const body = init.body ?? validBody();
+          const signed = signWithReference({ secret: init.secret ?? secret, id, body, timestamp: init.timestamp, contentType: init.contentType });
+          const response = await fetch(url, { method: 'POST', headers: { ...signed.headers, ...init.headers }, body });
+          return { id, response, json: (await response.json().catch(() => undefined)) as any };
+        },
+      };
+    }
+
+    async function expectRejected(
+      result: { response: Response; json: any } | { status: number; headers: Record<string, unknown>; body: string },
+      status: number,
+      code: string,
+    ) {
+      const actualStatus = 'response' in result ? result.response.status : result.status;
+      const json = 'response' in result ? result.json : JSON.parse(result.body);
+      const contentType = 'response' in result ? result.response.headers.get('content-type') : String(result.headers['content-type']);
+      expect({ status: actualStatus, code: json?.error?.code }).toEqual({ status, code });
+      expect(typeof json.error.message).toBe('string');
+      expect(json.error.message.length).toBeGreaterThan(0);
+      expect(contentType).toMatch(/^application\/json/);
+    }
+
+    test('accepts a request signed by the reference implementation', async () => {
+      const s = await setup();
+      const body = JSON.stringify({
+        type: TYPE,
+        timestamp: '2030-01-02T03:04:05.678Z',
+        data: { amount: 100, items: [1, 'two', null, true], nested: { 'é': '✓' } },
+        source: 'vault',
+        headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+      });
+      const { id, response, json } = await s.post({ body });
+      expect(response.status).toBe(200);
+      expect(json).toEqual({ status: 'created', id });
+      const row = await s.store.get(id);
+      expect(row).toMatchObject({
+        id,
+        type: TYPE,
+        source: 'vault',
+        payload: { amount: 100, items: [1, 'two', null, true], nested: { 'é': '✓' } },
+        headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+      });
+      expect(row!.createdAt.toISOString()).toBe('2030-01-02T03:04:05.678Z');
+      expect(await s.count()).toBe(1);
+    });
+
+    test('accepts a generic Standard Webhooks body without source', async () => {
+      const s = await setup();
+      const body = JSON.stringify({ type: TYPE, timestamp: '2022-11-03T20:26:10.344522Z', data: { id: 'ord_1' }, extra: 'ignored' });
+      const { id, response } = await s.post({ body, id: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W' });
+      expect(response.status).toBe(200);
+      expect(await s.store.get(id)).toMatchObject({ source: 'webhook', type: TYPE, payload: { id: 'ord_1' }, headers: {} });
+      const custom = await setup({ endpoint: { defaultSource: 'stripe' } });
+      const second = await custom.post({ body });
+      expect((await custom.store.get(second.id))?.source).toBe('stripe');
+    });
+
+    test('accepts every secret during a rotation and any matching signature in the header', async () => {
+      const [oldSecret, newSecret] = [generateWebhookSecret(), generateWebhookSecret()];
+      const s = await setup({ endpoint: { secret: undefined, secrets: [newSecret, oldSecret] } });
+      expect((await s.post({ secret: oldSecret })).response.status).toBe(200);
+      expect((await s.post({ secret: newSecret })).response.status).toBe(200);
+      await expectRejected(await s.post({ secret: generateWebhookSecret() }), 401, 'invalid_signature');
+
+      const id = s.nextId();
+      const body = validBody();
+      const good = signWithReference({ secret: oldSecret, id, body });
+      const wrong = signWithReference({ secret: generateWebhookSecret(), id, body });
+      const signature = `v1a,c29tZXRoaW5n ${wrong.headers['webhook-signature']} ${good.headers['webhook-signature']}`;
+      const response = await fetch(s.url, { method: 'POST', headers: { ...good.headers, 'webhook-signature': signature }, body });
+      expect(response.status).toBe(200);
+      expect(await s.count()).toBe(3);
+    });
+
+    test('answers a duplicate with 2xx and stores nothing new', async () => {
+      const s = await setup();
+      const first = await s.post({ body: validBody({ data: { version: 1 } }) });
+      expect(first.json.status).toBe('created');
+      const again = await s.post({ id: first.id, body: validBody({ data: { version: 2 } }) });
+      expect(again.response.status).toBe(200);
+      expect(again.json).toEqual({ status: 'duplicate', id: first.id });
+      expect(await s.count()).toBe(1);
+      expect((await s.store.get(first.id))?.payload).toEqual({ version: 1 });
+    });
+
+    test('stores concurrent duplicates once', async () => {
+      const s = await setup();
+      const id = s.nextId();
+      const results = await Promise.all(Array.from({ length: 10 }, () => s.post({ id })));
+      expect(results.map((r) => r.response.status)).toEqual(Array(10).fill(200));
+      expect(results.filter((r) => r.json.status === 'created')).toHaveLength(1);
+      expect(await s.count()).toBe(1);
+    });
+
+    test('rejects a tampered body', async () => {
+      const s = await setup();
+      const id = s.nextId();
+      const body = validBody({ data: { amount: 100 } });
+      const signed = signWithReference({ secret: s.secret, id, body });
+      for (const tampered of [body.replace('100', '900'), `${body} `, body.slice(0, -1), `${body}\n`]) {
+        const response = await fetch(s.url, { method: 'POST', headers: signed.headers, body: tampered });
+        await expectRejected({ response, json: await response.json() }, 401, 'invalid_signature');
+      }
+      expect(await s.count()).toBe(0);
+    });
+
+    test('rejects a signature made with another key', async () => {
+      const s = await setup();
+      await expectRejected(await s.post({ secret: generateWebhookSecret() }), 401, 'invalid_signature');
+      const id = s.nextId();
+      const signed = signWithReference({ secret: s.secret, id, body: validBody() });
+      for (const signature of ['v1,', 'v1,AAAA', 'v2,' + signed.headers['webhook-signature']!.slice(3), signed.headers['webhook-signature']!.slice(3), 'garbage']) {
+        const response = await fetch(s.url, { method: 'POST', headers: { ...signed.headers, 'webhook-signature': signature }, body: signed.body });
+        await expectRejected({ response, json: await response.json() }, 401, 'invalid_signature');
+      }
+      expect(await s.count()).toBe(0);
+    });
+
+    test('rejects a re-serialised JSON body', async () => {
+      const s = await setup();
+      const id = s.nextId();
+      const body = validBody({ data: { b: 1, a: [1, 2] } });
+      const signed = signWithReference({ secret: s.secret, id, body });
+      const value = JSON.parse(body);
+      const reserialised = [
+        JSON.stringify(value, null, 2),
+        JSON.stringify(Object.fromEntries(Object.entries(value).reverse())),
+        body.replace('"data":', '"data" :'),
+        body.replace('"b":1', '"b":1.0'),
+        body.replace('order', '\\u006frder'),
+      ];
+      for (const text of reserialised) {
+        expect(JSON.parse(text)).toEqual(value);
+        const response = await fetch(s.url, { method: 'POST', headers: signed.headers, body: text });
+        await expectRejected({ response, json: await response.json() }, 401, 'invalid_signature');
+      }
+      expect(await s.count()).toBe(0);
+    });
+
+    test('rejects a signature made for another id or timestamp', async () => {
+      const s = await setup();
+      const signed = signWithReference({ secret: s.secret, id: s.nextId(), body: validBody() });
+      const otherId = await fetch(s.url, { method: 'POST', headers: { ...signed.headers, 'webhook-id': s.nextId() }, body: signed.body });
+      await expectRejected({ response: otherId, json: await otherId.json() }, 401, 'invalid_signature');
+      const shifted = String(Number(signed.headers['webhook-timestamp']) - 1);
+      const otherTime = await fetch(s.url, { method: 'POST', headers: { ...signed.headers, 'webhook-timestamp': shifted }, body: signed.body });
+      await expectRejected({ response: otherTime, json: await otherTime.json() }, 401, 'invalid_signature');
+      expect(await s.count()).toBe(0);
+    });
+
+    test('rejects timestamps outside the tolerance', async () => {
+      const s = await setup();
+      const at = (seconds: number) => new Date(Date.now() + seconds * 1000);
+      await expectRejected(await s.post({ timestamp: at(-310) }), 401, 'timestamp_out_of_range');
+      await expectRejected(await s.post({ timestamp: at(310) }), 401, 'timestamp_out_of_range');
+      await expectRejected(await s.post({ timestamp: new Date(0) }), 401, 'timestamp_out_of_range');
+      expect(await s.count()).toBe(0);
+      expect((await s.post({ timestamp: at(-280) })).response.status).toBe(200);
+      expect((await s.post({ timestamp: at(280) })).response.status).toBe(200);
+
+      const strict = await setup({ endpoint: { toleranceSeconds: 30 } });
+      await expectRejected(await strict.post({ timestamp: at(-60) }), 401, 'timestamp_out_of_range');
+      expect((await strict.post({ timestamp: at(-10) })).response.status).toBe(200);
+
+      const signed = signWithReference({ secret: s.secret, id: s.nextId(), body: validBody() });
+      for (const value of ['soon', '1e9', '-5', `${signed.headers['webhook-timestamp']}.5`]) {
+        const response = await fetch(s.url, { method: 'POST', headers: { ...signed.headers, 'webhook-timestamp': value }, body: signed.body });
+        expect(response.status).toBe(401);
+      }
+      expect(await s.count()).toBe(2);
+    });
+
+    test('rejects requests with a missing signature header', async () => {
+      const s = await setup();
+      const signed = signWithReference({ secret: s.secret, id: s.nextId(), body: validBody() });
+      for (const name of ['webhook-id', 'webhook-timestamp', 'webhook-signature']) {
+        const headers = { ...signed.headers };
+        delete headers[name];
+        const response = await fetch(s.url, { method: 'POST', headers, body: signed.body });
+        await expectRejected({ response, json: await response.json() }, 401, 'missing_signature');
+      }
+      const bare = await fetch(s.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: signed.body });
+      await expectRejected({ response: bare, json: await bare.json() }, 401, 'missing_signature');
+      expect(await s.count()).toBe(0);
+    });
+
+    test('rejects other methods with 405', async () => {
+      const s = await setup();
+      const signed = signWithReference({ secret: s.secret, id: s.nextId(), body: validBody() });
+      for (const method of ['PUT', 'PATCH', 'DELETE']) {
+        const response = await fetch(s.url, { method, headers: signed.headers, body: signed.body });
+        await expectRejected({ response, json: await response.json() }, 405, 'method_not_allowed');
+        expect(response.headers.get('allow')).toBe('POST');
+      }
+      for (const method of ['GET', 'OPTIONS']) {
+        const response = await fetch(s.url, { method, headers: signed.headers });
+        await expectRejected({ response, json: await response.json() }, 405, 'method_not_allowed');
+      }
+      const head = await fetch(s.url, { method: 'HEAD' });
+      expect(head.status).toBe(405);
+      expect(await s.count()).toBe(0);
+    });
+
+    test('rejects other content types with 415', async () => {
+      const s = await setup();
+      for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'application/jsonp', 'multipart/form-data; boundary=x', 'json']) {
+        await expectRejected(await s.post({ contentType }), 415, 'unsupported_media_type');
+      }
+      const id = s.nextId();
+      const signed = signWithReference({ secret: s.secret, id, body: validBody() });
+      const { ['content-type']: _, ...withoutType } = signed.headers;
+      const response = await fetch(s.url, { method: 'POST', headers: withoutType, body: new TextEncoder().encode(signed.body) });
+      await expectRejected({ response, json: await response.json() }, 415, 'unsupported_media_type');
+      expect(await s.count()).toBe(0);
+      expect((await s.post({ contentType: 'application/json; charset=utf-8' })).response.status).toBe(200);
+      expect((await s.post({ contentType: 'Application/JSON' })).response.status).toBe(200);
+      expect((await s.post({ contentType: 'application/webhook+json' })).response.status).toBe(200);
+    });
+
+    test('rejects a declared body over the limit with 413 without reading it', async () => {
+      const s = await setup({ endpoint: { maxBodyBytes: 1024 } });
+      const signed = signWithReference({ secret: s.secret, id: s.nextId(), body: validBody() });
+      const result = await rawRequest(s.url, {
+        headers: { ...signed.headers, 'content-length': String(50 * 1024 * 1024) },
+        holdOpen: true,
+      });
+      await expectRejected(result, 413, 'payload_too_large');
+      expect(await s.count()).toBe(0);
+    });
+
+    test('rejects a streamed body over the limit with 413 while it is still being sent', async () => {
+      const limit = 16 * 1024;
+      const s = await setup({ endpoint: { maxBodyBytes: limit } });
+      const id = s.nextId();
+      const big = validBody({ data: { filler: 'x'.repeat(limit * 4) } });
+      const signed = signWithReference({ secret: s.secret, id, body: big });
+      const bytes = new TextEncoder().encode(big);
+      const chunks = Array.from({ length: Math.ceil(bytes.length / 4096) }, (_, i) => bytes.subarray(i * 4096, (i + 1) * 4096));
+      const result = await rawRequest(s.url, { headers: signed.headers, body: chunks, holdOpen: true });
+      await expectRejected(result, 413, 'payload_too_large');
+
+      const atLimit = validBody({ data: { filler: '' } });
+      const padded = atLimit.replace('"filler":""', `"filler":"${'y'.repeat(limit - atLimit.length)}"`);
+      expect(new TextEncoder().encode(padded).length).toBe(limit);
+      expect((await s.post({ body: padded })).response.status).toBe(200);
+      expect(await s.count()).toBe(1);
+    });
+
+    test('rejects malformed JSON with 400', async () => {
+      const s = await setup();
+      for (const body of ['', '{', '{"type":', 'not json', '{"type":"order.created"} trailing', "{'a':1}", '\u0000']) {
+        await expectRejected(await s.post({ body }), 400, 'malformed_json');
+      }
+      const id = s.nextId();
+      const invalidUtf8 = new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]);
+      const timestamp = Math.floor(Date.now() / 1000);
+      const signature = await createWebhookSigner({ secret: s.secret }).sign({ id, timestamp, body: invalidUtf8 });
+      const headers = { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature };
+      const response = await fetch(s.url, { method: 'POST', headers, body: invalidUtf8 });
+      await expectRejected({ response, json: await response.json() }, 400, 'malformed_json');
+      expect(await s.count()).toBe(0);
+    });
+
+    test('rejects missing or ill-typed fields with 422', async () => {
+      const s = await setup();
+      const base = JSON.parse(validBody());
+      const bodies: unknown[] = [
+        [],
+        'a string',
+        42,
+        null,
+        { ...base, type: undefined },
+        { ...base, type: 7 },
+        { ...base, type: '' },
+        { ...base, type: 'has space' },
+        { ...base, data: undefined },
+        { ...base, timestamp: undefined },
+        { ...base, timestamp: 'yesterday' },
+        { ...base, timestamp: 1700000000 },
+        { ...base, timestamp: '2030-13-45T99:99:99Z' },
+        { ...base, source: 12 },
+        { ...base, source: '' },
+        { ...base, headers: 'x' },
+        { ...base, headers: ['a'] },
+        { ...base, headers: { a: 1 } },
+        { ...base, data: nest(200) },
+      ];
+      for (const value of bodies) {
+        const result = await s.post({ body: JSON.stringify(value) });
+        await expectRejected(result, 422, 'invalid_message');
+      }
+      for (const id of ['has space', 'x'.repeat(300), 'tab\there']) {
+        await expectRejected(await s.post({ id }), 422, 'invalid_message');
+      }
+      expect(await s.count()).toBe(0);
+    });
+
+    test('rejects an unknown type with 422 by default', async () => {
+      const s = await setup();
+      await expectRejected(await s.post({ body: validBody({ type: 'nobody.handles.this' }) }), 422, 'unknown_type');
+      expect(await s.count()).toBe(0);
+    });
+
+    test('stores an unknown type when the inbox accepts unknown types', async () => {
+      const s = await setup({ inbox: { unknownTypes: 'accept' } });
+      const { id, response } = await s.post({ body: validBody({ type: 'nobody.handles.this' }) });
+      expect(response.status).toBe(200);
+      expect((await s.store.get(id))?.status).toBe('received');
+    });
+
+    test('answers 503 when the store fails', async () => {
+      const s = await setup({ failingStore: true });
+      await expectRejected(await s.post(), 503, 'store_unavailable');
+      expect(await s.count()).toBe(0);
+    });
+
+    test('inline mode: stores and handles before answering; a failing handler answers 5xx and stores nothing', async () => {
+      const handled: string[] = [];
+      const ok = await setup({ inbox: { mode: 'inline' }, handler: (message) => void handled.push(message.id) });
+      const first = await ok.post();
+      expect(first.response.status).toBe(200);
+      expect(handled).toEqual([first.id]);
+      expect((await ok.store.get(first.id))?.status).toBe('processed');
+
+      const failingHandler = await setup({ inbox: { mode: 'inline' }, handler: () => Promise.reject(new Error('ledger down')) });
+      const failed = await failingHandler.post();
+      expect(failed.response.status).toBeGreaterThanOrEqual(500);
+      expect(failed.json.error.code).toBe('handler_failed');
+      expect(await failingHandler.count()).toBe(0);
+    });
+
+    test('allowUnsigned: accepts unsigned requests and warns once', async () => {
+      const warnings: string[] = [];
+      const logger: Logger = { ...silentLogger, warn: (_fields, message) => void warnings.push(message) };
+      const s = await setup({ endpoint: { secret: undefined, allowUnsigned: true, logger } });
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/unsigned/i);
+      const id = s.nextId();
+      const response = await fetch(s.url, { method: 'POST', headers: { 'content-type': 'application/json', 'webhook-id': id }, body: validBody() });
+      expect(response.status).toBe(200);
+      expect(await s.store.get(id)).not.toBeNull();
+      const noId = await fetch(s.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: validBody() });
+      await expectRejected({ response: noId, json: await noId.json() }, 422, 'invalid_message');
+      expect(warnings).toHaveLength(1);
+      expect(await s.count()).toBe(1);
+    });
+
+    test('refuses to start without a secret or allowUnsigned', async () => {
+      const inbox = createInbox({ store: createMemoryInboxStore(), logger: silentLogger });
+      const attempt = async (endpoint: InboxRequestHandlerOptions) => {
+        const server = await harness.start(inbox, endpoint);
+        await server.close();
+      };
+      await expect(attempt({ logger: silentLogger })).rejects.toThrow(/secret/);
+      await expect(attempt({ secret: undefined, logger: silentLogger })).rejects.toThrow(/allowUnsigned/);
+      await expect(attempt({ secret: 'not-a-whsec', logger: silentLogger })).rejects.toThrow(/whsec_/);
+      await expect(attempt({ secret: generateWebhookSecret(), allowUnsigned: true, logger: silentLogger })).rejects.toThrow(/not both/);
+    });
+
+    test(
+      'survives at least 1000 generated malformed requests: no 5xx, nothing stored for a rejection',
+      async () => {
+        const s = await setup({ endpoint: { maxBodyBytes: 4096 } });
+        const summary = await runBadInputProperty({
+          url: s.url,
+          secret: s.secret,
+          knownType: TYPE,
+          maxBodyBytes: 4096,
+          count: s.count,
+          has: async (id) => (await s.store.get(id)) !== null,
+          numRuns: options.badInputRuns ?? 1000,
+        });
+        if (process.env['MESSAGEBOX_DEBUG']) console.log(summary);
+        expect(summary.requests).toBeGreaterThanOrEqual(options.badInputRuns ?? 1000);
+        expect(summary.rejected).toBeGreaterThan(summary.requests / 2);
+        expect(summary.created).toBeGreaterThan(0);
+        expect(Object.keys(summary.byStatus).every((status) => Number(status) < 500)).toBe(true);
+        const after = await s.post();
+        expect(after.response.status).toBe(200);
+      },
+      120_000,
+    );
+  });
+}
+
+function validBody(overrides: Record<string, unknown> = {}): string {
+  return JSON.stringify({ type: TYPE, timestamp: new Date().toISOString(), data: { amount: 1 }, source: 'testkit', ...overrides });
+}
+
+function nest(depth: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < depth; i++) value = [value];
+  return value;
+}
+
+function failing<Tx>(store: InboxStore<Tx>): InboxStore<Tx> {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'transaction' || property === 'receive') {
+        return () => Promise.reject(new Error('database is down'));
+      }
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,4 @@
+export { startCountingReceiver, type CountingReceiver } from './counting-receiver.js';
+export { drainWithWorkers, startWorkerProcess, stopWorker, type DrainOptions, type DrainReport } from './drain-with-workers.js';
+export { drainWorkerEnv, runDrainWorker, type DrainWorkerEnv } from './drain-worker.js';
+export { measureStoreDrain, measureWorkerDrain, reportBenchmark, type DrainMeasurement } from './benchmark.js';
