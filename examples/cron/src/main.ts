@@ -1,7 +1,7 @@
 // A runnable tour: cron-style `messagebox resend` runs (as child processes,
 // the way cron starts them) while the receiving ledger is down and then up,
 // then the same job scheduled from code. Exits 0 when every step behaved.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -31,12 +31,14 @@ function step(title: string, ok: boolean, detail = '') {
   if (!ok) failures++;
 }
 
-function cron(...args: string[]) {
+async function cron(...args: string[]) {
   console.log(`\n$ messagebox ${args.join(' ')}`);
-  const result = spawnSync(bin, args, { cwd: here, env, encoding: 'utf8' });
-  process.stdout.write(result.stdout);
-  process.stderr.write(result.stderr);
-  return result;
+  const child = spawn(bin, args, { cwd: here, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  process.stdout.write(stdout);
+  return { status, stdout };
 }
 
 const ledgerInbox = createInbox({ store: createMemoryInboxStore(), logger: silentLogger, retention: false });
@@ -59,21 +61,21 @@ const until = async (check: () => boolean, ms = 10_000) => {
 const vault = openVault({ ...process.env, ...env });
 vault.outbox.events.on('failed', ({ error }) => console.log(`  (vault: delivery failed, will retry: ${error.slice(0, 60)}…)`));
 try {
-  const migrate = cron('migrate');
+  const migrate = await cron('migrate');
   step('migrate creates the tables', migrate.status === 0);
 
   await vault.createPayment({ id: 'pay-1', amount: 100 });
   await vault.outbox.idle();
   step('a payment is written while the ledger is down; its first attempt fails', booked.length === 0);
 
-  const down = cron('resend');
+  const down = await cron('resend');
   step('cron run with the ledger down: exits 0, the message waits for a later run', down.status === 0 && /to retry 1/.test(down.stdout));
 
   await startLedger();
-  const up = cron('resend');
+  const up = await cron('resend');
   step('cron run with the ledger back: delivered', up.status === 0 && /sent 1/.test(up.stdout) && (await until(() => booked.includes('pay-1'))));
 
-  const status = cron('status');
+  const status = await cron('status');
   step('status shows nothing pending', status.status === 0 && /pending\s+0/.test(status.stdout));
 
   console.log('\nThe same, scheduled from code (src/scheduler.ts):');

@@ -12,7 +12,7 @@ export interface Payment {
   amount: number;
 }
 
-interface VaultDatabase {
+export interface VaultDatabase {
   payment: Payment;
 }
 

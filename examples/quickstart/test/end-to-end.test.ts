@@ -50,9 +50,9 @@ async function sqlite<DB>(name: string) {
 async function startReceiver(options: { handler?: (id: string, tx: Transaction<ReceiverDb>) => Promise<void>; secret: string; port?: number }) {
   const db = await sqlite<ReceiverDb>('receiver');
   await db.schema.createTable('booking').ifNotExists().addColumn('payment_id', 'text', (c) => c.primaryKey()).execute();
-  const storage = createSqliteStorage({ db });
-  await storage.migrate();
   const clock = manualClock();
+  const storage = createSqliteStorage({ db, clock });
+  await storage.migrate();
   const handled: string[] = [];
   const inbox = createInbox({
     store: storage.inbox,
@@ -227,12 +227,37 @@ describe('end to end over SQLite files and HTTP', () => {
     expect(await receiver.storage.inbox.get(message.id)).toMatchObject({ status: 'received', attempts: 1, lastError: 'ledger locked' });
     expect(await receiver.db.selectFrom('booking').selectAll().execute()).toEqual([]);
 
-    receiver.clock.advance(1_000);
-    // The store reads database time for due rows; the handler retry is due 1 s after the failure.
-    await new Promise((r) => setTimeout(r, 1_050));
+    receiver.clock.advance(999);
+    expect(await receiver.inbox.processDue()).toBe(0);
+    receiver.clock.advance(1);
     expect(await receiver.inbox.processDue()).toBe(1);
     expect(await receiver.storage.inbox.get(message.id)).toMatchObject({ status: 'processed', attempts: 2 });
     expect((await receiver.db.selectFrom('booking').select('payment_id').orderBy('payment_id').execute()).map((r) => r.payment_id)).toEqual(['p6', 'p6-partial']);
     expect(receiver.handled).toEqual([message.id, message.id]);
+  });
+
+  it('dead-letters a handler that keeps throwing, with nothing of its writes committed', async () => {
+    const secret = generateWebhookSecret();
+    const receiver = await startReceiver({
+      secret,
+      handler: async (id, tx) => {
+        await tx.insertInto('booking').values({ payment_id: `${id}-partial` }).execute();
+        throw new Error('account frozen');
+      },
+    });
+    const dead: string[] = [];
+    receiver.inbox.events.on('dead', (e) => dead.push(e.error));
+    const sender = await startSender(receiver.url, secret);
+    const message = await sender.pay('p7');
+    await settle(sender.outbox, receiver.inbox);
+    for (let i = 0; i < 3; i++) {
+      receiver.clock.advance(10_000);
+      await receiver.inbox.processDue();
+    }
+    const row = await receiver.storage.inbox.get(message.id);
+    expect(row).toMatchObject({ status: 'dead', attempts: 3 });
+    expect(row!.lastError).toContain('account frozen');
+    expect(dead).toHaveLength(1);
+    expect(await receiver.db.selectFrom('booking').selectAll().execute()).toEqual([]);
   });
 });
