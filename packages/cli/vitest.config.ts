@@ -1,3 +1,6 @@
+import { mergeConfig } from 'vitest/config';
 import { packageTestConfig } from '../../vitest.shared.js';
 
-export default packageTestConfig();
+// The tests start real CLI processes; running their files one at a time keeps
+// the machine from being overloaded, which would only make them slower.
+export default mergeConfig(packageTestConfig({ timeoutMs: 120_000 }), { test: { fileParallelism: false } });

@@ -31,11 +31,13 @@ export function truncate(text: string, max: number): string {
 
 /**
  * A progress line on stderr: rewritten in place on a terminal, otherwise
- * printed at most once per `intervalMs` (so logs of cron jobs stay short).
+ * printed once per `intervalMs` and only once the operation has run that
+ * long (so logs of cron jobs stay short). `MESSAGEBOX_PROGRESS_MS` sets the
+ * interval (default 1 000).
  */
-export function createProgress(stream: CliIO['err'], intervalMs = 1_000) {
+export function createProgress(stream: CliIO['err'], intervalMs = Number(process.env['MESSAGEBOX_PROGRESS_MS'] ?? 1_000)) {
   const tty = Boolean(stream.isTTY);
-  let last = 0;
+  let last = tty ? 0 : Date.now();
   let shown = '';
   return {
     update(text: string) {

@@ -12,7 +12,7 @@ const until = async (condition: () => boolean | Promise<boolean>, timeoutMs = 20
 };
 
 /** Slack for starting and tearing down two node processes, on top of the shutdown bound under test. */
-const PROCESS_SLACK_MS = 3_000;
+const PROCESS_SLACK_MS = 5_000;
 
 function workerSuite(name: string, createDatabase: () => Promise<TestDatabase | undefined>) {
   describe(`messagebox worker on ${name}: graceful shutdown`, () => {
@@ -106,6 +106,22 @@ function workerSuite(name: string, createDatabase: () => Promise<TestDatabase | 
       expect(resend.code).toBe(0);
       expect(JSON.parse(resend.stdout)).toMatchObject({ sent: 5, remaining: { pending: 0 } });
       expect(receiver.received.map((m) => m.id).sort()).toEqual([...ids].sort());
+    });
+
+    it('deletes sent and processed rows past their retention while running, and warns when inbox retention is too short', async (ctx) => {
+      if (!database) return ctx.skip(`${name} is not reachable`);
+      const ids = await database.addToOutbox([{ type: 'order.created', payload: { keep: 'no' } }]);
+      await database.receiveInInbox([{ id: `retained-${name}`, type: 'note.received', payload: {} }]);
+      const sentBefore = (await outboxRows()).filter((r) => r.status === 'sent').length;
+      expect(sentBefore).toBeGreaterThan(0);
+      const worker = startCli(['worker', '--shutdown-timeout', '5s'], { env: env({ MB_RETENTION_MS: '10', MB_RETENTION_INTERVAL_MS: '100', MB_LOG_LEVEL: 'warn' }) });
+      await worker.waitFor(/worker started/);
+      await until(async () => (await outboxRows()).length === 0 && (await database!.storage.inbox.list({ limit: 10 })).length === 0);
+      worker.child.kill('SIGTERM');
+      const result = await worker.exited;
+      expect(result.code).toBe(0);
+      expect(result.stderr).toMatch(/inbox retention is shorter than the longest sender retry schedule/);
+      expect(receiver.received.map((m) => m.id)).toContain(ids[0]);
     });
   });
 }

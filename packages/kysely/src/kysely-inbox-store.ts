@@ -8,6 +8,7 @@ import { byDueOrder, messageColumns, toClaimedInbox, toInboxRecord } from './rec
 import type { InboxRow } from './schema.js';
 import { createStoreContext, type KyselyStoreOptions } from './store-context.js';
 import { integer } from './time.js';
+import { countByStatus, purgeFinished, releaseClaims, type TableShape } from './shared-operations.js';
 
 /**
  * An {@link InboxStore} on the caller's Kysely instance; see
@@ -18,8 +19,10 @@ import { integer } from './time.js';
  * const isNew = await inbox.transaction((tx) => inbox.receive(tx, message));
  */
 export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): InboxStore<Transaction<DB>> {
-  const { db, dialect, tables, time } = createStoreContext(options);
+  const context = createStoreContext(options);
+  const { db, dialect, tables, time } = context;
   const table = tables.inboxRef;
+  const shape: TableShape = { table, waiting: 'received', finished: 'processed', finishedAt: 'processed_at', waitingSince: 'received_at' };
   const fenced = (conn: AnyDb, claim: Claim) => conn.updateTable(table).where((eb) => ownedBy(eb, [claim], 'received'));
 
   return {
@@ -75,27 +78,11 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
       return Number(result.numUpdatedRows) > 0;
     },
 
-    async release(claims) {
-      if (claims.length === 0) return 0;
-      const result = await db
-        .updateTable(table)
-        .where((eb) => ownedBy(eb, claims, 'received'))
-        .set((eb) => ({
-          attempts: eb.case().when('attempts', '>', 0).then(eb('attempts', '-', 1)).else(0).end(),
-          available_at: eb.case().when('available_at', '>', time.now()).then(time.now()).else(eb.ref('available_at')).end(),
-          lease_until: null,
-          claim_token: null,
-        }))
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
-    },
+    release: (claims) => releaseClaims(context, shape, claims),
 
     async stats() {
-      const counts = await db.selectFrom(table).select(['status', (eb) => eb.fn.countAll().as('n')]).groupBy('status').execute();
-      const oldest = await db.selectFrom(table).select((eb) => eb.fn.min('received_at').as('t')).where('status', '=', 'received').executeTakeFirst();
-      const count = (status: string) => Number(counts.find((c) => c.status === status)?.n ?? 0);
-      const t = oldest?.t as number | string | null | undefined;
-      return { received: count('received'), processed: count('processed'), dead: count('dead'), oldestPendingAt: t == null ? null : new Date(Number(t)) };
+      const { count, oldestWaiting } = await countByStatus(context, shape);
+      return { received: count('received'), processed: count('processed'), dead: count('dead'), oldestPendingAt: oldestWaiting };
     },
 
     async list(filter: RecordFilter<InboxRecord['status']> = {}) {
@@ -126,21 +113,6 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
       return Number(result.numUpdatedRows);
     },
 
-    async purge(opts) {
-      const ids = await db
-        .selectFrom(table)
-        .select('id')
-        .where('status', '=', sql.lit('processed'))
-        .where('processed_at', '<', time.plus(-opts.olderThanMs))
-        .limit(integer(opts.limit, 'limit'))
-        .execute();
-      if (ids.length === 0) return 0;
-      const result = await db
-        .deleteFrom(table)
-        .where('id', 'in', ids.map((r) => r.id as string))
-        .where('status', '=', 'processed')
-        .executeTakeFirst();
-      return Number(result.numDeletedRows);
-    },
+    purge: (opts) => purgeFinished(context, shape, opts),
   };
 }

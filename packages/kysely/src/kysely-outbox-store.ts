@@ -7,6 +7,7 @@ import { byDueOrder, messageColumns, toClaimedOutbox, toOutboxRecord } from './r
 import type { OutboxRow } from './schema.js';
 import { chunks, createStoreContext, type KyselyStoreOptions } from './store-context.js';
 import { integer } from './time.js';
+import { countByStatus, purgeFinished, releaseClaims, type TableShape } from './shared-operations.js';
 
 const INSERT_CHUNK = 500;
 
@@ -20,8 +21,10 @@ const INSERT_CHUNK = 500;
  * await outbox.transaction((tx) => outbox.add(tx, [message]));
  */
 export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): OutboxStore<Transaction<DB>> {
-  const { db, dialect, tables, time } = createStoreContext(options);
+  const context = createStoreContext(options);
+  const { db, dialect, tables, time } = context;
   const table = tables.outboxRef;
+  const shape: TableShape = { table, waiting: 'pending', finished: 'sent', finishedAt: 'sent_at', waitingSince: 'created_at' };
   const fenced = (claim: Claim) => db.updateTable(table).where((eb) => ownedBy(eb, [claim], 'pending'));
 
   const store: OutboxStore<Transaction<DB>> = {
@@ -85,27 +88,11 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
       return Number(result.numUpdatedRows) > 0;
     },
 
-    async release(claims) {
-      if (claims.length === 0) return 0;
-      const result = await db
-        .updateTable(table)
-        .where((eb) => ownedBy(eb, claims, 'pending'))
-        .set((eb) => ({
-          attempts: eb.case().when('attempts', '>', 0).then(eb('attempts', '-', 1)).else(0).end(),
-          available_at: eb.case().when('available_at', '>', time.now()).then(time.now()).else(eb.ref('available_at')).end(),
-          lease_until: null,
-          claim_token: null,
-        }))
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
-    },
+    release: (claims) => releaseClaims(context, shape, claims),
 
     async stats() {
-      const counts = await db.selectFrom(table).select(['status', (eb) => eb.fn.countAll().as('n')]).groupBy('status').execute();
-      const oldest = await db.selectFrom(table).select((eb) => eb.fn.min('created_at').as('t')).where('status', '=', 'pending').executeTakeFirst();
-      const count = (status: string) => Number(counts.find((c) => c.status === status)?.n ?? 0);
-      const t = oldest?.t as number | string | null | undefined;
-      return { pending: count('pending'), sent: count('sent'), dead: count('dead'), oldestPendingAt: t == null ? null : new Date(Number(t)) };
+      const { count, oldestWaiting } = await countByStatus(context, shape);
+      return { pending: count('pending'), sent: count('sent'), dead: count('dead'), oldestPendingAt: oldestWaiting };
     },
 
     async list(filter: RecordFilter<OutboxRecord['status']> = {}) {
@@ -136,22 +123,7 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
       return Number(result.numUpdatedRows);
     },
 
-    async purge(opts) {
-      const ids = await db
-        .selectFrom(table)
-        .select('id')
-        .where('status', '=', sql.lit('sent'))
-        .where('sent_at', '<', time.plus(-opts.olderThanMs))
-        .limit(integer(opts.limit, 'limit'))
-        .execute();
-      if (ids.length === 0) return 0;
-      const result = await db
-        .deleteFrom(table)
-        .where('id', 'in', ids.map((r) => r.id as string))
-        .where('status', '=', 'sent')
-        .executeTakeFirst();
-      return Number(result.numDeletedRows);
-    },
+    purge: (opts) => purgeFinished(context, shape, opts),
   };
 
   const watch = dialect.watch;

@@ -45,7 +45,7 @@ describe.runIf(reachable)('postgres: several worker processes', () => {
       env: { MB_DATABASE_URL: database.url, MB_TABLE_PREFIX: 'kill_' },
       workers: 4,
       messages: MESSAGES,
-      leaseMs: 2_000,
+      leaseMs: 4_000,
       killFirstWorkerAt: 0.3,
     });
     expect(report.killed).toEqual(['w0']);

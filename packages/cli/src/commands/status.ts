@@ -37,12 +37,11 @@ export function describeStatus(report: StatusReport): string {
     lines.push('no recent errors');
   } else {
     lines.push('Recent errors:');
-    const errorRows = [['SIDE', 'STATE', 'TYPE', 'ID', 'ATTEMPTS', 'NEXT', 'LAST ERROR']];
     for (const e of errors) {
-      const next = e.nextAttemptAt ? formatDuration(Math.max(0, e.nextAttemptAt.getTime() - report.checkedAt.getTime())) : '';
-      errorRows.push([e.side, e.status, e.type, e.id, String(e.attempts), next && `in ${next}`, truncate(e.lastError, 80)]);
+      const wait = e.nextAttemptAt ? e.nextAttemptAt.getTime() - report.checkedAt.getTime() : undefined;
+      const next = wait === undefined ? '' : wait > 0 ? `, next attempt in ${formatDuration(wait)}` : ', due now';
+      lines.push(`  ${e.side} ${e.status} ${e.type} ${e.id} (attempts ${e.attempts}${next})`, `    ${truncate(e.lastError, 400)}`);
     }
-    lines.push(table(errorRows, [4]));
   }
   return lines.join('\n');
 }

@@ -12,7 +12,7 @@ export interface CliResult {
 }
 
 function baseEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const merged: NodeJS.ProcessEnv = { ...process.env, MESSAGEBOX_CLI_SOURCE: '1', MESSAGEBOX_CONFIG: FIXTURE_CONFIG, NODE_OPTIONS: '', ...env };
+  const merged: NodeJS.ProcessEnv = { ...process.env, MESSAGEBOX_CLI_SOURCE: '1', MESSAGEBOX_CONFIG: FIXTURE_CONFIG, MESSAGEBOX_PROGRESS_MS: '0', NODE_OPTIONS: '', ...env };
   for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
   return merged;
 }
