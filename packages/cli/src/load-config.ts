@@ -46,7 +46,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const shown = relative(cwd, path) || basename(path);
   let module: unknown;
   try {
-    const jiti = createJiti(import.meta.url, { tryNative: true, moduleCache: false, fsCache: false, interopDefault: false });
+    const jiti = createJiti(import.meta.url, { tryNative: true, interopDefault: false });
     module = await jiti.import(pathToFileURL(path).href);
   } catch (error) {
     const explained = explainFailure(error, `loading ${shown}`);

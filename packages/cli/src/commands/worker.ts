@@ -14,6 +14,8 @@ interface WorkerOptions {
 }
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+/** A repeat within this window is the same stop request delivered twice (e.g. systemd signals every process of the unit). */
+const REPEAT_SIGNAL_WINDOW_MS = 1_000;
 
 export function workerCommand(program: Command, io: CliIO): void {
   program
@@ -29,7 +31,8 @@ On SIGTERM or SIGINT the worker stops claiming, lets the attempts in flight
 finish, and exits. Attempts still running when the shutdown timeout is near
 are aborted (an outbox attempt is then retried later); a message whose
 attempt could not be settled stays claimed only until its lease expires, when
-another worker takes it over. A second signal exits at once. Retention
+another worker takes it over. A second signal (a second or more after the
+first) exits at once. Retention
 (deleting old sent/processed rows) runs inside the worker as configured in
 createOutbox/createInbox.
 
@@ -103,7 +106,9 @@ async function runWorker(globals: GlobalOptions, options: WorkerOptions, io: Cli
     const timeout = options.shutdownTimeout;
     const reserve = Math.min(5_000, Math.round(timeout / 4));
     print(io.out, `worker: ${signal} received: no new claims; waiting up to ${formatDuration(timeout - reserve)} for attempts in flight`);
+    const firstAt = Date.now();
     onSignal = (again) => {
+      if (Date.now() - firstAt < REPEAT_SIGNAL_WINDOW_MS) return;
       print(io.err, `[messagebox] ${again} received again: exiting now; messages still claimed are taken over after their lease expires`);
       process.exit(ExitCode.failed);
     };

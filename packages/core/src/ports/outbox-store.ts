@@ -47,7 +47,7 @@ export interface OutboxStats {
  * @typeParam Tx the caller's transaction handle (a Kysely `Transaction` for SQL stores).
  *
  * @example
- * const store = createSqliteOutboxStore({ db });
+ * const store = createSqliteStorage({ db }).outbox;
  * await store.transaction(async (tx) => {
  *   await tx.insertInto('payment').values(row).execute();
  *   await store.add(tx, [message]);
