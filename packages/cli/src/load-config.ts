@@ -17,13 +17,23 @@ export const CONFIG_FILE_NAMES = [
   'messagebox.config.cjs',
 ] as const;
 
-/** A loaded and checked config, with where it came from. */
+/**
+ * A loaded and checked config, with where it came from.
+ *
+ * @example
+ * const { outbox, path } = await loadConfig();
+ */
 export interface LoadedConfig extends MessageboxConfig {
   /** Absolute path of the config file. */
   path: string;
 }
 
-/** Options of {@link loadConfig}. */
+/**
+ * Options of {@link loadConfig}.
+ *
+ * @example
+ * await loadConfig({ cwd: '/srv/vault', path: 'ops/messagebox.config.ts' })
+ */
 export interface LoadConfigOptions {
   /** The `--config` path; relative to `cwd`. */
   path?: string | undefined;

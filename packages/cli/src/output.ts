@@ -1,4 +1,9 @@
-/** Where a command writes: results to `out`, progress and diagnostics to `err`. */
+/**
+ * Where a command writes: results to `out`, progress and diagnostics to `err`.
+ *
+ * @example
+ * const code = await runCli(['status', '--json'], { out: process.stdout, err: process.stderr });
+ */
 export interface CliIO {
   out: NodeJS.WritableStream & { isTTY?: boolean };
   err: NodeJS.WritableStream & { isTTY?: boolean };

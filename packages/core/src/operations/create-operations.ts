@@ -9,13 +9,23 @@ import { createRetryPolicy, longestRetrySpanMs, type RetryPolicyOptions } from '
 import { formatDuration } from './duration.js';
 import { resolveTargets, sidesOf, type MessageboxSide, type OperationTargets, type ResolvedTargets, type StoredMessage } from './targets.js';
 
-/** Options of {@link createOperations}. */
+/**
+ * Options of {@link createOperations}.
+ *
+ * @example
+ * createOperations({ outbox }, { clock: { now: () => Date.parse('2030-01-01') } })
+ */
 export interface OperationsOptions {
   /** Where ages are measured from. Default: the system clock. */
   clock?: Clock;
 }
 
-/** A message that failed at least once: still retrying, or dead. */
+/**
+ * A message that failed at least once: still retrying, or dead.
+ *
+ * @example
+ * for (const m of (await ops.status()).outbox?.recentErrors ?? []) console.log(m.id, m.lastError);
+ */
 export interface FailingMessage {
   side: MessageboxSide;
   id: string;
@@ -28,7 +38,12 @@ export interface FailingMessage {
   nextAttemptAt: Date | null;
 }
 
-/** Counts and health of the outbox. */
+/**
+ * Counts and health of the outbox.
+ *
+ * @example
+ * const { pending, oldestPendingAgeMs } = (await ops.status()).outbox!;
+ */
 export interface OutboxStatusReport {
   pending: number;
   sent: number;
@@ -39,7 +54,12 @@ export interface OutboxStatusReport {
   recentErrors: FailingMessage[];
 }
 
-/** Counts and health of the inbox. */
+/**
+ * Counts and health of the inbox.
+ *
+ * @example
+ * const { received, dead } = (await ops.status()).inbox!;
+ */
 export interface InboxStatusReport {
   received: number;
   processed: number;
@@ -49,13 +69,26 @@ export interface InboxStatusReport {
   recentErrors: FailingMessage[];
 }
 
-/** What {@link MessageboxOperations.status} reports; sides that are not configured are absent. */
+/**
+ * What {@link MessageboxOperations.status} reports; sides that are not
+ * configured are absent. `JSON.stringify` gives what `messagebox status --json` prints.
+ *
+ * @example
+ * const report = await ops.status();
+ * if ((report.outbox?.oldestPendingAgeMs ?? 0) > 600_000) alert('outbox is stuck');
+ */
 export interface StatusReport {
   checkedAt: Date;
   outbox?: OutboxStatusReport;
   inbox?: InboxStatusReport;
 }
 
+/**
+ * Options of {@link MessageboxOperations.status}.
+ *
+ * @example
+ * await ops.status({ errors: 10 })
+ */
 export interface StatusOptions {
   /** Most failing messages listed per side. Default 5. */
   errors?: number;
@@ -63,7 +96,12 @@ export interface StatusOptions {
   scanLimit?: number;
 }
 
-/** Selects dead messages. Without `side`, both sides are searched. */
+/**
+ * Selects dead messages. Without `side`, both sides are searched.
+ *
+ * @example
+ * await ops.listDead({ side: 'outbox', type: 'payment.created', olderThanMs: parseDuration('1h'), errorContains: '503' })
+ */
 export interface DeadMessageFilter {
   side?: MessageboxSide;
   type?: string;
@@ -76,18 +114,36 @@ export interface DeadMessageFilter {
   limit?: number;
 }
 
+/**
+ * Which dead messages {@link MessageboxOperations.replayDead} puts back.
+ *
+ * @example
+ * await ops.replayDead({ ids: ['0190b7c2-…'] });
+ * await ops.replayDead({ all: true });
+ */
 export interface ReplayOptions extends Omit<DeadMessageFilter, 'limit'> {
   /** Required to replay every dead message when no ids and no filter are given. */
   all?: boolean;
 }
 
-/** How many messages were touched on each side. */
+/**
+ * How many messages were touched on each side.
+ *
+ * @example
+ * const { total } = await ops.replayDead({ type: 'payment.created' });
+ */
 export interface SideCounts {
   outbox: number;
   inbox: number;
   total: number;
 }
 
+/**
+ * Options of {@link MessageboxOperations.purge}.
+ *
+ * @example
+ * await ops.purge({ olderThanMs: parseDuration('7d'), batchSize: 500, onProgress: ({ side, deleted }) => log(side, deleted) })
+ */
 export interface PurgeOperationOptions {
   /** Deletes sent (outbox) and processed (inbox) messages that finished longer ago than this, in ms. */
   olderThanMs: number;
@@ -102,11 +158,23 @@ export interface PurgeOperationOptions {
   senderRetry?: RetryPolicyOptions;
 }
 
+/**
+ * What a purge deleted.
+ *
+ * @example
+ * const { outbox, inbox, warnings } = await ops.purge({ olderThanMs: parseDuration('30d') });
+ */
 export interface PurgeReport extends SideCounts {
   /** Things an operator should know, e.g. an inbox purge shorter than the senders' retry span. */
   warnings: string[];
 }
 
+/**
+ * Options of {@link MessageboxOperations.resend}.
+ *
+ * @example
+ * await ops.resend({ maxMessages: 10_000, onProgress: (r) => log(`${r.sent} sent`) })
+ */
 export interface ResendOptions {
   /** Stop after attempting this many messages. Default: every due message. */
   maxMessages?: number;
@@ -114,7 +182,12 @@ export interface ResendOptions {
   onProgress?: (report: DeliveryReport) => void;
 }
 
-/** A resend pass: what it did, and what is left. */
+/**
+ * A resend pass: what it did, and what is left.
+ *
+ * @example
+ * const { sent, retried, remaining } = await ops.resend();
+ */
 export interface ResendReport extends DeliveryReport {
   durationMs: number;
   /** Outbox counts after the pass. */
