@@ -6,9 +6,12 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 /**
  * Throws `MessageboxError('invalid_payload')` naming the first path that JSON
  * cannot carry faithfully: `undefined` (outside an object property), functions,
- * symbols, bigints, non-finite numbers and cycles. Objects with a `toJSON`
+ * symbols, bigints, non-finite numbers, cycles, and objects JSON would
+ * silently turn into `{}` (Map, Set, Error, typed arrays…). Objects with a `toJSON`
  * method (like `Date`) are accepted, as `JSON.stringify` uses it.
  */
+const lossy: Array<abstract new (...args: never[]) => object> = [Map, Set, WeakMap, WeakSet, RegExp, Error, Promise, ArrayBuffer];
+
 export function assertJsonValue(value: unknown, what = 'payload'): asserts value is JsonValue {
   const seen = new Set<object>();
   const visit = (v: unknown, path: string, inObject: boolean): void => {
@@ -33,6 +36,7 @@ export function assertJsonValue(value: unknown, what = 'payload'): asserts value
     if (v === null) return;
     const obj = v as object;
     if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return;
+    if (lossy.some((type) => obj instanceof type) || ArrayBuffer.isView(obj)) fail(path, `a ${obj.constructor.name}`);
     if (seen.has(obj)) fail(path, 'a circular reference');
     seen.add(obj);
     if (Array.isArray(obj)) obj.forEach((item, i) => visit(item, `${path}[${i}]`, false));

@@ -91,7 +91,11 @@ export interface Inbox<Tx> {
   processDue(options?: { maxMessages?: number }): Promise<number>;
 
   start(): Promise<void>;
-  /** Stops gracefully, like `Outbox.stop` (`timeoutMs` overrides `shutdownTimeoutMs` for this call). */
+  /**
+   * Stops gracefully, like `Outbox.stop` (`timeoutMs` overrides `shutdownTimeoutMs` for this call).
+   * Handlers get no abort signal: one still running when time is up is left
+   * to finish on its own (its transaction commits or rolls back as usual).
+   */
   stop(options?: { timeoutMs?: number }): Promise<boolean>;
   idle(): Promise<void>;
 }

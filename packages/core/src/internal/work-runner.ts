@@ -32,8 +32,12 @@ export class WorkRunner<Item> {
   readonly #options: WorkRunnerOptions;
   readonly #limit: ReturnType<typeof pLimit>;
   readonly #inFlight = new Set<Promise<unknown>>();
+  /** Items waiting for a free slot; `stop()` takes them back when it gives up waiting. */
+  readonly #queued = new Set<{ item: Item }>();
   #abort = new AbortController();
   #running = false;
+  /** Bumped by every start(), so a loop left over from a timed-out stop() exits instead of running beside the new one. */
+  #generation = 0;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #woken = false;
@@ -41,7 +45,7 @@ export class WorkRunner<Item> {
   constructor(source: WorkSource<Item>, options: WorkRunnerOptions) {
     this.#source = source;
     this.#options = options;
-    this.#limit = pLimit(options.concurrency);
+    this.#limit = pLimit({ concurrency: options.concurrency, rejectOnClear: true });
   }
 
   get running(): boolean {
@@ -57,7 +61,7 @@ export class WorkRunner<Item> {
 
   /** Processes claimed items with the shared concurrency bound; resolves when all are done. */
   async process(items: readonly Item[]): Promise<void> {
-    await Promise.all(items.map((item) => this.#track(this.#limit(() => this.#process(item)))));
+    await Promise.all(items.map((item) => this.#enqueue(item)));
   }
 
   /** Processes items already claimed (right after commit) without waiting for a poll. */
@@ -65,7 +69,7 @@ export class WorkRunner<Item> {
     const room = Math.max(0, this.#options.maxQueued - this.#limit.pendingCount);
     const now = items.slice(0, room);
     const overflow = items.slice(room);
-    for (const item of now) void this.#track(this.#limit(() => this.#process(item)));
+    for (const item of now) void this.#enqueue(item);
     if (overflow.length) {
       this.#options.logger.warn({ runner: this.#options.name, count: overflow.length }, 'after-commit queue is full; released messages to the workers');
       void this.#track(this.#source.release(overflow).catch((error) => this.#logFailure('release', error)));
@@ -81,8 +85,7 @@ export class WorkRunner<Item> {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    if (this.#abort.signal.aborted) this.#abort = new AbortController();
-    this.#loop = this.#run();
+    this.#loop = this.#run(++this.#generation);
   }
 
   /** Makes a sleeping worker loop claim now. */
@@ -92,39 +95,42 @@ export class WorkRunner<Item> {
   }
 
   /**
-   * Stops claiming, waits up to `timeoutMs` for work in flight, then aborts
-   * what is still running (its messages are retried later). Resolves true when
-   * everything finished in time.
+   * Stops claiming and waits up to `timeoutMs` for work in flight. When time
+   * is up: items still waiting for a slot are released untouched, running
+   * attempts are aborted and get up to `min(timeoutMs, 1 s)` more to record
+   * their outcome (one that ignores the signal is left running; its lease
+   * expires and the message is retried). Resolves true when everything
+   * finished in time. Work started after `stop()` gets a fresh signal.
    */
   async stop(timeoutMs: number): Promise<boolean> {
     this.#running = false;
     this.#wake?.();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
     const finished = (async () => {
       await this.#loop;
       await this.idle();
-      return true as const;
     })();
-    const inTime = await Promise.race([finished, timedOut]);
-    clearTimeout(timer);
-    if (!inTime) {
-      this.#abort.abort(new Error(`[messagebox] ${this.#options.name} worker stopped before this attempt finished`));
-      this.#limit.clearQueue();
-      await finished;
-    }
-    return inTime;
+    if (await settlesWithin(finished, timeoutMs)) return true;
+    const abort = this.#abort;
+    this.#abort = new AbortController();
+    abort.abort(new Error(`[messagebox] ${this.#options.name} worker stopped before this attempt finished`));
+    this.#limit.clearQueue();
+    const waiting = [...this.#queued].map((entry) => entry.item);
+    this.#queued.clear();
+    if (waiting.length) await this.#source.release(waiting).catch((error) => this.#logFailure('release', error));
+    await settlesWithin(finished, Math.min(timeoutMs, ABORT_GRACE_MS));
+    return false;
   }
 
-  async #run(): Promise<void> {
-    while (this.#running) {
+  async #run(generation: number): Promise<void> {
+    const live = () => this.#running && generation === this.#generation;
+    while (live()) {
       let claimed = 0;
       try {
         claimed = await this.runBatch();
       } catch (error) {
         this.#logFailure('claim', error);
       }
-      if (!this.#running) break;
+      if (!live()) break;
       if (claimed >= this.#options.batchSize) continue;
       await this.#sleep(this.#options.pollIntervalMs);
     }
@@ -136,17 +142,27 @@ export class WorkRunner<Item> {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        if (this.#wake === wake) this.#wake = undefined;
         resolve();
-      }
-      this.#wake = () => {
-        this.#wake = undefined;
+      };
+      const wake = () => {
         this.#woken = false;
         done();
       };
+      const timer = setTimeout(done, ms);
+      this.#wake = wake;
     });
+  }
+
+  /** Runs `item` when a slot is free; never rejects. */
+  #enqueue(item: Item): Promise<void> {
+    const entry = { item };
+    this.#queued.add(entry);
+    const run = () => (this.#queued.delete(entry) ? this.#process(item) : Promise.resolve());
+    // A rejection means stop() cleared the queue; it released the item itself.
+    return this.#track(this.#limit(run).catch(() => undefined));
   }
 
   async #process(item: Item): Promise<void> {
@@ -165,5 +181,17 @@ export class WorkRunner<Item> {
 
   #logFailure(stage: string, error: unknown): void {
     this.#options.logger.error({ runner: this.#options.name, stage, error: describeError(error) }, `${this.#options.name}: ${stage} failed; will retry`);
+  }
+}
+
+const ABORT_GRACE_MS = 1_000;
+
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), timedOut]);
+  } finally {
+    clearTimeout(timer);
   }
 }

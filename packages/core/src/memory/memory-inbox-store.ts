@@ -33,12 +33,13 @@ export function createMemoryInboxStore(options: MemoryStoreOptions = {}): InboxS
     },
 
     async markProcessed(tx: MemoryTransaction, claim) {
-      if (!table.owned(claim) && !tx.stagedIds.has(claim.id)) return false;
-      tx.onCommit(() => {
-        const row = table.owned(claim);
-        if (!row) throw new MessageboxError('lease_lost', `inbox message ${claim.id} was claimed by another worker before commit`);
-        table.finish(row);
+      // Either the claim owns the row now, or this transaction inserts it (already claimed) at commit.
+      const insertedHere = () => tx.stagedIds.has(claim.id) && !table.rows.has(claim.id);
+      if (!table.owned(claim) && !insertedHere()) return false;
+      tx.checks.push(() => {
+        if (!table.owned(claim) && !insertedHere()) throw new MessageboxError('lease_lost', `inbox message ${claim.id} was claimed by another worker before commit`);
       });
+      tx.onCommit(() => table.finish(table.owned(claim)!));
       return true;
     },
 

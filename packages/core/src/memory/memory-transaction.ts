@@ -7,6 +7,8 @@ import { MessageboxError } from '../errors.js';
  */
 export class MemoryTransaction {
   /** @internal */ readonly staged: Array<() => void> = [];
+  /** @internal Run before any staged write; one that throws rolls the whole transaction back. */
+  readonly checks: Array<() => void> = [];
   /** @internal */ readonly stagedIds = new Set<string>();
   /** @internal */ done = false;
 
@@ -26,6 +28,7 @@ export class MemoryDatabase {
       const tx = new MemoryTransaction();
       try {
         const result = await fn(tx);
+        for (const check of tx.checks) check();
         for (const apply of tx.staged) apply();
         return result;
       } finally {

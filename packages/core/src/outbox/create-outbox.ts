@@ -88,7 +88,9 @@ export interface Outbox<Tx> {
   /**
    * Stops gracefully: no new claims, waits for attempts in flight up to the
    * shutdown timeout (`timeoutMs` overrides `shutdownTimeoutMs` for this call).
-   * True when all finished in time.
+   * When time is up, messages not yet attempted are released, and attempts
+   * still running are aborted through `SendContext.signal` (each gets up to
+   * one more second to record its outcome). True when all finished in time.
    */
   stop(options?: { timeoutMs?: number }): Promise<boolean>;
   /** Resolves when every attempt started so far (after-commit ones included) has finished. */
@@ -270,7 +272,10 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       if (runner.running) return;
       runner.start();
       purger?.start();
-      if (store.watch && !unwatch) unwatch = await store.watch(() => runner.wake());
+      if (!store.watch || unwatch) return;
+      const stopWatching = await store.watch(() => runner.wake());
+      if (runner.running && !unwatch) unwatch = stopWatching;
+      else await stopWatching(); // stop() ran while we were subscribing
     },
 
     async stop(opts) {

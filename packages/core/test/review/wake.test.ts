@@ -27,3 +27,30 @@ describe('review: worker wake-up', () => {
     expect(await stopped).toBe(true);
   });
 });
+
+describe('review: restart after a timed-out stop()', () => {
+  it('runs one worker loop, not the old one too once its stuck batch finishes', async () => {
+    vi.useFakeTimers();
+    let claims = 0;
+    let unstick!: () => void;
+    const stuck = new Promise<void>((resolve) => (unstick = resolve));
+    const runner = new WorkRunner<number>(
+      { claim: async () => (++claims === 1 ? [1] : []), process: (item) => (item === 1 ? stuck : Promise.resolve()), release: async () => {} },
+      { name: 'test', batchSize: 10, concurrency: 4, pollIntervalMs: 1_000, maxQueued: 10, logger: silent },
+    );
+    runner.start();
+    const stopped = runner.stop(20);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await stopped).toBe(false);
+    runner.start(); // claim 2, then sleeps
+    await vi.advanceTimersByTimeAsync(0);
+    unstick(); // the first loop's batch finally ends
+    await vi.advanceTimersByTimeAsync(0);
+    const before = claims;
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(claims - before).toBe(1);
+    const done = runner.stop(100);
+    await vi.advanceTimersByTimeAsync(100);
+    await done;
+  });
+});
