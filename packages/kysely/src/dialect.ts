@@ -1,5 +1,5 @@
 import type { Unsubscribe } from '@messagebox/core';
-import type { Expression, Kysely, RawBuilder, SelectQueryBuilder, SqlBool, Transaction, UpdateObject } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, RawBuilder, SelectQueryBuilder, SqlBool, Transaction, UpdateObject } from 'kysely';
 import type { MessageboxTables } from './tables.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,10 +21,16 @@ export interface ClaimStatement {
   limit: number;
 }
 
-/** A fenced update whose caller needs to know which rows it changed. */
+/**
+ * A fenced update whose caller needs to know which rows it changed. `where`
+ * must be applied to the rows being updated (never through an `id IN (SELECT
+ * …)` subquery): under concurrency the database re-checks it against the row
+ * version it locks, which is what fencing relies on.
+ */
 export interface UpdateReturningIds {
   table: string;
-  where: (db: AnyDb) => AnySelect;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  where: (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   set: UpdateObject<any, any>;
 }

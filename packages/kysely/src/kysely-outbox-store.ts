@@ -71,7 +71,7 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
       if (claims.length === 0) return [];
       return dialect.updateReturningIds(db, {
         table,
-        where: (conn) => conn.selectFrom(table).select('id').where((eb) => ownedBy(eb, claims, 'pending')),
+        where: (eb) => ownedBy(eb, claims, 'pending'),
         set: { status: 'sent', sent_at: time.now(), lease_until: null, claim_token: null },
       });
     },

@@ -1,11 +1,11 @@
 import type { AnyDb, UpdateReturningIds } from './dialect.js';
 
 /**
- * `UPDATE … WHERE id IN (…) RETURNING id`, one round trip, for databases with
+ * `UPDATE … WHERE <fence> RETURNING id`, one round trip, for databases with
  * `RETURNING` (Postgres, SQLite).
  */
 export async function updateWithReturning(db: AnyDb, update: UpdateReturningIds): Promise<string[]> {
-  const rows = await db.updateTable(update.table).set(update.set).where('id', 'in', update.where(db)).returning('id').execute();
+  const rows = await db.updateTable(update.table).set(update.set).where(update.where).returning('id').execute();
   return rows.map((r) => r.id as string);
 }
 
@@ -15,7 +15,8 @@ export async function updateWithReturning(db: AnyDb, update: UpdateReturningIds)
  */
 export async function updateWithLockedSelect(db: AnyDb, update: UpdateReturningIds): Promise<string[]> {
   return db.transaction().execute(async (trx) => {
-    const ids = (await update.where(trx).forUpdate().execute()).map((r) => r.id);
+    const locked = await trx.selectFrom(update.table).select('id').where(update.where).forUpdate().execute();
+    const ids = locked.map((r) => r.id as string);
     if (ids.length === 0) return [];
     await trx.updateTable(update.table).set(update.set).where('id', 'in', ids).execute();
     return ids;

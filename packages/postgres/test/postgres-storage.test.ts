@@ -56,6 +56,25 @@ describe.runIf(reachable)('postgres storage', () => {
     expect(text).toMatch(/Index Cond: \(available_at <=/);
   });
 
+  it('markSent of an expired claim is fenced out even while the new claim is committing (row re-checked under lock)', async () => {
+    const db = database.kysely(4);
+    const storage = createPostgresStorage({ db, tablePrefix: 'race_' });
+    await storage.migrate();
+    const m = message();
+    await storage.outbox.transaction((tx) => storage.outbox.add(tx, [m]));
+    expect(await storage.outbox.claimDue({ token: 'old', leaseMs: 50, limit: 1 })).toHaveLength(1);
+    await sleep(100);
+    const trx = await db.startTransaction().execute();
+    const inside = createPostgresStorage({ db: trx, tablePrefix: 'race_' });
+    expect(await inside.outbox.claimDue({ token: 'new', leaseMs: 60_000, limit: 1 })).toHaveLength(1);
+    const stale = storage.outbox.markSent([{ id: m.id, token: 'old' }]);
+    await sleep(100); // the stale update now waits for the new claimer's row lock
+    await trx.commit().execute();
+    expect(await stale).toEqual([]);
+    expect(await storage.outbox.get(m.id)).toMatchObject({ status: 'pending', attempts: 2 });
+    expect(await storage.outbox.markSent([{ id: m.id, token: 'new' }])).toEqual([m.id]);
+  });
+
   it('an injected clock replaces database time', async () => {
     let now = Date.parse('2030-01-01T00:00:00Z');
     const storage = createPostgresStorage({ db: database.kysely(), tablePrefix: 'clock_', clock: { now: () => now } });
