@@ -161,4 +161,15 @@ describe('outbox', () => {
     expect(await store.get(m.id)).toMatchObject({ status: 'dead' });
     expect((await store.get(m.id))!.lastError).toContain('exceeds maxAttempts');
   });
+
+  it('never claims a type it has no transport for (a rolling deploy with an older process)', async () => {
+    const { outbox: newer, store, clock } = setup();
+    newer.configure('refund.created', { transport: recordingTransport() });
+    const older = createOutbox({ store, source: 'vault', clock, logger: silent }).configure('payment.created', { transport: recordingTransport() });
+    const refund = await store.transaction((tx) => newer.add(tx, { type: 'refund.created', payload: 1 }));
+    expect(await older.resendUnsentMessages()).toMatchObject({ attempted: 0 });
+    expect(await older.deliver([refund])).toMatchObject({ attempted: 0 });
+    expect(await store.get(refund.id)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await newer.resendUnsentMessages()).toMatchObject({ attempted: 1, sent: 1 });
+  });
 });

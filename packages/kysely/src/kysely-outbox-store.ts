@@ -50,7 +50,7 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
     },
 
     async claimDue(opts) {
-      if (opts.limit <= 0 || opts.ids?.length === 0) return [];
+      if (opts.limit <= 0 || opts.ids?.length === 0 || opts.types?.length === 0) return [];
       const rows = await dialect.claim(db, {
         table,
         limit: integer(opts.limit, 'limit'),
@@ -61,7 +61,8 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
             .where('status', '=', sql.lit('pending'))
             .where('available_at', '<=', time.now())
             .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', time.now())]))
-            .$if(opts.ids !== undefined, (qb) => qb.where('id', 'in', [...(opts.ids ?? [])])),
+            .$if(opts.ids !== undefined, (qb) => qb.where('id', 'in', [...(opts.ids ?? [])]))
+            .$if(opts.types !== undefined, (qb) => qb.where('type', 'in', [...(opts.types ?? [])])),
         set: { claim_token: opts.token, lease_until: time.plus(opts.leaseMs), attempts: sql`attempts + 1` },
       });
       return byDueOrder(rows as unknown as OutboxRow[]).map(toClaimedOutbox);

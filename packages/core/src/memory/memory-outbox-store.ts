@@ -43,7 +43,8 @@ export function createMemoryOutboxStore(options: MemoryStoreOptions = {}): Outbo
 
     async claimDue(opts) {
       const ids = opts.ids ? new Set(opts.ids) : undefined;
-      return table.claimDue(opts, (r) => !ids || ids.has(r.message.id)).map((r) => ({ ...toRecord(r), token: r.token! }) as ClaimedOutboxMessage);
+      const types = opts.types ? new Set(opts.types) : undefined;
+      return table.claimDue(opts, (r) => (!ids || ids.has(r.message.id)) && (!types || types.has(r.message.type))).map((r) => ({ ...toRecord(r), token: r.token! }) as ClaimedOutboxMessage);
     },
 
     async markSent(claims: readonly Claim[]) {

@@ -132,12 +132,17 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
 
   const runner = new WorkRunner<Delivery>(
     {
-      claim: async (limit) => toDeliveries(await store.claimDue({ limit, leaseMs: config.leaseMs, token: newClaimToken() })),
+      claim: async (limit) => (routes.size === 0 ? [] : toDeliveries(await store.claimDue(claimOptions(limit)))),
       process: (delivery, signal) => attempt(delivery, signal),
       release: async (items) => void (await store.release(items.map((d) => d.claim))),
     },
     { name: 'outbox', ...config },
   );
+
+  /** Claims only configured types: a process never takes messages it cannot send (rolling deploys). */
+  function claimOptions(limit: number) {
+    return { limit, leaseMs: config.leaseMs, token: newClaimToken(), types: [...routes.keys()] };
+  }
 
   function toDeliveries(rows: ClaimedOutboxMessage[], report?: DeliveryReport): Delivery[] {
     return rows.map((row) => ({
@@ -249,7 +254,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       const ids = messages.map((m) => (typeof m === 'string' ? m : m.id));
       for (let i = 0; i < ids.length; i += config.batchSize) {
         const slice = ids.slice(i, i + config.batchSize);
-        const rows = await store.claimDue({ ids: slice, limit: slice.length, leaseMs: config.leaseMs, token: newClaimToken() });
+        const rows = routes.size === 0 ? [] : await store.claimDue({ ...claimOptions(slice.length), ids: slice });
         await runner.process(toDeliveries(rows, report));
       }
       return report;
@@ -261,7 +266,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       for (;;) {
         const limit = Math.min(config.batchSize, maxMessages - report.attempted);
         if (limit <= 0) break;
-        const rows = await store.claimDue({ limit, leaseMs: config.leaseMs, token: newClaimToken() });
+        const rows = routes.size === 0 ? [] : await store.claimDue(claimOptions(limit));
         await runner.process(toDeliveries(rows, report));
         if (rows.length < limit) break;
       }

@@ -77,9 +77,11 @@ export interface OutboxStore<Tx> {
    * expired), oldest due first where the database allows: sets their token,
    * `leaseUntil = now + leaseMs` and `attempts = attempts + 1`, and returns
    * them. Two concurrent callers never receive the same row while its lease
-   * is live. With `ids`, only those rows are candidates.
+   * is live. With `ids`, only those rows are candidates; with `types`, only
+   * rows of those types (an empty list claims nothing), so a process never
+   * claims messages it has no transport for (e.g. during a rolling deploy).
    */
-  claimDue(options: ClaimOptions & { ids?: readonly string[] }): Promise<ClaimedOutboxMessage[]>;
+  claimDue(options: ClaimOptions & { ids?: readonly string[]; types?: readonly string[] }): Promise<ClaimedOutboxMessage[]>;
 
   /**
    * Marks claimed rows `sent` (sentAt = now, lease cleared) where the row is

@@ -6,8 +6,14 @@ import type { StorageCase } from './types.js';
 type Store = OutboxStore<unknown>;
 const add = (store: Store, messages: Parameters<Store['add']>[1], options?: Parameters<Store['add']>[2]) =>
   store.transaction((tx) => store.add(tx, messages, options));
-const claim = (store: Store, options: { ids?: string[]; limit?: number; leaseMs?: number; token?: string } = {}) =>
-  store.claimDue({ token: options.token ?? token(), leaseMs: options.leaseMs ?? LONG, limit: options.limit ?? 100, ...(options.ids ? { ids: options.ids } : {}) });
+const claim = (store: Store, options: { ids?: string[]; types?: string[]; limit?: number; leaseMs?: number; token?: string } = {}) =>
+  store.claimDue({
+    token: options.token ?? token(),
+    leaseMs: options.leaseMs ?? LONG,
+    limit: options.limit ?? 100,
+    ...(options.ids ? { ids: options.ids } : {}),
+    ...(options.types ? { types: options.types } : {}),
+  });
 
 const c = (name: string, run: (outbox: Store, ctx: { skip(reason: string): void }) => Promise<void>): StorageCase => ({
   name: `outbox: ${name}`,
@@ -87,6 +93,14 @@ export const outboxCases: StorageCase[] = [
     const rest = await claim(store, { limit: 2 });
     expect(ids(rest)).toEqual([messages[2]!.id]);
     expect(await claim(store, { limit: 0 })).toEqual([]);
+  }),
+
+  c('claimDue with types claims only those types; an empty list claims nothing', async (store) => {
+    const [a, b] = [message('kind.a'), message('kind.b')];
+    await add(store, [a!, b!]);
+    expect(await claim(store, { types: [] })).toEqual([]);
+    expect(ids(await claim(store, { types: ['kind.b', 'kind.z'] }))).toEqual([b!.id]);
+    expect(ids(await claim(store))).toEqual([a!.id]);
   }),
 
   c('claimDue with ids considers only those rows', async (store) => {
