@@ -43,22 +43,12 @@ export function createMemoryInboxStore(options: MemoryStoreOptions = {}): InboxS
       return true;
     },
 
-    scheduleRetry: async (claim, opts) => table.scheduleRetry(claim, opts),
-    markDead: async (claim, opts) => table.markDead(claim, opts.error),
-    release: async (claims) => table.release(claims),
-
     async stats() {
       const { byStatus, oldestWaiting } = table.counts();
       return { received: byStatus.get('received') ?? 0, processed: byStatus.get('processed') ?? 0, dead: byStatus.get('dead') ?? 0, oldestPendingAt: oldestWaiting };
     },
 
-    list: async (filter) => table.list(filter).map(toRecord),
-    async get(id) {
-      const row = table.rows.get(id);
-      return row ? toRecord(row) : null;
-    },
-    replay: async (filter) => table.replay(filter),
-    purge: async (opts) => table.purge(opts),
+    ...table.sharedOperations(toRecord),
   };
 }
 

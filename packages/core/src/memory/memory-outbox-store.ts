@@ -58,22 +58,12 @@ export function createMemoryOutboxStore(options: MemoryStoreOptions = {}): Outbo
       return marked;
     },
 
-    scheduleRetry: async (claim, opts) => table.scheduleRetry(claim, opts),
-    markDead: async (claim, opts) => table.markDead(claim, opts.error),
-    release: async (claims) => table.release(claims),
-
     async stats() {
       const { byStatus, oldestWaiting } = table.counts();
       return { pending: byStatus.get('pending') ?? 0, sent: byStatus.get('sent') ?? 0, dead: byStatus.get('dead') ?? 0, oldestPendingAt: oldestWaiting };
     },
 
-    list: async (filter) => table.list(filter).map(toRecord),
-    async get(id) {
-      const row = table.rows.get(id);
-      return row ? toRecord(row) : null;
-    },
-    replay: async (filter) => table.replay(filter),
-    purge: async (opts) => table.purge(opts),
+    ...table.sharedOperations(toRecord),
 
     async watch(onWake) {
       wakers.add(onWake);

@@ -152,6 +152,22 @@ export class MemoryTable {
     return deleted;
   }
 
+  /** The port members both stores implement the same way, given how a row becomes a record. */
+  sharedOperations<R>(toRecord: (row: MemoryRow) => R) {
+    return {
+      scheduleRetry: async (claim: Claim, options: RetryOptions) => this.scheduleRetry(claim, options),
+      markDead: async (claim: Claim, options: { error: string }) => this.markDead(claim, options.error),
+      release: async (claims: readonly Claim[]) => this.release(claims),
+      list: async (filter?: RecordFilter<string>) => this.list(filter).map(toRecord),
+      get: async (id: string) => {
+        const row = this.rows.get(id);
+        return row ? toRecord(row) : null;
+      },
+      replay: async (filter: Omit<RecordFilter<string>, 'status'>) => this.replay(filter),
+      purge: async (options: PurgeOptions) => this.purge(options),
+    };
+  }
+
   counts(): { byStatus: Map<string, number>; oldestWaiting: Date | null } {
     const byStatus = new Map<string, number>();
     let oldest: number | null = null;
