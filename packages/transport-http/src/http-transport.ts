@@ -10,8 +10,7 @@ import {
   type Transport,
   type WebhookSigner,
 } from '@messagebox/core';
-import { createFetch, type $Fetch } from 'ofetch';
-import { Agent, fetch as undiciFetch, Headers as UndiciHeaders } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { parseRetryAfter } from './retry-after.js';
 
 /** Default whole-request timeout: 10 s. */
@@ -91,46 +90,51 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     bodyTimeout: timeoutMs,
     keepAliveTimeout: keepAliveTimeoutMs,
   });
-  const $fetch: $Fetch = createFetch({
-    fetch: undiciFetch as unknown as typeof fetch,
-    Headers: UndiciHeaders as unknown as typeof Headers,
-    AbortController,
-  });
   const name = options.name ?? 'http';
   let closed = false;
 
   async function send(message: Message, context: SendContext): Promise<void> {
     if (closed) throw new TransportError(`[messagebox] transport "${name}" is closed`, { retryable: true });
     const request = await encodeWebhookRequest(message, { signer, now: clock.now() });
-    const signals = [AbortSignal.timeout(timeoutMs)];
-    if (context?.signal) signals.push(context.signal);
-    let response: Response;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+    const external = context?.signal;
+    const onExternalAbort = () => deadline.abort(external?.reason);
+    if (external?.aborted) onExternalAbort();
+    else external?.addEventListener('abort', onExternalAbort, { once: true });
+    let response: Dispatcher.ResponseData;
+    let snippet = '';
     try {
-      response = await $fetch.raw(url.href, {
+      response = await agent.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
         method: 'POST',
         headers: { ...extraHeaders, ...request.headers },
         body: request.body,
-        redirect: 'manual',
-        retry: false,
-        ignoreResponseError: true,
-        responseType: 'stream',
-        signal: AbortSignal.any(signals),
-        dispatcher: agent,
+        signal: deadline.signal,
       });
+      if (response.statusCode >= 200 && response.statusCode < 300) await response.body.dump();
+      else snippet = await readSnippet(response.body);
     } catch (error) {
-      throw requestFailure(error, message, context?.signal);
+      throw requestFailure(error, message, external);
+    } finally {
+      clearTimeout(timer);
+      external?.removeEventListener('abort', onExternalAbort);
     }
-    const snippet = await readSnippet(response);
-    const status = response.status;
+    const status = response.statusCode;
     if (status >= 200 && status < 300) return;
     const where = `${url.origin}${url.pathname}`;
+    const header = (key: string) => {
+      const value = response.headers[key];
+      return Array.isArray(value) ? (value[0] ?? null) : (value ?? null);
+    };
     if (status >= 300 && status < 400) {
       throw new TransportError(
-        `[messagebox] ${where} answered ${status} (redirect to ${response.headers.get('location') ?? 'nowhere'}); redirects are not followed, fix the url`,
+        `[messagebox] ${where} answered ${status} (redirect to ${header('location') ?? 'nowhere'}); redirects are not followed, fix the url`,
         { status, retryable: true },
       );
     }
-    const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), clock.now());
+    const retryAfterMs = parseRetryAfter(header('retry-after'), clock.now());
     const retryable = status === 408 || status === 429 || status >= 500 || !isPermanent(status);
     throw new TransportError(`[messagebox] ${where} answered ${status} for message ${message.id}${snippet ? `: ${snippet}` : ''}`, {
       status,
@@ -166,22 +170,17 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
   };
 }
 
-async function readSnippet(response: Response): Promise<string> {
-  const body = response.body;
-  if (!body) return '';
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
+async function readSnippet(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const chunks: Buffer[] = [];
   let total = 0;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
+    for await (const chunk of body) {
+      total += (chunk as Buffer).byteLength;
       if (total > MAX_RESPONSE_SNIPPET_BYTES) {
-        await reader.cancel().catch(() => {});
+        body.destroy();
         break;
       }
-      chunks.push(value);
+      chunks.push(chunk as Buffer);
     }
   } catch {
     return '';

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { describeError } from '../errors.js';
 import type { Logger } from '../ports/logger.js';
@@ -34,7 +35,7 @@ export class WorkRunner<Item> {
   readonly #inFlight = new Set<Promise<unknown>>();
   /** Items waiting for a free slot; `stop()` takes them back when it gives up waiting. */
   readonly #queued = new Set<{ item: Item }>();
-  #abort = new AbortController();
+  #abort = sharedAbortController();
   #running = false;
   /** Bumped by every start(), so a loop left over from a timed-out stop() exits instead of running beside the new one. */
   #generation = 0;
@@ -111,7 +112,7 @@ export class WorkRunner<Item> {
     })();
     if (await settlesWithin(finished, timeoutMs)) return true;
     const abort = this.#abort;
-    this.#abort = new AbortController();
+    this.#abort = sharedAbortController();
     abort.abort(new Error(`[messagebox] ${this.#options.name} worker stopped before this attempt finished`));
     this.#limit.clearQueue();
     const waiting = [...this.#queued].map((entry) => entry.item);
@@ -194,4 +195,11 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** One signal shared by every attempt in flight: each may listen to it, so lift Node's listener warning. */
+function sharedAbortController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
