@@ -1,15 +1,20 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (dist/) when it exists; otherwise, in a workspace
-// without a build, runs the TypeScript sources through tsx with the
-// `@messagebox/source` export condition (MESSAGEBOX_CLI_SOURCE=1 forces this).
+// Installed from the registry (under node_modules), runs the compiled CLI
+// (dist/). In the messagebox repository itself, runs the TypeScript sources
+// through tsx with the `@messagebox/source` export condition, so a stale
+// build never shadows the code. MESSAGEBOX_CLI_SOURCE=1 or 0 forces either.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const dist = new URL('../dist/main.js', import.meta.url);
 const source = new URL('../src/main.ts', import.meta.url);
+const installed = fileURLToPath(import.meta.url).includes(`${sep}node_modules${sep}`);
+const forced = process.env.MESSAGEBOX_CLI_SOURCE;
+const useDist = forced === '0' || (forced !== '1' && existsSync(fileURLToPath(dist)) && (installed || !existsSync(fileURLToPath(source))));
 
-if (process.env.MESSAGEBOX_CLI_SOURCE !== '1' && existsSync(fileURLToPath(dist))) {
+if (useDist) {
   await import(dist.href);
 } else {
   let tsx;
