@@ -1,14 +1,23 @@
-import type { Claim, InboxRecord, InboxStore, InsertClaim, Message, RecordFilter } from '@messagebox/core';
+import type { InboxStore, InsertClaim, Message } from '@messagebox/core';
 import { sql, type Transaction } from 'kysely';
 
 import type { AnyDb } from './dialect.js';
-import { ownedBy, recordFilter } from './filters.js';
-import { replayTarget } from './kysely-outbox-store.js';
 import { byDueOrder, messageColumns, toClaimedInbox, toInboxRecord } from './records.js';
 import type { InboxRow } from './schema.js';
 import { createStoreContext, type KyselyStoreOptions } from './store-context.js';
 import { integer } from './time.js';
-import { countByStatus, purgeFinished, releaseClaims, type TableShape } from './shared-operations.js';
+import {
+  countByStatus,
+  fencedUpdate,
+  getRecord,
+  listRecords,
+  markDead,
+  purgeFinished,
+  releaseClaims,
+  replayDead,
+  scheduleRetry,
+  type TableShape,
+} from './shared-operations.js';
 
 /**
  * An {@link InboxStore} on the caller's Kysely instance; see
@@ -23,7 +32,6 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
   const { db, dialect, tables, time } = context;
   const table = tables.inboxRef;
   const shape: TableShape = { table, waiting: 'received', finished: 'processed', finishedAt: 'processed_at', waitingSince: 'received_at' };
-  const fenced = (conn: AnyDb, claim: Claim) => conn.updateTable(table).where((eb) => ownedBy(eb, [claim], 'received'));
 
   return {
     transaction: (fn) => options.db.transaction().execute(fn),
@@ -60,23 +68,15 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
     },
 
     async markProcessed(tx, claim) {
-      const result = await fenced(tx as unknown as AnyDb, claim)
+      const result = await fencedUpdate(tx as unknown as AnyDb, shape, claim)
         .set({ status: 'processed', processed_at: time.now(), lease_until: null, claim_token: null })
         .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     },
 
-    async scheduleRetry(claim, opts) {
-      const result = await fenced(db, claim)
-        .set({ available_at: time.plus(opts.delayMs), last_error: opts.error, lease_until: null, claim_token: null })
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) > 0;
-    },
+    scheduleRetry: (claim, opts) => scheduleRetry(context, shape, claim, opts),
 
-    async markDead(claim, opts) {
-      const result = await fenced(db, claim).set({ status: 'dead', last_error: opts.error, lease_until: null, claim_token: null }).executeTakeFirst();
-      return Number(result.numUpdatedRows) > 0;
-    },
+    markDead: (claim, opts) => markDead(context, shape, claim, opts),
 
     release: (claims) => releaseClaims(context, shape, claims),
 
@@ -85,33 +85,11 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
       return { received: count('received'), processed: count('processed'), dead: count('dead'), oldestPendingAt: oldestWaiting };
     },
 
-    async list(filter: RecordFilter<InboxRecord['status']> = {}) {
-      const rows = await db
-        .selectFrom(table)
-        .selectAll()
-        .where((eb) => recordFilter(eb, dialect, filter, 'received_at'))
-        .orderBy('received_at')
-        .orderBy('id')
-        .limit(integer(filter.limit ?? 100, 'limit'))
-        .execute();
-      return (rows as InboxRow[]).map(toInboxRecord);
-    },
+    list: (filter = {}) => listRecords(context, shape, filter, toInboxRecord),
 
-    async get(id) {
-      const row = await db.selectFrom(table).selectAll().where('id', '=', id).executeTakeFirst();
-      return row ? toInboxRecord(row as InboxRow) : null;
-    },
+    get: (id) => getRecord(context, shape, id, toInboxRecord),
 
-    async replay(filter) {
-      const where = await replayTarget(db, table, 'received_at', filter, (eb) => recordFilter(eb, dialect, { ...filter, status: 'dead', limit: undefined }, 'received_at'));
-      const result = await db
-        .updateTable(table)
-        .where(where)
-        .where('status', '=', 'dead')
-        .set({ status: 'received', available_at: time.now(), attempts: 0, lease_until: null, claim_token: null, processed_at: null })
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
-    },
+    replay: (filter) => replayDead(context, shape, filter),
 
     purge: (opts) => purgeFinished(context, shape, opts),
   };

@@ -1,13 +1,13 @@
-import type { Claim, InsertClaim, Message, OutboxRecord, OutboxStore, RecordFilter } from '@messagebox/core';
+import type { Claim, InsertClaim, Message, OutboxStore } from '@messagebox/core';
 import { sql, type Transaction } from 'kysely';
 
 import type { AnyDb } from './dialect.js';
-import { never, ownedBy, recordFilter } from './filters.js';
+import { ownedBy } from './filters.js';
 import { byDueOrder, messageColumns, toClaimedOutbox, toOutboxRecord } from './records.js';
 import type { OutboxRow } from './schema.js';
 import { chunks, createStoreContext, type KyselyStoreOptions } from './store-context.js';
 import { integer } from './time.js';
-import { countByStatus, purgeFinished, releaseClaims, type TableShape } from './shared-operations.js';
+import { countByStatus, getRecord, listRecords, markDead, purgeFinished, releaseClaims, replayDead, scheduleRetry, type TableShape } from './shared-operations.js';
 
 const INSERT_CHUNK = 500;
 
@@ -25,7 +25,6 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
   const { db, dialect, tables, time } = context;
   const table = tables.outboxRef;
   const shape: TableShape = { table, waiting: 'pending', finished: 'sent', finishedAt: 'sent_at', waitingSince: 'created_at' };
-  const fenced = (claim: Claim) => db.updateTable(table).where((eb) => ownedBy(eb, [claim], 'pending'));
 
   const store: OutboxStore<Transaction<DB>> = {
     transaction: (fn) => options.db.transaction().execute(fn),
@@ -77,17 +76,9 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
       });
     },
 
-    async scheduleRetry(claim, opts) {
-      const result = await fenced(claim)
-        .set({ available_at: time.plus(opts.delayMs), last_error: opts.error, lease_until: null, claim_token: null })
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) > 0;
-    },
+    scheduleRetry: (claim, opts) => scheduleRetry(context, shape, claim, opts),
 
-    async markDead(claim, opts) {
-      const result = await fenced(claim).set({ status: 'dead', last_error: opts.error, lease_until: null, claim_token: null }).executeTakeFirst();
-      return Number(result.numUpdatedRows) > 0;
-    },
+    markDead: (claim, opts) => markDead(context, shape, claim, opts),
 
     release: (claims) => releaseClaims(context, shape, claims),
 
@@ -96,33 +87,11 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
       return { pending: count('pending'), sent: count('sent'), dead: count('dead'), oldestPendingAt: oldestWaiting };
     },
 
-    async list(filter: RecordFilter<OutboxRecord['status']> = {}) {
-      const rows = await db
-        .selectFrom(table)
-        .selectAll()
-        .where((eb) => recordFilter(eb, dialect, filter, 'created_at'))
-        .orderBy('created_at')
-        .orderBy('id')
-        .limit(integer(filter.limit ?? 100, 'limit'))
-        .execute();
-      return (rows as OutboxRow[]).map(toOutboxRecord);
-    },
+    list: (filter = {}) => listRecords(context, shape, filter, toOutboxRecord),
 
-    async get(id) {
-      const row = await db.selectFrom(table).selectAll().where('id', '=', id).executeTakeFirst();
-      return row ? toOutboxRecord(row as OutboxRow) : null;
-    },
+    get: (id) => getRecord(context, shape, id, toOutboxRecord),
 
-    async replay(filter) {
-      const where = await replayTarget(db, table, 'created_at', filter, (eb) => recordFilter(eb, dialect, { ...filter, status: 'dead', limit: undefined }, 'created_at'));
-      const result = await db
-        .updateTable(table)
-        .where(where)
-        .where('status', '=', 'dead')
-        .set({ status: 'pending', available_at: time.now(), attempts: 0, lease_until: null, claim_token: null, sent_at: null })
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
-    },
+    replay: (filter) => replayDead(context, shape, filter),
 
     purge: (opts) => purgeFinished(context, shape, opts),
   };
@@ -130,16 +99,4 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
   const watch = dialect.watch;
   if (watch) store.watch = (onWake) => watch.call(dialect, tables, onWake);
   return store;
-}
-
-/**
- * With a `limit`, replay picks its ids first (UPDATE … LIMIT is not portable);
- * without one, it updates every matching row in one statement.
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function replayTarget(db: AnyDb, table: string, timeColumn: string, filter: { limit?: number }, where: (eb: any) => any): Promise<(eb: any) => any> {
-  if (filter.limit === undefined) return where;
-  const rows = await db.selectFrom(table).select('id').where(where).orderBy(timeColumn).orderBy('id').limit(integer(filter.limit, 'limit')).execute();
-  const ids = rows.map((r) => r.id as string);
-  return (eb) => (ids.length ? eb('id', 'in', ids) : never);
 }

@@ -1,6 +1,7 @@
-import type { Claim, PurgeOptions } from '@messagebox/core';
+import type { Claim, PurgeOptions, RecordFilter, RetryOptions } from '@messagebox/core';
 import { sql } from 'kysely';
-import { ownedBy } from './filters.js';
+import type { AnyDb } from './dialect.js';
+import { never, ownedBy, recordFilter } from './filters.js';
 import type { StoreContext } from './store-context.js';
 import { integer } from './time.js';
 
@@ -11,8 +12,30 @@ export interface TableShape {
   finished: string;
   /** Column set when a row finishes (`sent_at`, `processed_at`). */
   finishedAt: string;
-  /** Column that `stats().oldestPendingAt` reads (`created_at`, `received_at`). */
+  /**
+   * Column a row starts waiting from (`created_at`, `received_at`): what
+   * `stats().oldestPendingAt` reads, `before` compares, and lists order by.
+   */
   waitingSince: string;
+}
+
+/** Fenced update of one claimed row: still waiting and still holding the claim's token. */
+export function fencedUpdate(conn: AnyDb, shape: TableShape, claim: Claim) {
+  return conn.updateTable(shape.table).where((eb) => ownedBy(eb, [claim], shape.waiting));
+}
+
+/** Fenced: makes the row due after `delayMs`, records the error, clears the lease. */
+export async function scheduleRetry({ db, time }: StoreContext, shape: TableShape, claim: Claim, options: RetryOptions): Promise<boolean> {
+  const result = await fencedUpdate(db, shape, claim)
+    .set({ available_at: time.plus(options.delayMs), last_error: options.error, lease_until: null, claim_token: null })
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Fenced: moves the row to `dead`, records the error, clears the lease. */
+export async function markDead({ db }: StoreContext, shape: TableShape, claim: Claim, options: { error: string }): Promise<boolean> {
+  const result = await fencedUpdate(db, shape, claim).set({ status: 'dead', last_error: options.error, lease_until: null, claim_token: null }).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 /** Fenced: clears the lease, gives back the attempt, makes the rows due now. One statement. */
@@ -44,6 +67,50 @@ export async function countByStatus({ db }: StoreContext, shape: TableShape): Pr
     count: (status) => Number(counts.find((c) => c.status === status)?.n ?? 0),
     oldestWaiting: t == null ? null : new Date(Number(t)),
   };
+}
+
+/** Rows matching `filter`, oldest first (then by id), at most `filter.limit` (default 100), mapped by `toRecord`. */
+export async function listRecords<Row, R>({ db, dialect }: StoreContext, shape: TableShape, filter: RecordFilter<string>, toRecord: (row: Row) => R): Promise<R[]> {
+  const rows = await db
+    .selectFrom(shape.table)
+    .selectAll()
+    .where((eb) => recordFilter(eb, dialect, filter, shape.waitingSince))
+    .orderBy(shape.waitingSince)
+    .orderBy('id')
+    .limit(integer(filter.limit ?? 100, 'limit'))
+    .execute();
+  return (rows as Row[]).map(toRecord);
+}
+
+/** One row by id mapped by `toRecord`, or `null` when there is none. */
+export async function getRecord<Row, R>({ db }: StoreContext, shape: TableShape, id: string, toRecord: (row: Row) => R): Promise<R | null> {
+  const row = await db.selectFrom(shape.table).selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? toRecord(row as Row) : null;
+}
+
+/** Moves dead rows matching `filter` back to waiting, due now, with no attempts; returns how many. */
+export async function replayDead(context: StoreContext, shape: TableShape, filter: Omit<RecordFilter<string>, 'status'>): Promise<number> {
+  const { db, dialect, time } = context;
+  const where = await replayTarget(db, shape, filter, (eb) => recordFilter(eb, dialect, { ...filter, status: 'dead', limit: undefined }, shape.waitingSince));
+  const result = await db
+    .updateTable(shape.table)
+    .where(where)
+    .where('status', '=', 'dead')
+    .set({ status: shape.waiting, available_at: time.now(), attempts: 0, lease_until: null, claim_token: null, [shape.finishedAt]: null })
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/**
+ * With a `limit`, replay picks its ids first (UPDATE … LIMIT is not portable);
+ * without one, it updates every matching row in one statement.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function replayTarget(db: AnyDb, shape: TableShape, filter: { limit?: number }, where: (eb: any) => any): Promise<(eb: any) => any> {
+  if (filter.limit === undefined) return where;
+  const rows = await db.selectFrom(shape.table).select('id').where(where).orderBy(shape.waitingSince).orderBy('id').limit(integer(filter.limit, 'limit')).execute();
+  const ids = rows.map((r) => r.id as string);
+  return (eb) => (ids.length ? eb('id', 'in', ids) : never);
 }
 
 /** Deletes at most `limit` finished rows older than `olderThanMs`: picks ids first (DELETE … LIMIT is not portable). */

@@ -1,5 +1,5 @@
 import { createMessage } from '@messagebox/core';
-import { requireDatabase } from '@messagebox/testkit';
+import { expectInjectedClock, requireDatabase, sqlLiteral } from '@messagebox/testkit';
 import { sql, type CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMysqlStorage } from '../src/index.js';
@@ -14,7 +14,7 @@ describe.runIf(reachable)('mysql storage', () => {
   afterAll(() => database?.drop());
 
   it('migrate() is idempotent, also when several run at once', async () => {
-    const db = database.kysely();
+    const db = database.connect();
     const storages = Array.from({ length: 3 }, () => createMysqlStorage({ db, tablePrefix: 'app_' }));
     const applied = await Promise.all(storages.map((s) => s.migrate()));
     expect(applied.flat()).toEqual(['0001_create_outbox_and_inbox']);
@@ -24,7 +24,7 @@ describe.runIf(reachable)('mysql storage', () => {
   });
 
   it('migrationSql() builds working tables when run by another tool', async () => {
-    const db = database.kysely();
+    const db = database.connect();
     const storage = createMysqlStorage({ db, tablePrefix: 'own_' });
     for (const statement of storage.migrationSql()) await sql.raw(statement).execute(db);
     const m = message();
@@ -34,7 +34,7 @@ describe.runIf(reachable)('mysql storage', () => {
 
   it('the claim select uses the (status, available_at, lease_until) index', async () => {
     const log: CompiledQuery[] = [];
-    const db = database.kysely(4, log);
+    const db = database.connect(4, log);
     const storage = createMysqlStorage({ db, tablePrefix: 'plan_' });
     await storage.migrate();
     await storage.outbox.transaction((tx) => storage.outbox.add(tx, Array.from({ length: 3_000 }, () => message())));
@@ -44,29 +44,17 @@ describe.runIf(reachable)('mysql storage', () => {
     expect(await storage.outbox.claimDue({ token: 't', leaseMs: 1_000, limit: 5 })).toHaveLength(5);
     const select = log.find((q) => q.sql.includes('skip locked'))!;
     const parameters = [...select.parameters];
-    const inlined = select.sql.replace(/ for update skip locked$/, '').replace(/\?/g, () => literal(parameters.shift()));
+    const inlined = select.sql.replace(/ for update skip locked$/, '').replace(/\?/g, () => sqlLiteral(parameters.shift()));
     const plan = await sql.raw<{ key: string | null }>(`explain ${inlined}`).execute(db);
     expect(plan.rows[0]?.key).toBe('plan_outbox_due');
   });
 
   it('an injected clock replaces database time', async () => {
-    let now = Date.parse('2030-01-01T00:00:00Z');
-    const storage = createMysqlStorage({ db: database.kysely(), tablePrefix: 'clock_', clock: { now: () => now } });
-    await storage.migrate();
-    const m = message();
-    await storage.outbox.transaction((tx) => storage.outbox.add(tx, [m]));
-    expect((await storage.outbox.get(m.id))?.availableAt.getTime()).toBe(now);
-    await storage.outbox.claimDue({ token: 't1', leaseMs: 1_000, limit: 10 });
-    await storage.outbox.scheduleRetry({ id: m.id, token: 't1' }, { delayMs: 30_000, error: 'e' });
-    now += 29_999;
-    expect(await storage.outbox.claimDue({ token: 't2', leaseMs: 1_000, limit: 10 })).toEqual([]);
-    now += 1;
-    expect(await storage.outbox.claimDue({ token: 't3', leaseMs: 1_000, limit: 10 })).toHaveLength(1);
-    expect(storage.outbox.watch).toBeUndefined();
+    const outbox = await expectInjectedClock(async (clock) => {
+      const storage = createMysqlStorage({ db: database.connect(), tablePrefix: 'clock_', clock });
+      await storage.migrate();
+      return storage.outbox;
+    });
+    expect(outbox.watch).toBeUndefined();
   });
 });
-
-function literal(value: unknown): string {
-  if (typeof value === 'number') return String(value);
-  return `'${String(value).replaceAll("'", "''")}'`;
-}

@@ -11,7 +11,7 @@ describe.runIf(reachable)('mysql', () => {
   let db: Kysely<unknown>;
   beforeAll(async () => {
     database = await createTestDatabase();
-    db = database.kysely();
+    db = database.connect();
   });
   afterAll(() => database?.drop());
 

@@ -1,5 +1,5 @@
 import { createMessage } from '@messagebox/core';
-import { requireDatabase } from '@messagebox/testkit';
+import { expectInjectedClock, requireDatabase, sqlLiteral } from '@messagebox/testkit';
 import { sql, type CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStorage } from '../src/index.js';
@@ -15,7 +15,7 @@ describe.runIf(reachable)('postgres storage', () => {
   afterAll(() => database?.drop());
 
   it('migrate() is idempotent, also when several run at once, and honours schema and prefix', async () => {
-    const db = database.kysely();
+    const db = database.connect();
     const storages = Array.from({ length: 3 }, () => createPostgresStorage({ db, schema: 'billing', tablePrefix: 'mb_' }));
     const applied = await Promise.all(storages.map((s) => s.migrate()));
     expect(applied.flat()).toEqual(['0001_create_outbox_and_inbox']);
@@ -28,7 +28,7 @@ describe.runIf(reachable)('postgres storage', () => {
   });
 
   it('migrationSql() builds working tables when run by another tool', async () => {
-    const db = database.kysely();
+    const db = database.connect();
     const storage = createPostgresStorage({ db, schema: 'own_tool' });
     const statements = storage.migrationSql();
     expect(statements[0]).toBe('CREATE SCHEMA IF NOT EXISTS "own_tool"');
@@ -40,7 +40,7 @@ describe.runIf(reachable)('postgres storage', () => {
 
   it('the claim statement uses the partial index of pending rows beside many sent rows', async () => {
     const log: CompiledQuery[] = [];
-    const db = database.kysely(4, log);
+    const db = database.connect(4, log);
     const storage = createPostgresStorage({ db, tablePrefix: 'plan_' });
     await storage.migrate();
     await storage.outbox.transaction((tx) => storage.outbox.add(tx, Array.from({ length: 5_000 }, () => message())));
@@ -49,7 +49,7 @@ describe.runIf(reachable)('postgres storage', () => {
     log.length = 0;
     expect(await storage.outbox.claimDue({ token: 't', leaseMs: 1_000, limit: 5 })).toHaveLength(5);
     const claim = log.find((q) => q.sql.startsWith('update'))!;
-    const inlined = claim.sql.replace(/\$(\d+)/g, (_, i: string) => literal(claim.parameters[Number(i) - 1]));
+    const inlined = claim.sql.replace(/\$(\d+)/g, (_, i: string) => sqlLiteral(claim.parameters[Number(i) - 1]));
     const plan = await sql.raw<{ 'QUERY PLAN': string }>(`explain ${inlined}`).execute(db);
     const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
     expect(text).toContain('Index Scan using plan_outbox_due');
@@ -57,7 +57,7 @@ describe.runIf(reachable)('postgres storage', () => {
   });
 
   it('markSent of an expired claim is fenced out even while the new claim is committing (row re-checked under lock)', async () => {
-    const db = database.kysely(4);
+    const db = database.connect(4);
     const storage = createPostgresStorage({ db, tablePrefix: 'race_' });
     await storage.migrate();
     const m = message();
@@ -76,27 +76,20 @@ describe.runIf(reachable)('postgres storage', () => {
   });
 
   it('an injected clock replaces database time', async () => {
-    let now = Date.parse('2030-01-01T00:00:00Z');
-    const storage = createPostgresStorage({ db: database.kysely(), tablePrefix: 'clock_', clock: { now: () => now } });
-    await storage.migrate();
-    const m = message();
-    await storage.outbox.transaction((tx) => storage.outbox.add(tx, [m]));
-    expect((await storage.outbox.get(m.id))?.availableAt.getTime()).toBe(now);
-    await storage.outbox.claimDue({ token: 't1', leaseMs: 1_000, limit: 10 });
-    await storage.outbox.scheduleRetry({ id: m.id, token: 't1' }, { delayMs: 30_000, error: 'e' });
-    now += 29_999;
-    expect(await storage.outbox.claimDue({ token: 't2', leaseMs: 1_000, limit: 10 })).toEqual([]);
-    now += 1;
-    expect(await storage.outbox.claimDue({ token: 't3', leaseMs: 1_000, limit: 10 })).toHaveLength(1);
+    await expectInjectedClock(async (clock) => {
+      const storage = createPostgresStorage({ db: database.connect(), tablePrefix: 'clock_', clock });
+      await storage.migrate();
+      return storage.outbox;
+    });
   });
 
   it('without listen there is no watch; notify can be switched off', async () => {
-    const storage = createPostgresStorage({ db: database.kysely(), tablePrefix: 'nolisten_', notify: false });
+    const storage = createPostgresStorage({ db: database.connect(), tablePrefix: 'nolisten_', notify: false });
     expect(storage.outbox.watch).toBeUndefined();
   });
 
   it('the listener reconnects after its connection is killed and wakes again', { timeout: 30_000 }, async () => {
-    const db = database.kysely();
+    const db = database.connect();
     const storage = createPostgresStorage({ db, tablePrefix: 'relisten_', listen: database.url });
     await storage.migrate();
     let wakes = 0;
@@ -124,8 +117,3 @@ describe.runIf(reachable)('postgres storage', () => {
     }
   });
 });
-
-function literal(value: unknown): string {
-  if (typeof value === 'number') return String(value);
-  return `'${String(value).replaceAll("'", "''")}'`;
-}

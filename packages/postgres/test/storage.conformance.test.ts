@@ -11,7 +11,7 @@ describe.runIf(reachable)('postgres', () => {
   let db: Kysely<unknown>;
   beforeAll(async () => {
     database = await createTestDatabase();
-    db = database.kysely();
+    db = database.connect();
   });
   afterAll(() => database?.drop());
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createScratchDatabase, type ScratchDatabase } from '@messagebox/testkit';
 import { Kysely, MysqlDialect, type CompiledQuery } from 'kysely';
 import { createConnection, createPool } from 'mysql2';
 
@@ -16,33 +16,19 @@ async function admin(statement: string): Promise<void> {
 
 export const probeMysql = () => admin('select 1');
 
-export interface TestDatabase {
-  name: string;
-  url: string;
-  /** A new Kysely instance on the test database; destroyed by `drop()`. */
-  kysely(poolSize?: number, log?: CompiledQuery[]): Kysely<unknown>;
-  drop(): Promise<void>;
-}
+/** A scratch database; `connect(poolSize = 10, log?)` gives a new Kysely instance on it. */
+export type TestDatabase = ScratchDatabase<Kysely<unknown>, [poolSize?: number, log?: CompiledQuery[]]>;
 
 /** Creates `mb_<random>` for this test run; `drop()` removes it. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `mb_${randomBytes(6).toString('hex')}`;
-  await admin(`CREATE DATABASE \`${name}\``);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const instances: Kysely<unknown>[] = [];
-  return {
-    name,
-    url: url.toString(),
-    kysely(poolSize = 10, log) {
-      const dialect = new MysqlDialect({ pool: createPool({ uri: url.toString(), connectionLimit: poolSize }) });
-      const db = new Kysely<unknown>({ dialect, log: log ? (event) => void log.push(event.query) : undefined });
-      instances.push(db);
-      return db;
-    },
-    async drop() {
-      for (const db of instances.splice(0)) await db.destroy();
-      await admin(`DROP DATABASE IF EXISTS \`${name}\``);
-    },
-  };
+export function createTestDatabase(): Promise<TestDatabase> {
+  return createScratchDatabase({
+    adminUrl,
+    create: (name) => admin(`CREATE DATABASE \`${name}\``),
+    drop: (name) => admin(`DROP DATABASE IF EXISTS \`${name}\``),
+    connect: (url, poolSize = 10, log?: CompiledQuery[]) =>
+      new Kysely<unknown>({
+        dialect: new MysqlDialect({ pool: createPool({ uri: url, connectionLimit: poolSize }) }),
+        log: log ? (event) => void log.push(event.query) : undefined,
+      }),
+  });
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createScratchDatabase, type ScratchDatabase } from '@messagebox/testkit';
 import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 
@@ -11,43 +11,52 @@ export async function probePostgres(): Promise<void> {
   await client.end();
 }
 
-export interface TestDatabase {
-  name: string;
-  url: string;
-  /** A new Kysely instance on the test database; destroyed by `drop()`. */
-  kysely(poolSize?: number, log?: CompiledQuery[]): Kysely<unknown>;
-  drop(): Promise<void>;
-}
-
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+async function admin(run: (client: pg.Client) => Promise<unknown>): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
-    return await fn(client);
+    await run(client);
   } finally {
     await client.end();
   }
 }
 
+/**
+ * pg-pool's `end()` resolves before its sockets are closed; dropping WITH
+ * (FORCE) at once would kill connections still saying goodbye (57P01 errors
+ * surfacing after the tests). Wait for them to leave, then drop.
+ */
+async function dropWhenIdle(client: pg.Client, name: string): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const { rows } = await client.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+    if (rows[0]?.n === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+}
+
+/** A test pool: an idle connection the server ends during teardown is expected, not a failure. */
+function testPool(url: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on('error', (error: Error & { code?: string }) => {
+    if (error.code !== '57P01') throw error;
+  });
+  return pool;
+}
+
+/** A scratch database; `connect(poolSize = 10, log?)` gives a new Kysely instance on it. */
+export type TestDatabase = ScratchDatabase<Kysely<unknown>, [poolSize?: number, log?: CompiledQuery[]]>;
+
 /** Creates `mb_<random>` for this test run; `drop()` removes it with everything connected to it. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `mb_${randomBytes(6).toString('hex')}`;
-  await admin((c) => c.query(`CREATE DATABASE "${name}"`));
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const instances: Kysely<unknown>[] = [];
-  return {
-    name,
-    url: url.toString(),
-    kysely(poolSize = 10, log) {
-      const dialect = new PostgresDialect({ pool: new pg.Pool({ connectionString: url.toString(), max: poolSize }) });
-      const db = new Kysely<unknown>({ dialect, log: log ? (event) => void log.push(event.query) : undefined });
-      instances.push(db);
-      return db;
-    },
-    async drop() {
-      for (const db of instances.splice(0)) await db.destroy();
-      await admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
-    },
-  };
+export function createTestDatabase(): Promise<TestDatabase> {
+  return createScratchDatabase({
+    adminUrl,
+    create: (name) => admin((c) => c.query(`CREATE DATABASE "${name}"`)),
+    drop: (name) => admin((c) => dropWhenIdle(c, name)),
+    connect: (url, poolSize = 10, log?: CompiledQuery[]) =>
+      new Kysely<unknown>({
+        dialect: new PostgresDialect({ pool: testPool(url, poolSize) }),
+        log: log ? (event) => void log.push(event.query) : undefined,
+      }),
+  });
 }

@@ -63,3 +63,43 @@ export function reportBenchmark(dir: string, name: string, measurements: DrainMe
   writeFileSync(file, `${JSON.stringify({ name, at: new Date().toISOString(), node: process.version, measurements }, null, 2)}\n`);
   console.log(`[${name}] written to ${file}`);
 }
+
+/** One store of a {@link runDrainBenchmark}, and how a worker process reaches it. */
+export interface BenchmarkStore {
+  outbox: OutboxStore<unknown>;
+  /** Environment that points a worker process at this store's tables. */
+  workerEnv: Record<string, string>;
+  /** Called after the results are reported. */
+  close?: () => Promise<unknown>;
+}
+
+/**
+ * Runs both drain benchmarks (store only, then worker processes end to end)
+ * on two fresh stores from `open` (`'store'`, then `'e2e'`), and reports them
+ * with {@link reportBenchmark}. `messages` defaults to `BENCH_MESSAGES` or 10 000.
+ *
+ * @example
+ * await runDrainBenchmark({
+ *   name: 'postgres',
+ *   resultsDir: fileURLToPath(new URL('../bench-results', import.meta.url)),
+ *   workerScript: fileURLToPath(new URL('../test/fixtures/drain-worker.ts', import.meta.url)),
+ *   open: async (key) => ({ outbox: await migratedOutbox(`${key}_`), workerEnv: { MB_DATABASE_URL: url, MB_TABLE_PREFIX: `${key}_` } }),
+ * });
+ */
+export async function runDrainBenchmark(options: {
+  name: string;
+  resultsDir: string;
+  workerScript: string;
+  open(key: 'store' | 'e2e'): Promise<BenchmarkStore>;
+  messages?: number;
+}): Promise<void> {
+  const messages = options.messages ?? Number(process.env.BENCH_MESSAGES ?? 10_000);
+  const storeOnly = await options.open('store');
+  const endToEnd = await options.open('e2e');
+  reportBenchmark(options.resultsDir, options.name, [
+    await measureStoreDrain(storeOnly.outbox, { messages }),
+    await measureWorkerDrain({ store: endToEnd.outbox, workerScript: options.workerScript, env: endToEnd.workerEnv, workers: 4, messages }),
+  ]);
+  await storeOnly.close?.();
+  await endToEnd.close?.();
+}
