@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs every package's tests through turbo, then prints one summary line
-// ("N passed, N failed, N skipped") added up from each package's Vitest JSON report.
+// Type-checks and tests every package through turbo, then prints one summary
+// line ("N passed, N failed, N skipped") added up from each package's Vitest
+// JSON report. A failed type check counts as a failure.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ const folders = ['packages', 'examples'].flatMap((group) =>
 const reportOf = (folder) => join(folder, '.test-results', 'results.json');
 for (const folder of folders) rmSync(reportOf(folder), { force: true });
 
-const args = ['exec', 'turbo', 'run', 'test', '--continue', `--concurrency=${process.env.TEST_CONCURRENCY ?? '1'}`, ...process.argv.slice(2)];
+const args = ['exec', 'turbo', 'run', 'typecheck', 'test', '--continue', `--concurrency=${process.env.TEST_CONCURRENCY ?? '1'}`, ...process.argv.slice(2)];
 const run = spawnSync('pnpm', args, { cwd: root, stdio: 'inherit', env: { TURBO_TELEMETRY_DISABLED: '1', ...process.env } });
 
 let passed = 0;
@@ -31,7 +32,7 @@ for (const folder of folders) {
   lines.push(`  ${folder.slice(root.length)}: ${report.numPassedTests} passed, ${report.numFailedTests + brokenFiles} failed, ${report.numPendingTests} skipped`);
 }
 const status = run.status ?? 1;
-if (status !== 0 && failed === 0) failed = 1; // turbo failed outside any test (a crash, a type error at load)
+if (status !== 0 && failed === 0) failed = 1; // turbo failed outside any test (a type error, a crash at load)
 console.log('\nTest summary by package:');
 console.log(lines.join('\n'));
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
