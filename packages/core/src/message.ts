@@ -34,6 +34,8 @@ export interface MessageInput<P extends JsonValue = JsonValue> {
 
 const MAX_NAME_LENGTH = 255;
 const NAME_PATTERN = /^[\x21-\x7e]+$/;
+/** An HTTP token (RFC 9110), so every header can travel over HTTP as is. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Generates message ids: UUIDv7, unique and ordered by creation time. */
 export function newMessageId(): string {
@@ -89,6 +91,12 @@ function validateHeaders(headers: Record<string, string>, type: string): Readonl
   }
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(headers)) {
+    if (!HEADER_NAME.test(key)) {
+      throw new MessageboxError('invalid_message', `header name ${JSON.stringify(key)} of "${type}" is not a valid HTTP header name`);
+    }
+    if (typeof value === 'string' && /[\r\n\0]/.test(value)) {
+      throw new MessageboxError('invalid_message', `header "${key}" of "${type}" must not contain line breaks or NUL`);
+    }
     if (typeof value !== 'string') {
       throw new MessageboxError('invalid_message', `header "${key}" of "${type}" must be a string, got ${typeof value}`);
     }

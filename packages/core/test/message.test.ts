@@ -53,6 +53,8 @@ describe('createMessage', () => {
     ['a type with spaces', { type: 'payment created', payload: 1 }],
     ['a non-string header', { type: 't', payload: 1, headers: { a: 1 } }],
     ['an empty id', { type: 't', payload: 1, id: '' }],
+    ['a header name with a space', { type: 't', payload: 1, headers: { 'trace parent': 'x' } }],
+    ['a header value with a line break', { type: 't', payload: 1, headers: { a: 'x\r\ninjected: 1' } }],
   ])('rejects %s', (_, input) => {
     expect(() => createMessage(input as never, { source: 's', now })).toThrow(expect.objectContaining({ code: 'invalid_message' }));
   });

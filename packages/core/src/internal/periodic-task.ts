@@ -3,6 +3,7 @@ export class PeriodicTask {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #current: Promise<void> | undefined;
   #running = false;
+  #generation = 0;
 
   constructor(
     private readonly task: () => Promise<void>,
@@ -12,7 +13,7 @@ export class PeriodicTask {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#schedule();
+    this.#schedule(++this.#generation);
   }
 
   async stop(): Promise<void> {
@@ -21,11 +22,11 @@ export class PeriodicTask {
     await this.#current;
   }
 
-  #schedule(): void {
+  #schedule(generation: number): void {
     this.#timer = setTimeout(() => {
       this.#current = this.task().finally(() => {
         this.#current = undefined;
-        if (this.#running) this.#schedule();
+        if (this.#running && generation === this.#generation) this.#schedule(generation);
       });
     }, this.intervalMs);
     (this.#timer as { unref?: () => void }).unref?.();
