@@ -16,7 +16,7 @@ import { resolveTables, type MessageboxTables, type TableNameOptions } from './t
  * await storage.migrate();
  * await storage.outbox.transaction(async (tx) => {
  *   await tx.insertInto('payment').values(row).execute();
- *   await outbox.add(tx, { type: 'payment.created', payload: row });
+ *   await storage.outbox.add(tx, [message]);
  * });
  */
 export interface MessageboxStorage<Tx> {

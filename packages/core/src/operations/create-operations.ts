@@ -201,7 +201,7 @@ export interface ResendReport extends DeliveryReport {
  * @example
  * const ops = createOperations({ outbox, inbox });
  * setInterval(() => void ops.resend(), 60_000);
- * const { outbox: { dead } } = await ops.status();
+ * const dead = (await ops.status()).outbox?.dead;
  * await ops.replayDead({ type: 'payment.created', errorContains: 'ECONNREFUSED' });
  */
 export interface MessageboxOperations {
