@@ -1,6 +1,7 @@
 import { MessageboxError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
+import { createHmacSha256, type HmacSha256 } from './hmac-sha256.js';
 import { InboxRequestError } from './inbox-request-error.js';
 
 /** Prefix of a Standard Webhooks secret: `whsec_<base64 of the key bytes>`. */
@@ -98,7 +99,7 @@ export function createWebhookSigner(options: { secret: string | readonly string[
     async sign(input) {
       const content = signedContent(input.id, input.timestamp, input.body);
       const signatures = await Promise.all(
-        (await keys).map(async (key) => `v1,${base64Encode(new Uint8Array(await crypto.subtle.sign('HMAC', key, content)))}`),
+        (await keys).map(async (hmac) => `v1,${base64Encode(await hmac(content))}`),
       );
       return signatures.join(' ');
     },
@@ -176,8 +177,8 @@ export function createWebhookVerifier(options: WebhookVerifierOptions): WebhookV
         .map((part) => part.slice(3));
       if (candidates.length > 0) {
         const content = signedContent(id, timestamp, body);
-        for (const key of await keys) {
-          const expected = base64Encode(new Uint8Array(await crypto.subtle.sign('HMAC', key, content)));
+        for (const hmac of await keys) {
+          const expected = base64Encode(await hmac(content));
           let match = false;
           for (const candidate of candidates) match = constantTimeEqual(expected, candidate) || match;
           if (match) return { id, timestamp };
@@ -188,13 +189,10 @@ export function createWebhookVerifier(options: WebhookVerifierOptions): WebhookV
   };
 }
 
-function importKeys(secret: string | readonly string[]): Promise<CryptoKey[]> {
+function importKeys(secret: string | readonly string[]): Promise<HmacSha256[]> {
   const secrets = typeof secret === 'string' ? [secret] : [...secret];
   if (secrets.length === 0) throw new MessageboxError('invalid_options', 'at least one webhook secret is required');
-  const raw = secrets.map(parseWebhookSecret);
-  return Promise.all(
-    raw.map((bytes) => crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])),
-  );
+  return createHmacSha256(secrets.map(parseWebhookSecret));
 }
 
 function signedContent(id: string, timestamp: number, body: string | Uint8Array): Uint8Array<ArrayBuffer> {
