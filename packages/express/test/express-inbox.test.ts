@@ -86,6 +86,42 @@ describe('expressInbox mounting', () => {
     }
   });
 
+  it('after a rejection that never reads the body (413 declared, 415, 405), the kept-alive connection still serves the next request', async () => {
+    const { store, inbox } = setup();
+    const app = express();
+    app.all('/inbox', expressInbox(inbox, { secret, logger: silentLogger, maxBodyBytes: 1024 }));
+    const server = await serve(app);
+    const { Agent, request } = await import('node:http');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (headers: Record<string, string>, payload: string | Buffer, method = 'POST') =>
+      new Promise<number>((resolve) => {
+        const req = request(`${server.url}/inbox`, { method, headers, agent });
+        req.on('response', (res) => res.resume().on('end', () => resolve(res.statusCode!)));
+        req.on('error', () => resolve(0));
+        req.end(payload);
+      });
+    try {
+      const big = Buffer.alloc(2 * 1024 * 1024, 0x20);
+      const first = signWithReference({ secret, id: 'msg_big', body: body() });
+      const rejections: Array<[number, Record<string, string>, string]> = [
+        [413, { ...first.headers, 'content-length': String(big.length) }, 'POST'],
+        [415, { ...first.headers, 'content-type': 'text/plain', 'content-length': String(big.length) }, 'POST'],
+        [405, { ...first.headers, 'content-length': String(big.length) }, 'PUT'],
+      ];
+      for (const [status, headers, method] of rejections) {
+        expect(await send(headers, big, method)).toBe(status);
+        const next = signWithReference({ secret, id: `msg_after_${status}`, body: body() });
+        const started = Date.now();
+        expect(await send(next.headers, next.body)).toBe(200);
+        expect(Date.now() - started).toBeLessThan(2000);
+        expect(await store.get(`msg_after_${status}`)).not.toBeNull();
+      }
+      expect(await store.get('msg_big')).toBeNull();
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('survives a client that breaks off mid-body, and keeps serving', async () => {
     const { store, inbox } = setup();
     const app = express();

@@ -182,6 +182,10 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
       }
       logger.error({ error }, 'the inbox endpoint failed unexpectedly');
       return new InboxRequestError('internal_error', 500, 'internal error', { cause: error }).getResponse();
+    } finally {
+      // Rejected before reading the body (405, 415, 413 by content-length): cancel it, so the
+      // server drops the rest instead of leaving the connection stuck behind unread bytes.
+      if (!request.bodyUsed) request.body?.cancel().catch(() => {});
     }
   };
 }

@@ -171,10 +171,13 @@ export function createWebhookVerifier(options: WebhookVerifierOptions): WebhookV
           `webhook-timestamp is more than ${tolerance} seconds away from the receiver's clock`,
         );
       }
-      const candidates = signatureHeader
-        .split(' ')
-        .filter((part) => part.startsWith('v1,'))
-        .map((part) => part.slice(3));
+      // "v1,<sig> v1,<sig>"; several header lines arrive joined as "v1,<sig>, v1,<sig>",
+      // so each part is read as the reference implementation does: version, then signature.
+      const candidates: string[] = [];
+      for (const part of signatureHeader.split(' ')) {
+        const [version, signature] = part.split(',');
+        if (version === 'v1' && signature) candidates.push(signature);
+      }
       if (candidates.length > 0) {
         const content = signedContent(id, timestamp, body);
         for (const hmac of await keys) {
