@@ -28,8 +28,12 @@ export function startScheduler(vault: ReturnType<typeof openVault>, options: { r
       }
     }),
     every(parseDuration('1d'), async () => {
-      const r = await ops.purge({ olderThanMs: parseDuration('7d') });
-      log(`purge: deleted ${r.outbox} sent messages older than ${formatDuration(parseDuration('7d'))}`);
+      try {
+        const r = await ops.purge({ olderThanMs: parseDuration('7d') });
+        log(`purge: deleted ${r.outbox} sent messages older than ${formatDuration(parseDuration('7d'))}`);
+      } catch (error) {
+        log(`purge failed: ${describeError(error)}`);
+      }
     }),
   ];
   return () => Promise.all(stops.map((stop) => stop())).then(() => undefined);

@@ -57,12 +57,18 @@ function codesOf(error: unknown): { codes: string[]; text: string } {
   return { codes, text: texts.join(' ') };
 }
 
+/** Whether `error` (or one it wraps) says the database could not be reached. */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  const { codes, text } = codesOf(error);
+  return codes.some((c) => UNREACHABLE.has(c)) || /connect(ion)? (refused|terminated|timeout)|database .* does not exist|unable to open database/i.test(text);
+}
+
 /** Turns a failure of `what` (e.g. "the resend pass") into a {@link CliError} that says what to do. */
 export function explainFailure(error: unknown, what: string): CliError {
   if (error instanceof CliError) return error;
   const { codes, text } = codesOf(error);
   const detail = describeError(error) || codes.join(', ') || 'unknown error';
-  if (codes.some((c) => UNREACHABLE.has(c)) || /connect(ion)? (refused|terminated|timeout)|database .* does not exist|unable to open database/i.test(text)) {
+  if (isDatabaseUnreachable(error)) {
     return new CliError(`${what} failed: could not reach the database (${detail})`, {
       cause: error,
       hint: 'check the connection settings your messagebox config uses (e.g. DATABASE_URL) and that the database is running',

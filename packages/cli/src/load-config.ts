@@ -3,7 +3,7 @@ import { basename, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Inbox, Outbox } from '@messagebox/core';
 import { createJiti } from 'jiti';
-import { CliError, explainFailure } from './cli-error.js';
+import { CliError, explainFailure, isDatabaseUnreachable } from './cli-error.js';
 import type { MessageboxConfig } from './define-config.js';
 import { ExitCode } from './exit-codes.js';
 
@@ -44,7 +44,8 @@ export interface LoadConfigOptions {
 /**
  * Finds, loads (TypeScript or JavaScript, through jiti) and checks the
  * messagebox config. Throws a `CliError` (exit code 3) that says what to do
- * when there is no config, it fails to load, or it exports nothing usable.
+ * when there is no config, it fails to load, or it exports nothing usable
+ * (exit code 1 when loading it failed because the database is unreachable).
  *
  * @example
  * const config = await loadConfig({ path: 'ops/messagebox.config.ts' });
@@ -60,14 +61,22 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     module = await jiti.import(pathToFileURL(path).href);
   } catch (error) {
     const explained = explainFailure(error, `loading ${shown}`);
-    throw new CliError(explained.message, { exitCode: ExitCode.config, cause: error, hint: explained.hint ?? 'fix this error in your config file (it is loaded with jiti: TypeScript is compiled on the fly)' });
+    throw new CliError(explained.message, {
+      exitCode: isDatabaseUnreachable(error) ? ExitCode.failed : ExitCode.config,
+      cause: error,
+      hint: explained.hint ?? 'fix this error in your config file (it is loaded with jiti: TypeScript is compiled on the fly)',
+    });
   }
   let config: unknown = pickExport(module);
   try {
     if (typeof config === 'function') config = await (config as () => unknown)();
   } catch (error) {
     const explained = explainFailure(error, `the config function in ${shown}`);
-    throw new CliError(explained.message, { exitCode: ExitCode.config, cause: error, hint: explained.hint ?? 'fix this error in the function your config exports' });
+    throw new CliError(explained.message, {
+      exitCode: isDatabaseUnreachable(error) ? ExitCode.failed : ExitCode.config,
+      cause: error,
+      hint: explained.hint ?? 'fix this error in the function your config exports',
+    });
   }
   return { ...checkConfig(config, shown), path };
 }

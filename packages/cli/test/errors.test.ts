@@ -27,6 +27,14 @@ describe('messagebox CLI: errors that say what to do', () => {
     expect(result.stderr).toMatch(/unknown command 'frobnicate'/);
   });
 
+  it('exits 2 on a duration without a unit instead of reading it as milliseconds', async () => {
+    for (const args of [['purge', '--older-than', '30'], ['dead', 'replay', '--older-than', '7'], ['worker', '--shutdown-timeout', '30']]) {
+      const result = await runCli(args, { env: { MB_DIALECT: 'sqlite', MB_SQLITE_FILE: join(empty, 'units.db') } });
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toMatch(/"\d+" has no unit: write e\.g\. \d+d, \d+h, \d+m or \d+s/);
+    }
+  });
+
   it('exits 3 and says how to create one when there is no config file', async () => {
     const result = await runCli(['status'], { cwd: empty, env: { MESSAGEBOX_CONFIG: undefined } });
     expect(result.code).toBe(3);
@@ -62,6 +70,14 @@ describe('messagebox CLI: errors that say what to do', () => {
       expect(result.stderr).toMatch(/could not reach the database \(.*ECONNREFUSED/);
       expect(result.stderr).toMatch(/check the connection settings/);
     }
+  });
+
+  it('exits 1, not 3, when the config itself cannot reach the database', async () => {
+    const port = await freePort();
+    const result = await runCli(['resend', '--config', join(FIXTURES, 'eager.config.ts')], { env: { MB_DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/test` } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/could not reach the database \(.*ECONNREFUSED/);
+    expect(result.stderr).toMatch(/check the connection settings/);
   });
 
   it('exits 1 when the SQLite file cannot be opened', async () => {

@@ -1,3 +1,4 @@
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from './support/cli.js';
 import { createPostgresDatabase, createSqliteDatabase, type TestDatabase } from './support/databases.js';
@@ -130,3 +131,53 @@ function workerSuite(name: string, createDatabase: () => Promise<TestDatabase | 
 
 workerSuite('SQLite', createSqliteDatabase);
 workerSuite('Postgres', createPostgresDatabase);
+
+describe('messagebox worker: a stop request while it is still starting', () => {
+  /** A "database" that accepts connections and never answers, so the worker hangs in its start-up check. */
+  async function silentDatabase(): Promise<{ url: string; connected: Promise<void>; close(): Promise<void> }> {
+    const sockets = new Set<Socket>();
+    let connected!: () => void;
+    const firstConnection = new Promise<void>((resolve) => (connected = resolve));
+    const server: Server = createServer((socket) => {
+      sockets.add(socket);
+      connected();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    return {
+      url: `postgres://postgres@127.0.0.1:${port}/test`,
+      connected: firstConnection,
+      close: async () => {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      },
+    };
+  }
+
+  it('exits within the shutdown timeout, and a second signal a second later exits at once', async () => {
+    const silent = await silentDatabase();
+    try {
+      const env = { MB_DIALECT: 'postgres', MB_DATABASE_URL: silent.url, MB_PG_CONNECT_TIMEOUT_MS: '60000' };
+      const bounded = startCli(['worker', '--shutdown-timeout', '2s'], { env });
+      await silent.connected;
+      const signalledAt = Date.now();
+      bounded.child.kill('SIGTERM');
+      const first = await bounded.exited;
+      expect(first.code).toBe(1);
+      expect(first.at - signalledAt).toBeLessThan(2_000 + PROCESS_SLACK_MS);
+
+      const patient = startCli(['worker', '--shutdown-timeout', '40s'], { env });
+      await new Promise((r) => setTimeout(r, 1_500));
+      patient.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 1_200));
+      const againAt = Date.now();
+      patient.child.kill('SIGINT');
+      const second = await patient.exited;
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/SIGINT received again: exiting now/);
+      expect(second.at - againAt).toBeLessThan(PROCESS_SLACK_MS);
+    } finally {
+      await silent.close();
+    }
+  }, 60_000);
+});

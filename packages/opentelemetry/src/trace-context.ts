@@ -15,7 +15,7 @@ export function formatTraceContext(spanContext: SpanContext): Record<string, str
 
 /** The remote span context in a message's `traceparent`/`tracestate` headers, or undefined when absent or malformed. */
 export function parseTraceContext(api: OtelApi, headers: Readonly<Record<string, string>>): SpanContext | undefined {
-  const match = TRACEPARENT.exec(headers['traceparent']?.trim().toLowerCase() ?? '');
+  const match = TRACEPARENT.exec(headers['traceparent']?.trim() ?? '');
   if (!match) return undefined;
   const [, version, traceId, spanId, flags] = match;
   if (version === 'ff' || (version === '00' && headers['traceparent']!.trim().length !== 55)) return undefined;

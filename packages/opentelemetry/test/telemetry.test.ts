@@ -52,6 +52,9 @@ describe('createTelemetry: trace context', () => {
     expect(parseTraceContext(api, { traceparent: 'garbage' })).toBeUndefined();
     expect(parseTraceContext(api, { traceparent: '00-00000000000000000000000000000000-b7ad6b7169203331-01' })).toBeUndefined();
     expect(parseTraceContext(api, { traceparent: 'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })).toBeUndefined();
+    expect(parseTraceContext(api, { traceparent: '00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01' })).toBeUndefined();
+    expect(parseTraceContext(api, { traceparent: '00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01' })).toBeUndefined();
+    expect(parseTraceContext(api, { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra' })).toBeUndefined();
     expect(parseTraceContext(api, { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'vendor=x' })).toMatchObject({
       traceId: '0af7651916cd43dd8448eb211c80319c',
       spanId: 'b7ad6b7169203331',

@@ -8,6 +8,10 @@ export function positiveInteger(value: string): number {
 }
 
 export function duration(value: string): number {
+  if (/^\s*\d+\s*$/.test(value)) {
+    const n = value.trim();
+    throw new InvalidArgumentError(`"${n}" has no unit: write e.g. ${n}d, ${n}h, ${n}m or ${n}s (or ${n}ms)`);
+  }
   try {
     return parseDuration(value);
   } catch {

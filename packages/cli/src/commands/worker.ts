@@ -46,8 +46,30 @@ Examples:
 }
 
 async function runWorker(globals: GlobalOptions, options: WorkerOptions, io: CliIO): Promise<void> {
+  const timeout = options.shutdownTimeout;
+  const reserve = Math.min(5_000, Math.round(timeout / 4));
   let stopSignal: string | undefined;
-  let onSignal: (signal: string) => void = (signal) => void (stopSignal ??= signal);
+  let firstAt = 0;
+  let stopRequested: (signal: string) => void = () => {};
+  const stopped = new Promise<string>((resolve) => (stopRequested = resolve));
+  // The bound runs from the first signal, even one that arrives while the worker is still starting.
+  let hardStop: ReturnType<typeof setTimeout> | undefined;
+  const onSignal = (signal: string) => {
+    if (stopSignal === undefined) {
+      stopSignal = signal;
+      firstAt = Date.now();
+      print(io.out, `worker: ${signal} received: no new claims; waiting up to ${formatDuration(timeout - reserve)} for attempts in flight`);
+      hardStop = setTimeout(() => {
+        print(io.err, `[messagebox] worker: still busy after the shutdown timeout (${formatDuration(timeout)}): exiting; messages still claimed are taken over after their lease expires`);
+        process.exit(ExitCode.failed);
+      }, timeout);
+      hardStop.unref();
+      return stopRequested(signal);
+    }
+    if (Date.now() - firstAt < REPEAT_SIGNAL_WINDOW_MS) return;
+    print(io.err, `[messagebox] ${signal} received again: exiting now; messages still claimed are taken over after their lease expires`);
+    process.exit(ExitCode.failed);
+  };
   const listeners = SIGNALS.map((signal) => {
     const listener = () => onSignal(signal);
     process.on(signal, listener);
@@ -90,34 +112,18 @@ async function runWorker(globals: GlobalOptions, options: WorkerOptions, io: Cli
     }, options.reportInterval);
     reporter.unref();
 
-    try {
-      await outbox?.start();
-      await inbox?.start();
-    } catch (error) {
-      throw explainFailure(error, 'starting the worker');
+    if (!stopSignal) {
+      try {
+        await outbox?.start();
+        await inbox?.start();
+      } catch (error) {
+        throw explainFailure(error, 'starting the worker');
+      }
+      const parts = [outbox && `outbox (${outbox.types().join(', ') || 'no types configured'})`, inbox && 'inbox'].filter(Boolean);
+      print(io.out, `worker started: ${parts.join(' and ')}; pid ${process.pid}; stop with SIGTERM or Ctrl+C`);
     }
-    const parts = [outbox && `outbox (${outbox.types().join(', ') || 'no types configured'})`, inbox && 'inbox'].filter(Boolean);
-    print(io.out, `worker started: ${parts.join(' and ')}; pid ${process.pid}; stop with SIGTERM or Ctrl+C`);
 
-    const signal = await new Promise<string>((resolve) => {
-      if (stopSignal) return resolve(stopSignal);
-      onSignal = resolve;
-    });
-    const timeout = options.shutdownTimeout;
-    const reserve = Math.min(5_000, Math.round(timeout / 4));
-    print(io.out, `worker: ${signal} received: no new claims; waiting up to ${formatDuration(timeout - reserve)} for attempts in flight`);
-    const firstAt = Date.now();
-    onSignal = (again) => {
-      if (Date.now() - firstAt < REPEAT_SIGNAL_WINDOW_MS) return;
-      print(io.err, `[messagebox] ${again} received again: exiting now; messages still claimed are taken over after their lease expires`);
-      process.exit(ExitCode.failed);
-    };
-    const hardStop = setTimeout(() => {
-      print(io.err, `[messagebox] worker: still busy after the shutdown timeout (${formatDuration(timeout)}): exiting; messages still claimed are taken over after their lease expires`);
-      process.exit(ExitCode.failed);
-    }, timeout);
-    hardStop.unref();
-
+    await stopped;
     const [outboxInTime, inboxInTime] = await Promise.all([
       outbox ? outbox.stop({ timeoutMs: Math.max(1, timeout - reserve) }) : true,
       inbox ? inbox.stop({ timeoutMs: Math.max(1, timeout - reserve) }) : true,
@@ -135,6 +141,7 @@ async function runWorker(globals: GlobalOptions, options: WorkerOptions, io: Cli
     print(io.out, 'worker stopped cleanly');
   } finally {
     await close();
+    clearTimeout(hardStop);
     for (const remove of listeners) remove();
   }
 }
