@@ -5,6 +5,7 @@
 // build never shadows the code. MESSAGEBOX_CLI_SOURCE=1 or 0 forces either.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,5 +34,5 @@ if (useDist) {
     console.error(`[messagebox] could not start the CLI: ${error.message}`);
     process.exit(1);
   });
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1)));
 }

@@ -324,7 +324,7 @@ export function createOperations(targets: OperationTargets, options: OperationsO
         throw new MessageboxError('invalid_options', 'resend needs the outbox service (createOutbox(...) with its transports), not only its store');
       }
       const started = clock.now();
-      const progress: DeliveryReport = { attempted: 0, sent: 0, retried: 0, dead: 0, fenced: 0 };
+      const progress: DeliveryReport = { attempted: 0, sent: 0, retried: 0, dead: 0, fenced: 0, unrecorded: 0 };
       const tick = (field: 'sent' | 'retried' | 'dead') => () => {
         progress.attempted++;
         progress[field]++;
@@ -333,6 +333,12 @@ export function createOperations(targets: OperationTargets, options: OperationsO
       const off = opts.onProgress ? [outbox.events.on('sent', tick('sent')), outbox.events.on('failed', tick('retried')), outbox.events.on('dead', tick('dead'))] : [];
       try {
         const report = await outbox.resendUnsentMessages(opts.maxMessages !== undefined ? { maxMessages: opts.maxMessages } : {});
+        if (report.unrecorded > 0) {
+          throw new MessageboxError(
+            'store_failed',
+            `the store failed while recording ${report.unrecorded} of ${report.attempted} attempts; they are retried once their lease expires`,
+          );
+        }
         const stats = await outbox.store.stats();
         return { ...report, durationMs: clock.now() - started, remaining: { pending: stats.pending, dead: stats.dead, oldestPendingAt: stats.oldestPendingAt } };
       } finally {

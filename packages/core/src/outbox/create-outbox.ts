@@ -169,6 +169,16 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       }
     }
     if (report) report.attempted++;
+    try {
+      await record(delivery, failure, started, policy);
+    } catch (error) {
+      if (report) report.unrecorded++;
+      throw error;
+    }
+  }
+
+  async function record(delivery: Delivery, failure: unknown, started: number, policy: RetryPolicy): Promise<void> {
+    const { message, claim, attempts, report } = delivery;
     if (!failure) {
       const marked = await completions.complete(claim);
       if (report) report[marked ? 'sent' : 'fenced']++;

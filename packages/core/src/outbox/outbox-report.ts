@@ -8,6 +8,8 @@ export interface DeliveryReport {
   dead: number;
   /** Taken over by another worker before this one could record its result. */
   fenced: number;
+  /** Attempted, but the store failed while recording the outcome; retried once their lease expires. */
+  unrecorded: number;
 }
 
-export const emptyReport = (): DeliveryReport => ({ attempted: 0, sent: 0, retried: 0, dead: 0, fenced: 0 });
+export const emptyReport = (): DeliveryReport => ({ attempted: 0, sent: 0, retried: 0, dead: 0, fenced: 0, unrecorded: 0 });

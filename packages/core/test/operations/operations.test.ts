@@ -216,6 +216,16 @@ describe('operations: resend', () => {
     };
     await expect(createOperations({ outbox }).resend()).rejects.toThrow(/ECONNREFUSED/);
   });
+
+  it('rejects when the store fails while recording outcomes mid-pass', async () => {
+    const { outboxStore, outbox, add } = await setup();
+    await add('payment.created');
+    await add('payment.created');
+    outboxStore.markSent = async () => {
+      throw new Error('connection terminated');
+    };
+    await expect(createOperations({ outbox }).resend()).rejects.toMatchObject({ code: 'store_failed', message: expect.stringContaining('recording 2 of 2 attempts') });
+  });
 });
 
 describe('operations: targets and durations', () => {
