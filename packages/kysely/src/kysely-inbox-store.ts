@@ -6,18 +6,7 @@ import { byDueOrder, messageColumns, toClaimedInbox, toInboxRecord } from './rec
 import type { InboxRow } from './schema.js';
 import { createStoreContext, type KyselyStoreOptions } from './store-context.js';
 import { integer } from './time.js';
-import {
-  countByStatus,
-  fencedUpdate,
-  getRecord,
-  listRecords,
-  markDead,
-  purgeFinished,
-  releaseClaims,
-  replayDead,
-  scheduleRetry,
-  type TableShape,
-} from './shared-operations.js';
+import { countByStatus, fencedUpdate, sharedStoreMembers, type TableShape } from './shared-operations.js';
 
 /**
  * An {@link InboxStore} on the caller's Kysely instance; see
@@ -74,23 +63,11 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
       return Number(result.numUpdatedRows) > 0;
     },
 
-    scheduleRetry: (claim, opts) => scheduleRetry(context, shape, claim, opts),
-
-    markDead: (claim, opts) => markDead(context, shape, claim, opts),
-
-    release: (claims) => releaseClaims(context, shape, claims),
-
     async stats() {
       const { count, oldestWaiting } = await countByStatus(context, shape);
       return { received: count('received'), processed: count('processed'), dead: count('dead'), oldestPendingAt: oldestWaiting };
     },
 
-    list: (filter = {}) => listRecords(context, shape, filter, toInboxRecord),
-
-    get: (id) => getRecord(context, shape, id, toInboxRecord),
-
-    replay: (filter) => replayDead(context, shape, filter),
-
-    purge: (opts) => purgeFinished(context, shape, opts),
+    ...sharedStoreMembers(context, shape, toInboxRecord),
   };
 }

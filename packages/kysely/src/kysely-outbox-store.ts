@@ -7,7 +7,7 @@ import { byDueOrder, messageColumns, toClaimedOutbox, toOutboxRecord } from './r
 import type { OutboxRow } from './schema.js';
 import { chunks, createStoreContext, type KyselyStoreOptions } from './store-context.js';
 import { integer } from './time.js';
-import { countByStatus, getRecord, listRecords, markDead, purgeFinished, releaseClaims, replayDead, scheduleRetry, type TableShape } from './shared-operations.js';
+import { countByStatus, sharedStoreMembers, type TableShape } from './shared-operations.js';
 
 const INSERT_CHUNK = 500;
 
@@ -76,24 +76,12 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
       });
     },
 
-    scheduleRetry: (claim, opts) => scheduleRetry(context, shape, claim, opts),
-
-    markDead: (claim, opts) => markDead(context, shape, claim, opts),
-
-    release: (claims) => releaseClaims(context, shape, claims),
-
     async stats() {
       const { count, oldestWaiting } = await countByStatus(context, shape);
       return { pending: count('pending'), sent: count('sent'), dead: count('dead'), oldestPendingAt: oldestWaiting };
     },
 
-    list: (filter = {}) => listRecords(context, shape, filter, toOutboxRecord),
-
-    get: (id) => getRecord(context, shape, id, toOutboxRecord),
-
-    replay: (filter) => replayDead(context, shape, filter),
-
-    purge: (opts) => purgeFinished(context, shape, opts),
+    ...sharedStoreMembers(context, shape, toOutboxRecord),
   };
 
   const watch = dialect.watch;

@@ -130,3 +130,19 @@ export async function purgeFinished({ db, time }: StoreContext, shape: TableShap
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/**
+ * The store members outbox and inbox implement the same way over their
+ * table, given how a row becomes a record. Spread into each store.
+ */
+export function sharedStoreMembers<Row, R>(context: StoreContext, shape: TableShape, toRecord: (row: Row) => R) {
+  return {
+    scheduleRetry: (claim: Claim, options: RetryOptions) => scheduleRetry(context, shape, claim, options),
+    markDead: (claim: Claim, options: { error: string }) => markDead(context, shape, claim, options),
+    release: (claims: readonly Claim[]) => releaseClaims(context, shape, claims),
+    list: (filter: RecordFilter<string> = {}) => listRecords(context, shape, filter, toRecord),
+    get: (id: string) => getRecord(context, shape, id, toRecord),
+    replay: (filter: Omit<RecordFilter<string>, 'status'>) => replayDead(context, shape, filter),
+    purge: (options: PurgeOptions) => purgeFinished(context, shape, options),
+  };
+}
