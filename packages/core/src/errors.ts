@@ -1,3 +1,5 @@
+import { escapeControlCharacters, truncateText } from './text.js';
+
 /** Machine-readable reasons a messagebox operation failed. */
 export type MessageboxErrorCode =
   | 'invalid_message'
@@ -54,7 +56,15 @@ export class TransportError extends MessageboxError {
   }
 }
 
-/** A short, single-line description of any thrown value, for storing as `last_error`. */
+/**
+ * A short, single-line description of any thrown value, for storing as
+ * `last_error` and for logs: control characters are escaped (the text often
+ * comes from a remote peer, e.g. a receiver's error body) and it is cut to
+ * `maxLength` characters.
+ *
+ * @example
+ * describeError(new Error('bad\n\x1b[2J')) // 'bad\\n\\u001b[2J'
+ */
 export function describeError(error: unknown, maxLength = 2000): string {
   let text: string;
   if (error instanceof Error) {
@@ -64,7 +74,7 @@ export function describeError(error: unknown, maxLength = 2000): string {
   } else {
     text = typeof error === 'string' ? error : safeString(error);
   }
-  return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
+  return truncateText(escapeControlCharacters(text), maxLength);
 }
 
 function safeString(value: unknown): string {

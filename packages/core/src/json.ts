@@ -1,4 +1,5 @@
 import { MessageboxError } from './errors.js';
+import { escapeControlCharacters, MAX_QUOTED_LENGTH, truncateText } from './text.js';
 
 /** A value that survives `JSON.stringify` and `JSON.parse` unchanged. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue | undefined };
@@ -44,7 +45,7 @@ export function assertJsonValue(value: unknown, what = 'payload'): asserts value
     seen.delete(obj);
   };
   const fail = (path: string, found: string): never => {
-    throw new MessageboxError('invalid_payload', `${what} cannot be serialised to JSON: ${path} is ${found}`);
+    throw new MessageboxError('invalid_payload', `${what} cannot be serialised to JSON: ${truncateText(escapeControlCharacters(path), MAX_QUOTED_LENGTH)} is ${found}`);
   };
   visit(value, '$', false);
 }

@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { MessageboxError } from './errors.js';
 import { assertJsonValue, type JsonValue } from './json.js';
+import { quoteInput } from './text.js';
 
 /**
  * A message as it travels: written to the outbox, sent by a transport, stored
@@ -36,6 +37,8 @@ const MAX_NAME_LENGTH = 255;
 const NAME_PATTERN = /^[\x21-\x7e]+$/;
 /** An HTTP token (RFC 9110), so every header can travel over HTTP as is. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Control characters an HTTP field value cannot hold (RFC 9110: none but HTAB), C1 included: they could steer an operator's terminal. */
+const HEADER_VALUE_FORBIDDEN = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
 
 /** Generates message ids: UUIDv7, unique and ordered by creation time. */
 export function newMessageId(): string {
@@ -80,7 +83,7 @@ function assertName(field: string, value: unknown): asserts value is string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_NAME_LENGTH || !NAME_PATTERN.test(value)) {
     throw new MessageboxError(
       'invalid_message',
-      `message ${field} must be a non-empty string of printable ASCII without spaces, at most ${MAX_NAME_LENGTH} characters; got ${JSON.stringify(value) ?? String(value)}`,
+      `message ${field} must be a non-empty string of printable ASCII without spaces, at most ${MAX_NAME_LENGTH} characters; got ${quoteInput(value)}`,
     );
   }
 }
@@ -92,13 +95,13 @@ function validateHeaders(headers: Record<string, string>, type: string): Readonl
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(headers)) {
     if (!HEADER_NAME.test(key)) {
-      throw new MessageboxError('invalid_message', `header name ${JSON.stringify(key)} of "${type}" is not a valid HTTP header name`);
+      throw new MessageboxError('invalid_message', `header name ${quoteInput(key)} of ${quoteInput(type)} is not a valid HTTP header name`);
     }
-    if (typeof value === 'string' && /[\r\n\0]/.test(value)) {
-      throw new MessageboxError('invalid_message', `header "${key}" of "${type}" must not contain line breaks or NUL`);
+    if (typeof value === 'string' && HEADER_VALUE_FORBIDDEN.test(value)) {
+      throw new MessageboxError('invalid_message', `header ${quoteInput(key)} of ${quoteInput(type)} must not contain control characters (line breaks, NUL, ESC, BEL…; tab is allowed)`);
     }
     if (typeof value !== 'string') {
-      throw new MessageboxError('invalid_message', `header "${key}" of "${type}" must be a string, got ${typeof value}`);
+      throw new MessageboxError('invalid_message', `header ${quoteInput(key)} of ${quoteInput(type)} must be a string, got ${typeof value}`);
     }
     out[key.toLowerCase()] = value;
   }

@@ -3,6 +3,7 @@ export type InboxRequestErrorCode =
   | 'method_not_allowed'
   | 'unsupported_media_type'
   | 'payload_too_large'
+  | 'body_timeout'
   | 'unreadable_body'
   | 'malformed_json'
   | 'invalid_message'

@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.js';
-import { MessageboxError } from '../errors.js';
+import { describeError, MessageboxError } from '../errors.js';
 import type { Message } from '../message.js';
 import { createConsoleLogger, type Logger } from '../ports/logger.js';
+import { escapeControlCharacters, quoteInput, truncateText } from '../text.js';
 import { InboxRequestError, jsonResponse } from './inbox-request-error.js';
 import { readBodyWithLimit } from './read-body.js';
 import { createWebhookVerifier, type WebhookVerifier } from './webhook-signature.js';
@@ -9,6 +10,9 @@ import { decodeWebhookBody } from './wire-format.js';
 
 /** Default largest request body the inbox endpoint reads: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+const MAX_REPEATED_MESSAGE_LENGTH = 500;
+/** Default time the inbox endpoint allows for reading a whole request body: 10 s. */
+export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
 /**
  * What the request handler needs from an inbox; `createInbox()` returns one.
@@ -43,6 +47,14 @@ export interface InboxRequestHandlerOptions {
   toleranceSeconds?: number;
   /** Largest body read; a larger one answers 413 as soon as it is seen. Default 1 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Time allowed to read the whole body, from when the endpoint starts
+   * reading (not between chunks): a body still incomplete then answers 408
+   * `body_timeout` and nothing is stored, so a client trickling bytes cannot
+   * hold the request (and its buffer) for the server's own `requestTimeout`
+   * (300 s in Node). Default 10 000 ms.
+   */
+  bodyTimeoutMs?: number;
   /** `source` of messages whose body has none (generic Standard Webhooks senders). Default `"webhook"`. */
   defaultSource?: string;
   /** Default: warnings and errors to the console. */
@@ -71,6 +83,7 @@ export type InboxRequestHandler = (request: Request) => Promise<Response>;
  * | 401    | `invalid_signature`           | no signature matches any secret over the raw body               |
  * | 401    | `timestamp_out_of_range`      | `webhook-timestamp` outside the tolerance                       |
  * | 405    | `method_not_allowed`          | not POST                                                        |
+ * | 408    | `body_timeout`                | the body did not arrive whole within `bodyTimeoutMs`            |
  * | 413    | `payload_too_large`           | body over `maxBodyBytes` (declared or while reading)            |
  * | 415    | `unsupported_media_type`      | content type not `application/json` (or `+json`)                |
  * | 422    | `invalid_message`             | missing or ill-typed field, bad id, too deep                    |
@@ -113,6 +126,10 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new MessageboxError('invalid_options', 'inbox endpoint: maxBodyBytes must be a positive integer');
   }
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  if (!Number.isFinite(bodyTimeoutMs) || bodyTimeoutMs <= 0) {
+    throw new MessageboxError('invalid_options', 'inbox endpoint: bodyTimeoutMs must be a positive number of milliseconds');
+  }
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
   async function handle(request: Request): Promise<Response> {
@@ -124,10 +141,15 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
     if (!isJsonContentType(request.headers.get('content-type'))) {
       throw new InboxRequestError('unsupported_media_type', 415, 'the content type must be application/json');
     }
-    const bytes = await readBodyWithLimit(request, maxBodyBytes);
+    const bytes = await readBodyWithLimit(request, maxBodyBytes, bodyTimeoutMs);
     let id: string | null;
-    if (verifier) id = (await verifier.verify(request.headers, bytes)).id;
-    else id = request.headers.get('webhook-id');
+    let timestamp: number | undefined;
+    if (verifier) ({ id, timestamp } = await verifier.verify(request.headers, bytes));
+    else {
+      id = request.headers.get('webhook-id');
+      const header = request.headers.get('webhook-timestamp');
+      if (header !== null && /^\d{1,15}$/.test(header)) timestamp = Number(header);
+    }
     if (!id) throw new InboxRequestError('invalid_message', 422, 'the webhook-id header (the message id) is required');
 
     let parsed: unknown;
@@ -138,7 +160,7 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
     }
     let message: Message;
     try {
-      message = decodeWebhookBody(parsed, id, { defaultSource: options.defaultSource });
+      message = decodeWebhookBody(parsed, id, { defaultSource: options.defaultSource, fallbackTimestamp: timestamp });
     } catch (cause) {
       throw new InboxRequestError('invalid_message', 422, messageOf(cause), { cause });
     }
@@ -161,10 +183,10 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
       return new InboxRequestError('invalid_message', 422, messageOf(error), { cause: error });
     }
     if (code === 'handler_failed') {
-      logger.warn({ id: message.id, type: message.type, error }, 'inline handler failed; answering 500 so the sender retries');
+      logger.warn({ id: message.id, type: message.type, error: describeError(error) }, 'inline handler failed; answering 500 so the sender retries');
       return new InboxRequestError('handler_failed', 500, 'the handler failed; nothing was stored, retry later', { cause: error });
     }
-    logger.error({ id: message.id, type: message.type, error }, 'the inbox store failed; answering 503 so the sender retries');
+    logger.error({ id: message.id, type: message.type, error: describeError(error) }, 'the inbox store failed; answering 503 so the sender retries');
     return new InboxRequestError('store_unavailable', 503, 'the inbox could not store the message; retry later', { cause: error });
   }
 
@@ -174,13 +196,13 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
     } catch (error) {
       if (error instanceof InboxRequestError) {
         if (error.status >= 500) {
-          if (error.code === 'body_already_read') logger.error({ error }, error.message);
+          if (error.code === 'body_already_read') logger.error({ error: describeError(error) }, error.message);
         } else {
           logger.debug({ code: error.code, status: error.status }, `inbox endpoint rejected a request: ${error.message}`);
         }
         return error.getResponse();
       }
-      logger.error({ error }, 'the inbox endpoint failed unexpectedly');
+      logger.error({ error: describeError(error) }, 'the inbox endpoint failed unexpectedly');
       return new InboxRequestError('internal_error', 500, 'internal error', { cause: error }).getResponse();
     } finally {
       // Rejected before reading the body (405, 415, 413 by content-length): cancel it, so the
@@ -191,11 +213,12 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
 }
 
 function unknownType(type: string): InboxRequestError {
-  return new InboxRequestError('unknown_type', 422, `no handler is registered for message type ${JSON.stringify(type)}`);
+  return new InboxRequestError('unknown_type', 422, `no handler is registered for message type ${quoteInput(type)}`);
 }
 
+/** The message of a refusal, as the 422 repeats it: escaped and capped, whoever built it. */
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return truncateText(escapeControlCharacters(error instanceof Error ? error.message : String(error)), MAX_REPEATED_MESSAGE_LENGTH);
 }
 
 function isJsonContentType(header: string | null): boolean {

@@ -26,6 +26,7 @@ export {
 export {
   createInboxRequestHandler,
   DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_BODY_TIMEOUT_MS,
   type InboxReceiver,
   type InboxRequestHandler,
   type InboxRequestHandlerOptions,

@@ -2,10 +2,11 @@ import { InboxRequestError } from './inbox-request-error.js';
 
 /**
  * Reads the whole body, refusing (413) as soon as the declared length or the
- * bytes read so far exceed `maxBytes`; the stream is cancelled then, never
- * buffered beyond the limit.
+ * bytes read so far exceed `maxBytes`, and (408 `body_timeout`) when it is
+ * not complete `timeoutMs` after reading began; the stream is cancelled then,
+ * never buffered beyond the limit.
  */
-export async function readBodyWithLimit(request: Request, maxBytes: number): Promise<Uint8Array> {
+export async function readBodyWithLimit(request: Request, maxBytes: number, timeoutMs = Number.POSITIVE_INFINITY): Promise<Uint8Array> {
   if (request.bodyUsed) throw createBodyAlreadyReadError();
   const declared = request.headers.get('content-length');
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) > maxBytes) throw tooLarge(maxBytes);
@@ -13,9 +14,14 @@ export async function readBodyWithLimit(request: Request, maxBytes: number): Pro
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    if (Number.isFinite(timeoutMs)) timer = setTimeout(() => reject(timedOut(timeoutMs)), timeoutMs);
+  });
+  deadline.catch(() => {});
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await Promise.race([reader.read(), deadline]);
       if (done) break;
       total += value.byteLength;
       if (total > maxBytes) {
@@ -25,8 +31,13 @@ export async function readBodyWithLimit(request: Request, maxBytes: number): Pro
       chunks.push(value);
     }
   } catch (error) {
-    if (error instanceof InboxRequestError) throw error;
+    if (error instanceof InboxRequestError) {
+      if (error.code === 'body_timeout') reader.cancel().catch(() => {});
+      throw error;
+    }
     throw new InboxRequestError('unreadable_body', 400, 'the request body could not be read', { cause: error });
+  } finally {
+    clearTimeout(timer);
   }
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(total);
@@ -36,6 +47,10 @@ export async function readBodyWithLimit(request: Request, maxBytes: number): Pro
     offset += chunk.byteLength;
   }
   return out;
+}
+
+function timedOut(timeoutMs: number): InboxRequestError {
+  return new InboxRequestError('body_timeout', 408, `the request body did not arrive whole within ${timeoutMs} ms`);
 }
 
 function tooLarge(maxBytes: number): InboxRequestError {

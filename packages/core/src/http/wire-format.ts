@@ -1,6 +1,7 @@
 import type { JsonValue } from '../json.js';
 import { createMessage, type Message } from '../message.js';
 import { MessageboxError } from '../errors.js';
+import { quoteInput } from '../text.js';
 import type { WebhookSigner } from './webhook-signature.js';
 
 /**
@@ -15,8 +16,12 @@ import type { WebhookSigner } from './webhook-signature.js';
  */
 export interface WebhookBody {
   type: string;
-  /** ISO 8601 creation time of the message (`message.createdAt`). */
-  timestamp: string;
+  /**
+   * ISO 8601 creation time of the message (`message.createdAt`), a real
+   * date-time (`2026-02-30` or `T24:00` are refused). Optional on input: a
+   * body without it takes the `webhook-timestamp` of the request.
+   */
+  timestamp?: string;
   /** The message payload. */
   data: JsonValue;
   /** The sending service. Optional on input: a generic Standard Webhooks sender has none. */
@@ -36,7 +41,7 @@ export const DEFAULT_WEBHOOK_SOURCE = 'webhook';
 /** Deepest JSON nesting the endpoint accepts in a body. */
 export const MAX_WEBHOOK_JSON_DEPTH = 64;
 
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/i;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:Z|([+-])(\d{2}):(\d{2}))$/i;
 
 /** The JSON body text of `message` (see {@link WebhookBody}). */
 export function encodeWebhookBody(message: Message): string {
@@ -82,27 +87,39 @@ export async function encodeWebhookRequest(
  * Turns a parsed body and its `webhook-id` back into a {@link Message}, or
  * throws `MessageboxError('invalid_message' | 'invalid_payload')` naming the
  * first field that is missing or ill-typed. A body without `source` gets
- * `defaultSource` ({@link DEFAULT_WEBHOOK_SOURCE} unless given). Unknown
- * top-level fields are ignored.
+ * `defaultSource` ({@link DEFAULT_WEBHOOK_SOURCE} unless given); a body
+ * without `timestamp` gets `fallbackTimestamp` (the request's
+ * `webhook-timestamp`, Unix seconds), and is refused when there is none.
+ * Unknown top-level fields are ignored.
  *
  * @example
- * const message = decodeWebhookBody(JSON.parse(text), request.headers.get('webhook-id')!);
+ * const message = decodeWebhookBody(JSON.parse(text), request.headers.get('webhook-id')!, { fallbackTimestamp: 1767225600 });
  */
 export function decodeWebhookBody(
   body: unknown,
   id: string,
-  options: { defaultSource?: string } = {},
+  options: { defaultSource?: string | undefined; fallbackTimestamp?: number | undefined } = {},
 ): Message {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw invalid('the body must be a JSON object with "type", "timestamp" and "data"');
   }
   const fields = body as Record<string, unknown>;
   if (typeof fields['type'] !== 'string') throw invalid('"type" must be a string');
-  if (typeof fields['timestamp'] !== 'string' || !ISO_8601.test(fields['timestamp'])) {
-    throw invalid('"timestamp" must be an ISO 8601 date-time string');
+  let createdAt: Date;
+  if (fields['timestamp'] === undefined && options.fallbackTimestamp !== undefined) {
+    createdAt = new Date(options.fallbackTimestamp * 1000);
+    if (Number.isNaN(createdAt.getTime())) throw invalid('the webhook-timestamp header is not a valid time');
+  } else {
+    if (fields['timestamp'] === undefined) {
+      throw invalid('"timestamp" is required (or a webhook-timestamp header to take it from)');
+    }
+    if (typeof fields['timestamp'] !== 'string' || !ISO_8601.test(fields['timestamp'])) {
+      throw invalid('"timestamp" must be an ISO 8601 date-time string, e.g. "2030-01-01T00:00:00.000Z"');
+    }
+    const parsed = parseIsoDateTime(fields['timestamp']);
+    if (!parsed) throw invalid(`"timestamp" is not a real date-time: ${quoteInput(fields['timestamp'])}`);
+    createdAt = parsed;
   }
-  const createdAt = new Date(fields['timestamp']);
-  if (Number.isNaN(createdAt.getTime())) throw invalid('"timestamp" is not a valid date');
   if (!('data' in fields) || fields['data'] === undefined) throw invalid('"data" is required');
   if (jsonDepth(fields['data']) > MAX_WEBHOOK_JSON_DEPTH) {
     throw new MessageboxError('invalid_payload', `"data" is nested deeper than ${MAX_WEBHOOK_JSON_DEPTH} levels`);
@@ -115,7 +132,7 @@ export function decodeWebhookBody(
       throw invalid('"headers" must be an object of strings');
     }
     for (const [key, value] of Object.entries(headers)) {
-      if (typeof value !== 'string') throw invalid(`"headers.${key}" must be a string`);
+      if (typeof value !== 'string') throw invalid(`${quoteInput(`headers.${key}`)} must be a string`);
     }
   }
   return createMessage(
@@ -128,6 +145,37 @@ export function decodeWebhookBody(
     },
     { now: createdAt },
   );
+}
+
+/**
+ * The instant an ISO 8601 date-time (as matched by `ISO_8601`) names, or
+ * undefined when a field is out of range (month 13, February 30, hour 24,
+ * minute or second 60, offset hour 24): parsed by field and checked, never
+ * left to `Date` to roll over. Digits past milliseconds are dropped.
+ */
+function parseIsoDateTime(text: string): Date | undefined {
+  const m = ISO_8601.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  let offsetMinutes = 0;
+  if (m[8] !== undefined) {
+    const offsetHour = Number(m[9]);
+    const offsetMinute = Number(m[10]);
+    if (offsetHour > 23 || offsetMinute > 59) return undefined;
+    offsetMinutes = (m[8] === '-' ? -1 : 1) * (offsetHour * 60 + offsetMinute);
+  }
+  const millis = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, millis);
+  return new Date(date.getTime() - offsetMinutes * 60_000);
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
 function invalid(message: string): MessageboxError {

@@ -19,6 +19,13 @@ export interface HandlerContext<Tx> {
   tx: Tx;
   /** 1 for the first run, 2 for the first retry… */
   attempt: number;
+  /**
+   * Aborted when `inbox.stop()` runs out of time while this handler runs:
+   * pass it to what you await (`fetch(url, { signal })`) so the handler ends
+   * and its transaction rolls back; the message is retried later. Never
+   * aborted in inline mode (the handler runs inside the HTTP request).
+   */
+  signal: AbortSignal;
 }
 
 /** Runs for each newly received message of its type. Throw to have it retried. */
@@ -93,12 +100,15 @@ export interface Inbox<Tx> {
   start(): Promise<void>;
   /**
    * Stops gracefully, like `Outbox.stop` (`timeoutMs` overrides `shutdownTimeoutMs` for this call).
-   * Handlers get no abort signal: one still running when time is up is left
-   * to finish on its own (its transaction commits or rolls back as usual).
+   * When time is up, the `signal` of every handler still running is aborted;
+   * one that ignores it is left to finish on its own (its transaction commits
+   * or rolls back as usual). Resolves true when everything finished in time.
    */
   stop(options?: { timeoutMs?: number }): Promise<boolean>;
   idle(): Promise<void>;
 }
+
+const neverAborted = new AbortController().signal;
 
 interface Job {
   message: Message;
@@ -135,7 +145,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
     {
       claim: async (limit) =>
         handlers.size === 0 ? [] : toJobs(await store.claimDue({ limit, leaseMs: config.leaseMs, token: newClaimToken(), types: [...handlers.keys()] })),
-      process: (job) => handle(job),
+      process: (job, signal) => handle(job, signal),
       release: async (jobs) => void (await store.release(jobs.map((j) => j.claim))),
     },
     { name: 'inbox', ...config },
@@ -149,23 +159,23 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
     }));
   }
 
-  async function runHandler(tx: Tx, job: Job): Promise<void> {
+  async function runHandler(tx: Tx, job: Job, signal: AbortSignal): Promise<void> {
     const entry = handlers.get(job.message.type);
     if (!entry) throw new MessageboxError('unknown_type', `no handler is registered for message type "${job.message.type}"`);
-    await entry.handler(job.message as Message<never>, { tx, attempt: job.attempts });
+    await entry.handler(job.message as Message<never>, { tx, attempt: job.attempts, signal });
     if (!(await store.markProcessed(tx, job.claim))) {
       throw new MessageboxError('lease_lost', `inbox message ${job.message.id} was taken over by another worker; rolled back this run`);
     }
   }
 
-  async function handle(job: Job): Promise<void> {
+  async function handle(job: Job, signal: AbortSignal): Promise<void> {
     const { message, attempts } = job;
     const policy = handlers.get(message.type)?.policy ?? config.retry;
     const started = clock.now();
     let failure: unknown = exhaustedBeforeStart(attempts, policy);
     if (!failure) {
       try {
-        const run = () => store.transaction((tx) => runHandler(tx, job));
+        const run = () => store.transaction((tx) => runHandler(tx, job, signal));
         await (instrumentation.handle ? instrumentation.handle(message, attempts, run) : run());
         events.emit('handled', { message, attempts, durationMs: clock.now() - started });
         return;
@@ -217,7 +227,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
         const run = () => store.transaction(async (tx) => {
           if (!(await store.receive(tx, message, { claim: claim! }))) return false;
           try {
-            await runHandler(tx, job);
+            await runHandler(tx, job, neverAborted);
           } catch (error) {
             throw new MessageboxError('handler_failed', `handler for "${message.type}" failed; nothing was stored: ${describeError(error)}`, { cause: error });
           }
