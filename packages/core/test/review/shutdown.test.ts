@@ -39,7 +39,7 @@ describe('review: stop() after the shutdown timeout', () => {
     expect(await store.get(queued.id)).toMatchObject({ status: 'pending', attempts: 0, leaseUntil: null });
   });
 
-  it('resolves even when an attempt ignores the abort signal (an inbox handler never sees one)', async () => {
+  it('resolves even when an attempt ignores the abort signal (an inbox handler that never ends)', async () => {
     const store = createMemoryInboxStore();
     const inbox = createInbox({ store, logger: silent }).on('t', () => new Promise<void>(() => {}));
     await inbox.receive({ id: 'm1', source: 's', type: 't', payload: 1, headers: {}, createdAt: new Date() });
