@@ -69,6 +69,8 @@ async function sendResponse(res: ServerResponse, response: Response): Promise<vo
   if (res.headersSent || res.destroyed) return;
   res.statusCode = response.status;
   response.headers.forEach((value, key) => res.setHeader(key, value));
+  // A body that missed its deadline is not drained: the connection closes after the 408.
+  if (response.status === 408) res.setHeader('connection', 'close');
   res.setHeader('content-length', body.byteLength);
   res.end(body);
 }

@@ -46,6 +46,7 @@ type Mutation =
   | 'body-text'
   | 'oversize'
   | 'deep'
+  | 'hostile-header'
   | 'field';
 
 const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 40 });
@@ -64,7 +65,8 @@ const fieldValue = fc.oneof(
 /**
  * Sends generated malformed (and some valid) requests over real HTTP, one at
  * a time, and checks each answer: never 5xx, always a documented status, a
- * JSON error body for every rejection, the store unchanged after a
+ * JSON error body for every rejection (its message short and free of
+ * control characters), the store unchanged after a
  * rejection, the row present after a 200 `created`.
  *
  * Most requests start valid and get one mutation (method, content type,
@@ -76,7 +78,7 @@ export async function runBadInputProperty(options: BadInputPropertyOptions): Pro
   const allowed = new Set([200, 400, 401, 405, 413, 415, 422]);
   const mutation = fc.constantFrom<Mutation>(
     'none', 'none', 'none', 'method', 'content-type', 'no-signature', 'garbage-signature', 'wrong-key', 'stale', 'future',
-    'other-id', 'tamper', 'body-bytes', 'body-json', 'body-text', 'oversize', 'deep', 'field', 'field', 'field',
+    'other-id', 'tamper', 'body-bytes', 'body-json', 'body-text', 'oversize', 'deep', 'hostile-header', 'field', 'field', 'field',
   );
   const request = fc.record({
     mutation,
@@ -103,6 +105,7 @@ export async function runBadInputProperty(options: BadInputPropertyOptions): Pro
       if (r.headers !== undefined) value['headers'] = r.headers;
       if (r.mutation === 'field') value[r.field] = r.fieldValue;
       if (r.mutation === 'deep') value['data'] = nest(r.depth);
+      if (r.mutation === 'hostile-header') value['headers'] = { ...r.headers, 'x-hostile': `\x1b]0;${r.text}\x07\x1b[2J` };
       let body: string | Uint8Array<ArrayBuffer> = JSON.stringify(value);
       if (r.mutation === 'body-json') body = JSON.stringify(r.json);
       if (r.mutation === 'body-text') body = r.text;
@@ -157,6 +160,8 @@ export async function runBadInputProperty(options: BadInputPropertyOptions): Pro
         summary.rejected++;
         expect(typeof json.error?.code, context).toBe('string');
         expect(typeof json.error?.message, context).toBe('string');
+        expect((json.error!.message as string).length, context).toBeLessThanOrEqual(600);
+        expect(json.error!.message as string, context).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
         expect(after, context).toBe(before);
       }
     }),
@@ -173,7 +178,7 @@ function expectedStatuses(mutation: Mutation, idNotAsSigned: boolean): number[] 
   if (mutation === 'content-type') return [415];
   if (mutation === 'oversize') return [413];
   if (idNotAsSigned || signatureBreakers.has(mutation)) return [401];
-  if (mutation === 'deep') return [422];
+  if (mutation === 'deep' || mutation === 'hostile-header') return [422];
   if (mutation === 'body-text') return [400, 422, 200];
   return [200, 422];
 }

@@ -6,7 +6,7 @@ export {
   type ServerAdapterSuiteOptions,
 } from './server-adapter-suite.js';
 export { runBadInputProperty, type BadInputPropertyOptions, type BadInputSummary } from './bad-input-property.js';
-export { listenOnLoopback, rawRequest, type RawResponse, type RunningServer } from './loopback.js';
+export { listenOnLoopback, rawRequest, trickleUntilClosed, type RawResponse, type RunningServer } from './loopback.js';
 export { signWithReference, type SignedRequest } from './signed-request.js';
 export { runHttpTransportSuite, type HttpTransportHarness, type HttpTransportSuiteOptions } from './http-transport-suite.js';
 export { startRecordingServer, unusedPort, type ReceivedRequest, type RecordingServer } from './recording-server.js';

@@ -1,5 +1,5 @@
 import { request as httpRequest, type OutgoingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 
 /** A server listening on 127.0.0.1, as the suites need it. */
 export interface RunningServer {
@@ -94,5 +94,56 @@ export function rawRequest(
       }
       if (!options.holdOpen && !req.destroyed) req.end();
     })();
+  });
+}
+
+/**
+ * Sends a POST whose body trickles, one byte every `intervalMs`, all but the
+ * last byte (so it never completes), over a raw socket; stops sending once an
+ * answer starts and resolves when the server has answered and closed the
+ * connection. Rejects when that does not happen within `boundMs` (default 60 s).
+ *
+ * @example
+ * const { status } = await trickleUntilClosed(url, { ...headers, 'content-length': String(bytes.length) }, bytes);
+ */
+export function trickleUntilClosed(
+  url: string,
+  headers: Record<string, string>,
+  body: Uint8Array,
+  options: { intervalMs?: number; boundMs?: number } = {},
+): Promise<{ status: number; text: string }> {
+  const { hostname, port, pathname } = new URL(url);
+  const intervalMs = options.intervalMs ?? 50;
+  const boundMs = options.boundMs ?? 60_000;
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const received: Buffer[] = [];
+    let sent = 0;
+    let tick: ReturnType<typeof setTimeout> | undefined;
+    const bound = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`[messagebox] ${url} did not answer and close the connection within ${boundMs} ms`));
+    }, boundMs);
+    const send = () => {
+      if (received.length > 0 || socket.destroyed || sent >= body.length - 1) return;
+      socket.write(body.subarray(sent, sent + 1));
+      sent++;
+      tick = setTimeout(send, intervalMs);
+    };
+    socket.on('connect', () => {
+      const lines = [`POST ${pathname} HTTP/1.1`, `host: ${hostname}:${port}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+      send();
+    });
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(bound);
+      clearTimeout(tick);
+      const text = Buffer.concat(received).toString('utf8');
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+      if (status) resolve({ status: Number(status[1]), text });
+      else reject(new Error(`[messagebox] ${url} closed the connection without an answer after ${sent} body bytes`));
+    });
   });
 }

@@ -13,7 +13,7 @@ import {
 } from '@messagebox/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runBadInputProperty } from './bad-input-property.js';
-import { rawRequest, type RunningServer } from './loopback.js';
+import { rawRequest, trickleUntilClosed, type RunningServer } from './loopback.js';
 import { signWithReference } from './signed-request.js';
 
 /**
@@ -42,6 +42,10 @@ export interface ServerAdapterHarness {
 export const serverAdapterCases = [
   'accepts a request signed by the reference implementation',
   'accepts a generic Standard Webhooks body without source',
+  'takes the time from webhook-timestamp when the body has no timestamp',
+  'rejects impossible date-times with 422 instead of shifting them',
+  'refuses control characters in header values; a 422 repeats a huge invalid value briefly',
+  'answers 408 for a body that trickles past the body-read deadline, storing nothing',
   'accepts every secret during a rotation and any matching signature in the header',
   'answers a duplicate with 2xx and stores nothing new',
   'stores concurrent duplicates once',
@@ -60,6 +64,7 @@ export const serverAdapterCases = [
   'rejects an unknown type with 422 by default',
   'stores an unknown type when the inbox accepts unknown types',
   'answers 503 when the store fails',
+  'logs a store failure with its cause as text a JSON logger keeps',
   'inline mode: stores and handles before answering; a failing handler answers 5xx and stores nothing',
   'allowUnsigned: accepts unsigned requests and warns once',
   'refuses to start without a secret or allowUnsigned',
@@ -204,6 +209,73 @@ export function runServerAdapterSuite(harness: ServerAdapterHarness, options: Se
       const second = await custom.post({ body });
       expect((await custom.store.get(second.id))?.source).toBe('stripe');
     });
+
+    test('takes the time from webhook-timestamp when the body has no timestamp', async () => {
+      const s = await setup();
+      const signedAt = new Date(Math.floor(Date.now() / 1000) * 1000 - 42_000);
+      const body = JSON.stringify({ type: TYPE, data: { id: 'ord_2' } });
+      const { id, response, json } = await s.post({ body, timestamp: signedAt });
+      expect({ status: response.status, json }).toEqual({ status: 200, json: { status: 'created', id } });
+      expect((await s.store.get(id))?.createdAt.toISOString()).toBe(signedAt.toISOString());
+    });
+
+    test('rejects impossible date-times with 422 instead of shifting them', async () => {
+      const s = await setup();
+      for (const timestamp of ['2026-02-30T00:00:00Z', '2025-02-29T12:00:00Z', '2026-04-31T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T12:60:00Z', '2026-01-01T12:00:60Z', '2026-01-01T00:00:00+24:00']) {
+        const result = await s.post({ body: validBody({ timestamp }) });
+        await expectRejected(result, 422, 'invalid_message');
+        expect(result.json.error.message).toContain(`"timestamp" is not a real date-time: "${timestamp}"`);
+      }
+      expect(await s.count()).toBe(0);
+      const { id, response } = await s.post({ body: validBody({ timestamp: '2028-02-29T23:30:00-01:00' }) });
+      expect(response.status).toBe(200);
+      expect((await s.store.get(id))?.createdAt.toISOString()).toBe('2028-03-01T00:30:00.000Z');
+    });
+
+    test('refuses control characters in header values; a 422 repeats a huge invalid value briefly', async () => {
+      const s = await setup();
+      const hostile = '\x1b]0;owned\x07\x1b[2J\x9b1m';
+      for (const value of [hostile, 'bell\x07', 'del\x7f', 'line\nbreak']) {
+        const result = await s.post({ body: validBody({ headers: { tenant: value } }) });
+        await expectRejected(result, 422, 'invalid_message');
+        expect(result.json.error.message).toMatch(/control characters/);
+      }
+      expect(await s.count()).toBe(0);
+      const tab = await s.post({ body: validBody({ headers: { tenant: 'a\tb', note: '\u202eRTL' } }) });
+      expect(tab.response.status).toBe(200);
+      expect((await s.store.get(tab.id))?.headers).toEqual({ tenant: 'a\tb', note: '\u202eRTL' });
+
+      const huge = 'x'.repeat(16 * 1024);
+      const refusals = [
+        await s.post({ body: validBody({ type: `bad type ${huge}` }) }),
+        await s.post({ body: validBody({ timestamp: `2030-01-01T00:00:00Z${huge}` }) }),
+        await s.post({ body: validBody({ headers: { [`bad name ${huge}`]: 'v' } }) }),
+        await s.post({ body: validBody({ headers: { tenant: `\x1b${huge}` } }) }),
+        await s.post({ id: `has space ${'y'.repeat(8 * 1024)}` }),
+      ];
+      for (const result of refusals) {
+        await expectRejected(result, 422, 'invalid_message');
+        expect(result.json.error.message.length).toBeLessThanOrEqual(300);
+        expect(result.json.error.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+      }
+      expect(await s.count()).toBe(1);
+    });
+
+    test(
+      'answers 408 for a body that trickles past the body-read deadline, storing nothing',
+      async () => {
+        const s = await setup({ endpoint: { bodyTimeoutMs: 1_000 } });
+        const signed = signWithReference({ secret: s.secret, id: s.nextId(), body: validBody() });
+        const bytes = new TextEncoder().encode(signed.body);
+        const answer = await trickleUntilClosed(s.url, { ...signed.headers, 'content-length': String(bytes.length) }, bytes);
+        expect(answer.status).toBe(408);
+        expect(answer.text).toContain('"code":"body_timeout"');
+        expect(await s.count()).toBe(0);
+        expect((await s.post()).response.status).toBe(200);
+        expect(await s.count()).toBe(1);
+      },
+      90_000,
+    );
 
     test('accepts every secret during a rotation and any matching signature in the header', async () => {
       const [oldSecret, newSecret] = [generateWebhookSecret(), generateWebhookSecret()];
@@ -430,7 +502,6 @@ export function runServerAdapterSuite(harness: ServerAdapterHarness, options: Se
         { ...base, type: '' },
         { ...base, type: 'has space' },
         { ...base, data: undefined },
-        { ...base, timestamp: undefined },
         { ...base, timestamp: 'yesterday' },
         { ...base, timestamp: 1700000000 },
         { ...base, timestamp: '2030-13-45T99:99:99Z' },
@@ -468,6 +539,15 @@ export function runServerAdapterSuite(harness: ServerAdapterHarness, options: Se
       const s = await setup({ failingStore: true });
       await expectRejected(await s.post(), 503, 'store_unavailable');
       expect(await s.count()).toBe(0);
+    });
+
+    test('logs a store failure with its cause as text a JSON logger keeps', async () => {
+      const lines: string[] = [];
+      const jsonLogger: Logger = { ...silentLogger, error: (fields, message) => void lines.push(JSON.stringify({ message, ...fields })) };
+      const s = await setup({ failingStore: true, endpoint: { logger: jsonLogger } });
+      await expectRejected(await s.post(), 503, 'store_unavailable');
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ error: expect.stringContaining('database is down') });
     });
 
     test('inline mode: stores and handles before answering; a failing handler answers 5xx and stores nothing', async () => {
