@@ -1,7 +1,9 @@
 import {
   createWebhookSigner,
   encodeWebhookRequest,
+  escapeControlCharacters,
   MessageboxError,
+  quoteInput,
   systemClock,
   TransportError,
   type Clock,
@@ -130,7 +132,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     };
     if (status >= 300 && status < 400) {
       throw new TransportError(
-        `[messagebox] ${where} answered ${status} (redirect to ${header('location') ?? 'nowhere'}); redirects are not followed, fix the url`,
+        `[messagebox] ${where} answered ${status} (redirect to ${header('location') === null ? 'nowhere' : quoteInput(header('location'), 200)}); redirects are not followed, fix the url`,
         { status, retryable: true },
       );
     }
@@ -185,7 +187,7 @@ async function readSnippet(body: Dispatcher.ResponseData['body']): Promise<strin
   } catch {
     return '';
   }
-  const text = new TextDecoder().decode(Buffer.concat(chunks)).replace(/\s+/g, ' ').trim();
+  const text = escapeControlCharacters(new TextDecoder().decode(Buffer.concat(chunks)).replace(/\s+/g, ' ').trim());
   return text.length > 300 ? `${text.slice(0, 299)}…` : text;
 }
 
