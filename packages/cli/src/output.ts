@@ -1,3 +1,5 @@
+import { escapeControlCharacters } from '@messagebox/core';
+
 /**
  * Where a command writes: results to `out`, progress and diagnostics to `err`.
  *
@@ -11,12 +13,24 @@ export interface CliIO {
 
 export const processIO: CliIO = { out: process.stdout, err: process.stderr };
 
+/**
+ * Writes a line. Every control character but the line breaks of `text`
+ * itself is escaped here (see core's `escapeControlCharacters`): stored
+ * messages hold remote text (error bodies, header values), and what the CLI
+ * prints must never steer the operator's terminal, whatever wrote the row.
+ */
 export function print(stream: NodeJS.WritableStream, text = ''): void {
-  stream.write(`${text}\n`);
+  stream.write(`${escapeControlCharacters(text, { keepNewlines: true })}\n`);
 }
 
-/** Left-aligned text columns; `align` marks the columns aligned right. */
-export function table(rows: readonly (readonly string[])[], align: readonly number[] = []): string {
+/** `text` on one line, control characters escaped (for a value inside a table or a `key  value` row). */
+export function oneLine(text: string): string {
+  return escapeControlCharacters(text);
+}
+
+/** Left-aligned text columns; `align` marks the columns aligned right. Cells are escaped with {@link oneLine} first. */
+export function table(input: readonly (readonly string[])[], align: readonly number[] = []): string {
+  const rows = input.map((row) => row.map(oneLine));
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows
@@ -29,8 +43,9 @@ export function table(rows: readonly (readonly string[])[], align: readonly numb
     .join('\n');
 }
 
+/** `text` on one line (whitespace runs become a space, control characters escaped), cut to `max` characters. */
 export function truncate(text: string, max: number): string {
-  const line = text.replace(/\s+/g, ' ');
+  const line = oneLine(text.replace(/\s+/g, ' '));
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
@@ -64,6 +79,7 @@ export function createProgress(stream: CliIO['err'], intervalMs = Number(process
   };
 }
 
+/** Indented JSON whose strings have every control character escaped (C0 by JSON itself; DEL, C1 and bidi as `\uXXXX`): still valid JSON of the same value. */
 export function json(value: unknown): string {
-  return JSON.stringify(value, null, 2);
+  return escapeControlCharacters(JSON.stringify(value, null, 2), { keepNewlines: true });
 }

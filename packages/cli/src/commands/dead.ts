@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { CliError } from '../cli-error.js';
 import { withConfig, type GlobalOptions } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
-import { json, print, table, truncate, type CliIO } from '../output.js';
+import { json, oneLine, print, table, truncate, type CliIO } from '../output.js';
 import { duration, positiveInteger, side } from './parse.js';
 
 interface FilterOptions {
@@ -136,12 +136,12 @@ export function describeMessage(m: StoredMessage): string {
   if (m.side === 'outbox' && m.sentAt) rows.push(['sent', m.sentAt.toISOString()]);
   if (m.side === 'inbox' && m.processedAt) rows.push(['processed', m.processedAt.toISOString()]);
   if (m.leaseUntil) rows.push(['claimed until', m.leaseUntil.toISOString()]);
-  rows.push(['last error', m.lastError ?? '(none)']);
+  rows.push(['last error', m.lastError == null ? '(none)' : oneLine(m.lastError)]);
   const headers = Object.entries(m.headers);
-  rows.push(['headers', headers.length ? headers.map(([k, v]) => `${k}: ${v}`).join('\n') : '(none)']);
+  rows.push(['headers', headers.length ? headers.map(([k, v]) => `${oneLine(k)}: ${oneLine(v)}`).join('\n') : '(none)']);
   const width = Math.max(...rows.map(([k]) => k!.length));
   const indent = ' '.repeat(width + 2);
   const lines = rows.map(([k, v]) => `${k!.padEnd(width)}  ${v!.split('\n').join(`\n${indent}`)}`);
-  lines.push('payload', JSON.stringify(m.payload, null, 2));
+  lines.push('payload', json(m.payload));
   return lines.join('\n');
 }
