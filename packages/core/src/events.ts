@@ -1,3 +1,4 @@
+import { describeError } from './errors.js';
 import type { Logger } from './ports/logger.js';
 
 type Listener<E> = (event: E) => void;
@@ -37,7 +38,7 @@ export class Events<Map extends object> {
       try {
         (listener as Listener<Map[K]>)(event);
       } catch (error) {
-        this.#logger().error({ event: String(name), error }, 'an event listener threw');
+        this.#logger().error({ event: String(name), error: describeError(error) }, 'an event listener threw');
       }
     }
   }
