@@ -134,6 +134,7 @@ afterAll(async () => {
 });
 
 it('sender and receiver processes killed with SIGKILL while producing: every committed message handled exactly once, nothing left pending', async () => {
+  const began = performance.now();
   const secret = generateWebhookSecret();
   const port = await freePort();
   const inboxUrl = `http://127.0.0.1:${port}/inbox`;
@@ -168,6 +169,7 @@ it('sender and receiver processes killed with SIGKILL while producing: every com
   }
   await Promise.all(held);
   await until('every payment committed', async () => (await committed()) >= TARGET);
+  const producedAt = performance.now();
 
   const pending = async () => {
     const { rows } = await sql<{ outbox_open: number; outbox_dead: number; inbox_total: number; inbox_open: number; inbox_dead: number; outbox_total: number }>`
@@ -185,6 +187,7 @@ it('sender and receiver processes killed with SIGKILL while producing: every com
     const r = await pending();
     return r.outbox_open === 0 && r.inbox_open === 0 && r.inbox_total === r.outbox_total;
   }, 90_000);
+  const drainedAt = performance.now();
 
   await own.close();
   await Promise.all([...procs.values()].map(stopGracefully));
@@ -210,6 +213,7 @@ it('sender and receiver processes killed with SIGKILL while producing: every com
   const heldIds = new Set(outbox.filter((m) => m.payment_id.startsWith('held_')).map((m) => m.id));
   console.log(
     `[chaos] ${payments.length} committed, ${KILLS.length} SIGKILLs (${killedWhileProducing} while producing), ${HELD_AT.length} transactions held ${HELD_MS} ms past a ${LEASE_MS} ms lease; ` +
-      `${duplicates.length} deliveries answered as duplicates (${duplicates.filter((id) => heldIds.has(id)).length} of held messages); each message handled once`,
+      `${duplicates.length} deliveries answered as duplicates (${duplicates.filter((id) => heldIds.has(id)).length} of held messages); each message handled once ` +
+      `(produced in ${Math.round((producedAt - began) / 1000)} s, drained ${Math.round((drainedAt - producedAt) / 1000)} s later)`,
   );
 }, 170_000);

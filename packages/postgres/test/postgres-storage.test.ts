@@ -64,12 +64,19 @@ describe.runIf(reachable)('postgres storage', () => {
     const m = message();
     await storage.outbox.transaction((tx) => storage.outbox.add(tx, [m]));
     expect(await storage.outbox.claimDue({ token: 'old', leaseMs: 50, limit: 1 })).toHaveLength(1);
-    await sleep(100);
     const trx = await db.startTransaction().execute();
     const inside = createPostgresStorage({ db: trx, tablePrefix: 'race_' });
-    expect(await inside.outbox.claimDue({ token: 'new', leaseMs: 60_000, limit: 1 })).toHaveLength(1);
+    let taken: unknown[] = [];
+    for (let i = 0; i < 500 && taken.length === 0; i++) {
+      await sleep(10); // until the old lease has expired in database time
+      taken = await inside.outbox.claimDue({ token: 'new', leaseMs: 60_000, limit: 1 });
+    }
+    expect(taken).toHaveLength(1);
     const stale = storage.outbox.markSent([{ id: m.id, token: 'old' }]);
-    await sleep(100); // the stale update now waits for the new claimer's row lock
+    const waitingForLock = async () =>
+      (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = ${database.name} and wait_event_type = 'Lock'`.execute(db)).rows[0]!.n > 0;
+    for (let i = 0; i < 500 && !(await waitingForLock()); i++) await sleep(10);
+    expect(await waitingForLock()).toBe(true); // the stale update now waits for the new claimer's row lock
     await trx.commit().execute();
     expect(await stale).toEqual([]);
     expect(await storage.outbox.get(m.id)).toMatchObject({ status: 'pending', attempts: 2 });
@@ -163,7 +170,9 @@ describe.runIf(reachable)('postgres storage', () => {
       }
       expect(current).toHaveLength(1);
       expect(current[0]).not.toBe(first);
-      await sleep(100);
+      // Once it listens again it wakes once, since notifications sent meanwhile were lost.
+      for (let i = 0; i < 1_000 && wakes === 0; i++) await sleep(10);
+      expect(wakes).toBeGreaterThan(0);
       wakes = 0;
       await storage.outbox.transaction((tx) => storage.outbox.add(tx, [message()]));
       for (let i = 0; i < 200 && wakes === 0; i++) await sleep(25);
