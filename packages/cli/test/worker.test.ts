@@ -65,8 +65,13 @@ function workerSuite(name: string, createDatabase: () => Promise<TestDatabase | 
       const worker = startCli(['worker', '--only', 'outbox', '--shutdown-timeout', '4s'], { env: env({ MB_LEASE_MS: '30000' }) });
       await worker.waitFor(/worker started: outbox \(order\.created, order\.unknown\)/);
       await until(() => receiver.arrivals >= 12);
+      // Attempts starting from now wait at the receiver until the worker has taken the signal, however slowly it does.
+      let open!: () => void;
+      receiver.hold = new Promise((resolve) => (open = resolve));
       worker.child.kill('SIGTERM');
-      // 40 messages at 300 ms on 10 slots take 1.2 s more; the 4 s bound is what stops it: the output says which path it took.
+      await worker.waitFor(/SIGTERM received: no new claims/, 30_000);
+      open();
+      receiver.hold = undefined;
       const result = await exitWithin(worker, 30_000);
 
       expect(result.stderr).toBe('');
