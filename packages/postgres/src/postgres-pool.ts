@@ -18,7 +18,8 @@ export interface GuardPoolOptions {
  * the pool and on every client it hands out; the error then surfaces where it
  * belongs, as the rejected query of whoever holds the client (a handler's
  * transaction fails and is retried), and pg-pool discards the broken client.
- * Idempotent; `createPostgresStorage` calls it on the pool you pass.
+ * Idempotent (a second call keeps the first `onError`); `createPostgresStorage`
+ * calls it on the pool it opens or the `pool` you pass.
  *
  * @example
  * const pool = guardPool(new pg.Pool({ connectionString }));
