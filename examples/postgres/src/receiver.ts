@@ -5,8 +5,6 @@ import { createInbox } from '@messagebox/core';
 import { honoInbox } from '@messagebox/hono';
 import { createPostgresStorage } from '@messagebox/postgres';
 import { Hono } from 'hono';
-import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
 import { databaseUrl, tellParent } from './config.js';
 
 interface LedgerDatabase {
@@ -16,7 +14,10 @@ interface LedgerDatabase {
 const port = Number(process.env.PORT ?? 3001);
 const secret = process.env.INBOX_SECRET!;
 
-const db = new Kysely<LedgerDatabase>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: 5 }) }) });
+// The storage opens its own pool, guarded so that a connection Postgres ends
+// fails a query instead of crashing the process; `storage.db` is Kysely on it.
+const storage = createPostgresStorage<LedgerDatabase>({ connectionString: databaseUrl, poolConfig: { max: 5 }, schema: 'ledger' });
+const db = storage.db;
 await db.schema.createSchema('ledger').ifNotExists().execute();
 await db.withSchema('ledger').schema.createTable('entry').ifNotExists()
   .addColumn('payment_id', 'text', (c) => c.primaryKey())
@@ -24,7 +25,6 @@ await db.withSchema('ledger').schema.createTable('entry').ifNotExists()
   .addColumn('currency', 'text', (c) => c.notNull())
   .execute();
 
-const storage = createPostgresStorage({ db, schema: 'ledger' });
 await storage.migrate();
 
 const inbox = createInbox({ store: storage.inbox, pollIntervalMs: 1_000 }).on<{ id: string; amount: number; currency: string }>(
@@ -48,7 +48,7 @@ tellParent({ ready: true });
 const shutdown = async () => {
   await inbox.stop();
   server.close();
-  await db.destroy();
+  await storage.destroy();
   process.exit(0);
 };
 process.on('message', (m) => m === 'stop' && void shutdown());

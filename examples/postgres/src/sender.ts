@@ -4,8 +4,6 @@
 import { createOutbox } from '@messagebox/core';
 import { createPostgresStorage } from '@messagebox/postgres';
 import { createHttpTransport } from '@messagebox/transport-http';
-import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
 import { databaseUrl, tellParent } from './config.js';
 
 interface VaultDatabase {
@@ -16,7 +14,11 @@ const inboxUrl = process.env.INBOX_URL!;
 const secret = process.env.INBOX_SECRET!;
 const count = Number(process.env.PAYMENTS ?? 5);
 
-const db = new Kysely<VaultDatabase>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: 5 }) }) });
+// The storage opens its own pool, guarded so that a connection Postgres ends
+// fails a query instead of crashing the process; `storage.db` is Kysely on it.
+// `listen` lets workers in other processes wake on NOTIFY instead of waiting for their poll.
+const storage = createPostgresStorage<VaultDatabase>({ connectionString: databaseUrl, poolConfig: { max: 5 }, schema: 'vault', listen: true });
+const db = storage.db;
 await db.schema.createSchema('vault').ifNotExists().execute();
 await db.withSchema('vault').schema.createTable('payment').ifNotExists()
   .addColumn('id', 'text', (c) => c.primaryKey())
@@ -24,8 +26,6 @@ await db.withSchema('vault').schema.createTable('payment').ifNotExists()
   .addColumn('currency', 'text', (c) => c.notNull())
   .execute();
 
-// `listen` lets workers in other processes wake on NOTIFY instead of waiting for their poll.
-const storage = createPostgresStorage({ db, schema: 'vault', listen: databaseUrl });
 await storage.migrate();
 
 const outbox = createOutbox({ store: storage.outbox, source: 'vault', pollIntervalMs: 5_000 })
@@ -51,4 +51,4 @@ for (let waited = 0; (await storage.outbox.stats()).pending > 0; waited += 100) 
 }
 console.log('[vault] every message is marked sent');
 await outbox.close();
-await db.destroy();
+await storage.destroy();

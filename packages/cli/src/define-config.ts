@@ -38,11 +38,10 @@ export type MessageboxConfigExport = MessageboxConfig | (() => MessageboxConfig 
  * @example
  * import { defineConfig } from '@messagebox/cli';
  * export default defineConfig(async () => {
- *   const db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: process.env.DATABASE_URL }) }) });
- *   const storage = createPostgresStorage({ db });
+ *   const storage = createPostgresStorage({ connectionString: process.env.DATABASE_URL! });
  *   const outbox = createOutbox({ store: storage.outbox, source: 'vault' })
  *     .configure('payment.created', { transport: createHttpTransport({ url: process.env.LEDGER_URL! }) });
- *   return { outbox, migrate: () => storage.migrate(), close: () => db.destroy() };
+ *   return { outbox, migrate: () => storage.migrate(), close: () => storage.destroy() };
  * });
  */
 export function defineConfig<T extends MessageboxConfigExport>(config: T): T {

@@ -132,7 +132,7 @@ describe('inbox', () => {
     await inbox.idle();
     clock.advance(6_000);
     await inbox.start();
-    for (let i = 0; i < 100 && (await store.stats()).processed > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 2_000 && (await store.stats()).processed > 0; i++) await new Promise((r) => setTimeout(r, 10));
     await inbox.stop();
     expect(await store.stats()).toMatchObject({ processed: 0 });
   });

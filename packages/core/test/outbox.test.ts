@@ -144,7 +144,7 @@ describe('outbox', () => {
     const { outbox, transport, store } = setup();
     await outbox.start();
     await store.transaction((tx) => outbox.add(tx, { type: 'payment.created', payload: 1 }));
-    for (let i = 0; i < 100 && transport.delivered.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 2_000 && transport.delivered.length === 0; i++) await new Promise((r) => setTimeout(r, 10)); // the poll is an hour: only the wake-up delivers it
     expect(transport.delivered).toHaveLength(1);
     expect(await outbox.stop()).toBe(true);
   });

@@ -70,7 +70,20 @@ export interface MessageboxDialect {
   /** Runs `fn` holding a lock that keeps concurrent `migrate()` calls apart. Default: none. */
   withMigrationLock?<T>(db: AnyDb, fn: (db: AnyDb) => Promise<T>): Promise<T>;
 
-  /** Called inside the caller's transaction after an outbox `add` (Postgres: `NOTIFY`). */
+  /**
+   * Inserts outbox rows inside the caller's transaction, in as few round
+   * trips as the database allows; with `wake`, also signals waiting workers
+   * (Postgres folds `pg_notify` into the INSERT: one statement). `wake` is
+   * false for rows inserted already claimed, which this process sends itself.
+   * Default: a plain multi-row INSERT, then {@link afterAdd} when `wake`.
+   */
+  insertOutboxRows?(tx: AnyDb, tables: MessageboxTables, rows: Record<string, unknown>[], options: { wake: boolean }): Promise<void>;
+
+  /**
+   * Called inside the caller's transaction after an outbox `add` of rows that
+   * workers should pick up (not after rows inserted already claimed), when the
+   * dialect has no {@link insertOutboxRows}.
+   */
   afterAdd?(tx: AnyDb, tables: MessageboxTables): Promise<void>;
 
   /** Wake-up across processes (Postgres: `LISTEN`); absent when the database has none. */

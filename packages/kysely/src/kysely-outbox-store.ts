@@ -34,7 +34,8 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
       const trx = tx as unknown as AnyDb;
       const claim = opts?.claim;
       const lease = claim ? { claim_token: claim.token, lease_until: time.plus(claim.leaseMs), attempts: 1 } : { claim_token: null, lease_until: null, attempts: 0 };
-      for (const batch of chunks(messages, INSERT_CHUNK)) {
+      const batches = chunks(messages, INSERT_CHUNK);
+      for (const [i, batch] of batches.entries()) {
         const rows = batch.map((message) => ({
           ...messageColumns(message),
           status: 'pending',
@@ -43,9 +44,14 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
           sent_at: null,
           ...lease,
         }));
-        await trx.insertInto(table).values(rows).execute();
+        const wake = !claim && i === batches.length - 1;
+        if (dialect.insertOutboxRows) {
+          await dialect.insertOutboxRows(trx, tables, rows, { wake });
+        } else {
+          await trx.insertInto(table).values(rows).execute();
+          if (wake) await dialect.afterAdd?.(trx, tables);
+        }
       }
-      await dialect.afterAdd?.(trx, tables);
     },
 
     async claimDue(opts) {

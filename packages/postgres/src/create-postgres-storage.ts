@@ -1,45 +1,110 @@
-import type { Clock } from '@messagebox/core';
+import { MessageboxError, type Clock } from '@messagebox/core';
 import { createKyselyStorage, type MessageboxStorage } from '@messagebox/kysely';
-import type { Kysely, Transaction } from 'kysely';
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import pg from 'pg';
 import { createPostgresDialect } from './postgres-dialect.js';
 import type { ListenOptions } from './postgres-listener.js';
+import { defaultPoolConfig, guardPool } from './postgres-pool.js';
 
-/** Options of {@link createPostgresStorage}. */
-export interface PostgresStorageOptions<DB> {
-  /** Your Kysely instance on a `PostgresDialect` (pg). */
-  db: Kysely<DB>;
+/** Options both forms of {@link createPostgresStorage} share. */
+export interface PostgresStorageCommonOptions {
   /** Schema of the tables, created by `migrate()` if missing. Default: the search path (usually `public`). */
   schema?: string;
   /** Prepended to the table names. Default `messagebox_`. */
   tablePrefix?: string;
   /**
    * Wake workers in other processes at once with `LISTEN`, over a dedicated
-   * connection: `true` (libpq environment variables), a connection string or
-   * a `pg` client config. Turn it off (default) behind a pooler in
-   * transaction mode; workers then poll.
+   * connection: `true` (the `connectionString` when given, else the libpq
+   * environment variables), a connection string or a `pg` client config.
+   * Turn it off (default) behind a pooler in transaction mode; workers then poll.
    */
   listen?: ListenOptions | false;
-  /** Issue `pg_notify` inside the transaction that adds messages. Default true. */
+  /** Issue `pg_notify` in the statement that adds messages. Default true. */
   notify?: boolean;
   /** Replaces the database clock (tests of backoff). */
   clock?: Clock;
+  /** Told about each connection error the pool guard catches (see {@link guardPool}). Default: a console warning. */
+  onConnectionError?: (error: Error) => void;
+}
+
+/** {@link createPostgresStorage} on your own Kysely instance. */
+export interface PostgresStorageOnDbOptions<DB> extends PostgresStorageCommonOptions {
+  /** Your Kysely instance on a `PostgresDialect` (pg). */
+  db: Kysely<DB>;
+  /**
+   * The `pg.Pool` under `db`. Pass it: the storage then guards it, so a
+   * connection Postgres terminates fails the query that uses it instead of
+   * crashing the process (see {@link guardPool}). Without it, guard the pool
+   * yourself.
+   */
+  pool?: pg.Pool;
+  connectionString?: never;
+}
+
+/** {@link createPostgresStorage} with a pool of its own. */
+export interface PostgresStorageOwnPoolOptions extends PostgresStorageCommonOptions {
+  /** Where the database is; the storage opens a guarded pool on it and closes it in `destroy()`. */
+  connectionString: string;
+  /** Pool settings over the defaults (`max` 10, `keepAlive`, `connectionTimeoutMillis` 10 s, `idleTimeoutMillis` 30 s). */
+  poolConfig?: Omit<pg.PoolConfig, 'connectionString'>;
+  db?: never;
+  pool?: never;
+}
+
+/** Options of {@link createPostgresStorage}: your `db` (and its `pool`), or a `connectionString`. */
+export type PostgresStorageOptions<DB> = PostgresStorageOnDbOptions<DB> | PostgresStorageOwnPoolOptions;
+
+/** The stores, with the Kysely instance they use. */
+export interface PostgresStorage<DB> extends MessageboxStorage<Transaction<DB>> {
+  /** The Kysely instance: yours, or the one on the storage's own pool (use it for your own queries). */
+  readonly db: Kysely<DB>;
+  /** Closes the pool the storage opened (`connectionString`); with your own `db`, does nothing: it is yours to close. */
+  destroy(): Promise<void>;
 }
 
 /**
  * Outbox and inbox stores in your PostgreSQL database.
  *
  * @example
- * const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString }) }) });
- * const storage = createPostgresStorage({ db, listen: connectionString });
+ * // a pool of its own, guarded and closed by destroy()
+ * const storage = createPostgresStorage<DB>({ connectionString, listen: true });
  * await storage.migrate();
  * const outbox = createOutbox({ store: storage.outbox, source: 'vault' });
+ * // …
+ * await storage.destroy();
+ *
+ * @example
+ * // your Kysely instance: pass its pool too, so the storage can guard it
+ * const pool = new pg.Pool({ connectionString });
+ * const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+ * const storage = createPostgresStorage({ db, pool, listen: connectionString });
  */
-export function createPostgresStorage<DB>(options: PostgresStorageOptions<DB>): MessageboxStorage<Transaction<DB>> {
-  return createKyselyStorage({
-    db: options.db,
-    dialect: createPostgresDialect({ listen: options.listen, notify: options.notify }),
+export function createPostgresStorage<DB>(options: PostgresStorageOptions<DB>): PostgresStorage<DB> {
+  const guard = { onError: options.onConnectionError };
+  let db: Kysely<DB>;
+  let destroy: () => Promise<void>;
+  let listen = options.listen;
+  if (options.connectionString !== undefined) {
+    if (typeof options.connectionString !== 'string' || options.connectionString === '') {
+      throw new MessageboxError('invalid_options', '[messagebox] createPostgresStorage: connectionString must be a non-empty string');
+    }
+    const pool = guardPool(new pg.Pool({ ...defaultPoolConfig, ...options.poolConfig, connectionString: options.connectionString }), guard);
+    db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    destroy = () => db.destroy();
+    if (listen === true) listen = options.connectionString;
+  } else if (options.db) {
+    if (options.pool) guardPool(options.pool, guard);
+    db = options.db;
+    destroy = async () => undefined;
+  } else {
+    throw new MessageboxError('invalid_options', '[messagebox] createPostgresStorage needs `db` (your Kysely instance) or `connectionString`');
+  }
+  const storage = createKyselyStorage({
+    db,
+    dialect: createPostgresDialect({ listen, notify: options.notify }),
     schema: options.schema,
     tablePrefix: options.tablePrefix,
     clock: options.clock,
   });
+  return { ...storage, db, destroy };
 }

@@ -1,4 +1,12 @@
-export { createPostgresStorage, type PostgresStorageOptions } from './create-postgres-storage.js';
+export {
+  createPostgresStorage,
+  type PostgresStorage,
+  type PostgresStorageCommonOptions,
+  type PostgresStorageOnDbOptions,
+  type PostgresStorageOptions,
+  type PostgresStorageOwnPoolOptions,
+} from './create-postgres-storage.js';
 export { createPostgresDialect, type PostgresDialectOptions } from './postgres-dialect.js';
 export { listenForWakeUps, type ListenOptions } from './postgres-listener.js';
+export { guardPool, type GuardPoolOptions } from './postgres-pool.js';
 export type { MessageboxStorage } from '@messagebox/kysely';

@@ -3,11 +3,11 @@ import { sql } from 'kysely';
 import { postgresClaim } from './postgres-claim.js';
 import { postgresCreateMigrationsTable, postgresCreateTables } from './postgres-ddl.js';
 import { listenForWakeUps, type ListenOptions } from './postgres-listener.js';
-import { notifyOutbox, outboxChannel } from './postgres-notify.js';
+import { insertOutboxRowsAndNotify, outboxChannel } from './postgres-notify.js';
 
 /** Options of {@link createPostgresDialect}. */
 export interface PostgresDialectOptions {
-  /** Issue `NOTIFY` when messages are added. Default true. */
+  /** Issue `NOTIFY` when messages are added (in the INSERT statement itself; not for rows inserted already claimed). Default true. */
   notify?: boolean;
   /** Connection for `LISTEN` (enables `outbox.watch`). Default: off, workers poll. */
   listen?: ListenOptions | false;
@@ -15,8 +15,8 @@ export interface PostgresDialectOptions {
 
 /**
  * PostgreSQL: database time from `statement_timestamp()` (stable within a statement, so the due-index range applies; per statement, not per transaction), claims with
- * `FOR UPDATE SKIP LOCKED` in one statement, `NOTIFY` inside the sending
- * transaction and `LISTEN` on a dedicated connection.
+ * `FOR UPDATE SKIP LOCKED` in one statement, `NOTIFY` folded into the outbox
+ * INSERT (inside the sending transaction) and `LISTEN` on a dedicated connection.
  *
  * @example
  * const storage = createKyselyStorage({ db, dialect: createPostgresDialect({ listen: process.env.DATABASE_URL }) });
@@ -38,7 +38,7 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Mes
         return fn(trx);
       }),
   };
-  if (options.notify !== false) dialect.afterAdd = notifyOutbox;
+  if (options.notify !== false) dialect.insertOutboxRows = insertOutboxRowsAndNotify;
   if (listen) dialect.watch = (tables, onWake) => listenForWakeUps(listen, outboxChannel(tables), onWake);
   return dialect;
 }

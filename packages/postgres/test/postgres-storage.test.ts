@@ -1,6 +1,7 @@
 import { createMessage } from '@messagebox/core';
 import { expectInjectedClock, requireDatabase, sqlLiteral } from '@messagebox/testkit';
 import { sql, type CompiledQuery } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStorage } from '../src/index.js';
 import { createTestDatabase, probePostgres, type TestDatabase } from './support/test-database.js';
@@ -63,12 +64,19 @@ describe.runIf(reachable)('postgres storage', () => {
     const m = message();
     await storage.outbox.transaction((tx) => storage.outbox.add(tx, [m]));
     expect(await storage.outbox.claimDue({ token: 'old', leaseMs: 50, limit: 1 })).toHaveLength(1);
-    await sleep(100);
     const trx = await db.startTransaction().execute();
     const inside = createPostgresStorage({ db: trx, tablePrefix: 'race_' });
-    expect(await inside.outbox.claimDue({ token: 'new', leaseMs: 60_000, limit: 1 })).toHaveLength(1);
+    let taken: unknown[] = [];
+    for (let i = 0; i < 500 && taken.length === 0; i++) {
+      await sleep(10); // until the old lease has expired in database time
+      taken = await inside.outbox.claimDue({ token: 'new', leaseMs: 60_000, limit: 1 });
+    }
+    expect(taken).toHaveLength(1);
     const stale = storage.outbox.markSent([{ id: m.id, token: 'old' }]);
-    await sleep(100); // the stale update now waits for the new claimer's row lock
+    const waitingForLock = async () =>
+      (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = ${database.name} and wait_event_type = 'Lock'`.execute(db)).rows[0]!.n > 0;
+    for (let i = 0; i < 500 && !(await waitingForLock()); i++) await sleep(10);
+    expect(await waitingForLock()).toBe(true); // the stale update now waits for the new claimer's row lock
     await trx.commit().execute();
     expect(await stale).toEqual([]);
     expect(await storage.outbox.get(m.id)).toMatchObject({ status: 'pending', attempts: 2 });
@@ -86,6 +94,61 @@ describe.runIf(reachable)('postgres storage', () => {
   it('without listen there is no watch; notify can be switched off', async () => {
     const storage = createPostgresStorage({ db: database.connect(), tablePrefix: 'nolisten_', notify: false });
     expect(storage.outbox.watch).toBeUndefined();
+  });
+
+  it('add is one statement in the caller\'s transaction, NOTIFY included; rows inserted already claimed notify nobody', { timeout: 30_000 }, async () => {
+    const log: CompiledQuery[] = [];
+    const db = database.connect(4, log);
+    const storage = createPostgresStorage({ db, tablePrefix: 'oneadd_' });
+    await storage.migrate();
+    const channel = storage.tables.outboxRef;
+    const listener = new pg.Client({ connectionString: database.url });
+    const payloads: string[] = [];
+    listener.on('notification', (n) => n.channel === channel && payloads.push(n.payload ?? ''));
+    await listener.connect();
+    await listener.query(`LISTEN "${channel}"`);
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 2_000 && !done(); i++) await sleep(10);
+      expect(done()).toBe(true);
+    };
+    try {
+      const statementsOfAdd = (opts?: { claim: { token: string; leaseMs: number } }, count = 1) =>
+        storage.outbox.transaction(async (tx) => {
+          const before = log.length;
+          await storage.outbox.add(tx, Array.from({ length: count }, () => message()), opts);
+          return log.slice(before).map((q) => q.sql);
+        });
+
+      const unclaimed = await statementsOfAdd();
+      expect(unclaimed).toHaveLength(1);
+      expect(unclaimed[0]).toMatch(/^with "inserted" as \(insert into/);
+      expect(unclaimed[0]).toContain('pg_notify');
+      await until(() => payloads.length === 1);
+
+      const claimed = await statementsOfAdd({ claim: { token: 'mine', leaseMs: 60_000 } });
+      expect(claimed).toHaveLength(1);
+      expect(claimed[0]).not.toContain('pg_notify');
+      await sql`select pg_notify(${channel}, 'sentinel')`.execute(db);
+      await until(() => payloads.includes('sentinel'));
+      expect(payloads).toEqual(['', 'sentinel']); // notifications arrive in commit order: none came from the claimed add
+
+      const chunked = await statementsOfAdd(undefined, 1_200);
+      expect(chunked).toHaveLength(3);
+      expect(chunked.filter((q) => q.includes('pg_notify'))).toHaveLength(1);
+      await until(() => payloads.length === 3);
+      expect((await storage.outbox.stats()).pending).toBe(1_202);
+
+      const quiet = createPostgresStorage({ db, tablePrefix: 'oneadd_', notify: false });
+      const plain = await quiet.outbox.transaction(async (tx) => {
+        const before = log.length;
+        await quiet.outbox.add(tx, [message()]);
+        return log.slice(before).map((q) => q.sql);
+      });
+      expect(plain).toHaveLength(1);
+      expect(plain[0]).not.toContain('pg_notify');
+    } finally {
+      await listener.end();
+    }
   });
 
   it('the listener reconnects after its connection is killed and wakes again', { timeout: 30_000 }, async () => {
@@ -107,7 +170,9 @@ describe.runIf(reachable)('postgres storage', () => {
       }
       expect(current).toHaveLength(1);
       expect(current[0]).not.toBe(first);
-      await sleep(100);
+      // Once it listens again it wakes once, since notifications sent meanwhile were lost.
+      for (let i = 0; i < 1_000 && wakes === 0; i++) await sleep(10);
+      expect(wakes).toBeGreaterThan(0);
       wakes = 0;
       await storage.outbox.transaction((tx) => storage.outbox.add(tx, [message()]));
       for (let i = 0; i < 200 && wakes === 0; i++) await sleep(25);

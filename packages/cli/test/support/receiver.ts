@@ -29,6 +29,8 @@ export interface Receiver {
   requests: number;
   /** Added before each answer. */
   delayMs: number;
+  /** When set, requests arriving from then on wait for it before the delay (a gate a test opens). */
+  hold: Promise<void> | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -47,11 +49,13 @@ export async function createReceiver(options: { types?: string[] } = {}): Promis
     arrivals: 0,
     requests: 0,
     delayMs: 0,
+    hold: undefined,
     async start() {
       const app = new Hono();
       const endpoint = honoInbox(inbox, { secret, logger: silentLogger });
       app.all('/inbox', async (c) => {
         receiver.arrivals++;
+        if (receiver.hold) await receiver.hold;
         if (receiver.delayMs) await new Promise((r) => setTimeout(r, receiver.delayMs));
         receiver.requests++;
         return endpoint(c);

@@ -34,8 +34,8 @@ describe('review: stop() after the shutdown timeout', () => {
       await outbox.add(tx, { type: 't', payload: 1 }),
       await outbox.add(tx, { type: 't', payload: 2 }),
     ]);
-    expect(await within(outbox.stop({ timeoutMs: 20 }), 2_000)).toBe(false);
-    expect(await within(outbox.idle(), 2_000)).toBeUndefined();
+    expect(await within(outbox.stop({ timeoutMs: 20 }), 10_000)).toBe(false);
+    expect(await within(outbox.idle(), 10_000)).toBeUndefined();
     expect(await store.get(queued.id)).toMatchObject({ status: 'pending', attempts: 0, leaseUntil: null });
   });
 
@@ -43,16 +43,18 @@ describe('review: stop() after the shutdown timeout', () => {
     const store = createMemoryInboxStore();
     const inbox = createInbox({ store, logger: silent }).on('t', () => new Promise<void>(() => {}));
     await inbox.receive({ id: 'm1', source: 's', type: 't', payload: 1, headers: {}, createdAt: new Date() });
-    expect(await within(inbox.stop({ timeoutMs: 20 }), 3_000)).toBe(false);
+    expect(await within(inbox.stop({ timeoutMs: 20 }), 10_000)).toBe(false);
   });
 
   it('does not hand an already-aborted signal to attempts made after a timed-out stop()', async () => {
     const transport = abortableTransport();
     const { store, outbox } = setupOutbox(transport);
     await outbox.transaction((tx) => outbox.add(tx, { type: 't', payload: 1 }));
-    await within(outbox.stop({ timeoutMs: 20 }), 2_000);
+    await within(outbox.stop({ timeoutMs: 20 }), 10_000);
+    const attemptsBefore = transport.signals.length;
     const later = await outbox.transaction((tx) => outbox.add(tx, { type: 't', payload: 2 }));
-    await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 2_000 && transport.signals.length === attemptsBefore; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(transport.signals.length).toBeGreaterThan(attemptsBefore);
     expect(transport.signals.at(-1)?.aborted).toBe(false);
     expect(await store.get(later.id)).toMatchObject({ status: 'pending', lastError: null });
   });
