@@ -138,7 +138,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
       process: (job) => handle(job),
       release: async (jobs) => void (await store.release(jobs.map((j) => j.claim))),
     },
-    { name: 'inbox', ...config },
+    { name: 'inbox', ...config, concurrency: Math.max(1, Math.min(config.concurrency, store.maxConcurrentTransactions ?? Infinity)) },
   );
 
   function toJobs(rows: ClaimedInboxMessage[]): Job[] {
