@@ -355,7 +355,7 @@ export const outboxCases: StorageCase[] = [
     }
   }),
   {
-    name: 'outbox and inbox: claimDue is oldest-due first, not id order: ids that sort late but were due first are claimed first',
+    name: 'outbox: claimDue is oldest-due first, not id order, in the inbox too: ids that sort late but were due first are claimed first',
     async run({ outbox, inbox }) {
       const run = newMessageId();
       const late = [1, 2, 3].map((n) => ({ ...message('order.check'), id: `zz-${run}-${n}` }));
@@ -384,7 +384,7 @@ export const outboxCases: StorageCase[] = [
   },
 
   {
-    name: 'outbox and inbox: database time is UTC epoch ms (due, lease, sent and received times near Date.now())',
+    name: 'outbox: database time is UTC epoch ms, in the inbox too (due, lease, sent, received and processed times near Date.now())',
     async run({ outbox, inbox }) {
       const bound = 120_000;
       const near = (date: Date | null | undefined, what: string, offsetMs = 0) =>
