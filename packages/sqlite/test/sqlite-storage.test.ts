@@ -171,7 +171,9 @@ describe('sqlite storage', () => {
     await db.destroy();
   });
 
-  it('the inbox store declares one transaction at a time', () => {
-    expect(createSqliteStorage({ db: open().db }).inbox.maxConcurrentTransactions).toBe(1);
+  it('the inbox store declares one transaction at a time', async () => {
+    const { db } = open();
+    expect(createSqliteStorage({ db }).inbox.maxConcurrentTransactions).toBe(1);
+    await db.destroy();
   });
 });
