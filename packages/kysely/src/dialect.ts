@@ -88,4 +88,20 @@ export interface MessageboxDialect {
 
   /** Wake-up across processes (Postgres: `LISTEN`); absent when the database has none. */
   watch?(tables: MessageboxTables, onWake: () => void): Promise<Unsubscribe>;
+
+  /**
+   * Runs `fn` in a new write transaction: commit on resolve, rollback and
+   * rethrow on reject. The stores' `transaction` uses it. Default:
+   * `db.transaction().execute(fn)` (SQLite: `BEGIN IMMEDIATE`, so the write
+   * lock is taken under the busy timeout before the first statement).
+   */
+  transaction?<T>(db: AnyDb, fn: (tx: AnyTx) => Promise<T>): Promise<T>;
+
+  /**
+   * DDL of migration `0003_mysql_claim_order`: an index that yields due rows
+   * in `available_at, id` order, for dialects whose claim needs one beyond
+   * what {@link createTables} made. Default: none (the migration is recorded
+   * and changes nothing).
+   */
+  claimOrderIndexes?(tables: MessageboxTables): string[];
 }

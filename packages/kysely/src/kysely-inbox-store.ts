@@ -23,7 +23,7 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
   const shape: TableShape = { table, waiting: 'received', finished: 'processed', finishedAt: 'processed_at', waitingSince: 'received_at' };
 
   return {
-    transaction: (fn) => options.db.transaction().execute(fn),
+    transaction: (fn) => (dialect.transaction ? dialect.transaction(db, fn) : options.db.transaction().execute(fn)),
 
     async receive(tx, message: Message, opts?: { claim?: InsertClaim }) {
       const claim = opts?.claim;

@@ -27,7 +27,7 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
   const shape: TableShape = { table, waiting: 'pending', finished: 'sent', finishedAt: 'sent_at', waitingSince: 'created_at' };
 
   const store: OutboxStore<Transaction<DB>> = {
-    transaction: (fn) => options.db.transaction().execute(fn),
+    transaction: (fn) => (dialect.transaction ? dialect.transaction(db, fn) : options.db.transaction().execute(fn)),
 
     async add(tx, messages: readonly Message[], opts?: { claim?: InsertClaim }) {
       if (messages.length === 0) return;

@@ -11,6 +11,7 @@ export interface MessageboxMigration {
 /** Every migration, in order. Append only. */
 export const migrations: readonly MessageboxMigration[] = [
   { name: '0001_create_outbox_and_inbox', statements: (dialect, tables) => dialect.createTables(tables) },
+  { name: '0003_mysql_claim_order', statements: (dialect, tables) => dialect.claimOrderIndexes?.(tables) ?? [] },
 ];
 
 /** The DDL of every migration, for users who run their own migration tool. */

@@ -1,7 +1,7 @@
 import type { Clock } from '@messagebox/core';
 import { createKyselyStorage, type MessageboxStorage } from '@messagebox/kysely';
 import type { Kysely, Transaction } from 'kysely';
-import { mysqlDialect } from './mysql-dialect.js';
+import { createMysqlDialect } from './mysql-dialect.js';
 
 /** Options of {@link createMysqlStorage}. */
 export interface MysqlStorageOptions<DB> {
@@ -11,6 +11,12 @@ export interface MysqlStorageOptions<DB> {
   tablePrefix?: string;
   /** Replaces the database clock (tests of backoff). */
   clock?: Clock;
+  /**
+   * How long `migrate()` waits for a concurrent `migrate()` (`GET_LOCK`),
+   * rounded up to whole seconds; when it runs out, `migrate()` rejects with a
+   * `MessageboxError` (`store_failed`) and migrates nothing. Default 60 s.
+   */
+  migrationLockTimeoutMs?: number;
 }
 
 /**
@@ -23,5 +29,6 @@ export interface MysqlStorageOptions<DB> {
  * const outbox = createOutbox({ store: storage.outbox, source: 'vault' });
  */
 export function createMysqlStorage<DB>(options: MysqlStorageOptions<DB>): MessageboxStorage<Transaction<DB>> {
-  return createKyselyStorage({ db: options.db, dialect: mysqlDialect, tablePrefix: options.tablePrefix, clock: options.clock });
+  const dialect = createMysqlDialect({ migrationLockTimeoutMs: options.migrationLockTimeoutMs });
+  return createKyselyStorage({ db: options.db, dialect, tablePrefix: options.tablePrefix, clock: options.clock });
 }

@@ -1,3 +1,3 @@
 export { createMysqlStorage, type MysqlStorageOptions } from './create-mysql-storage.js';
-export { mysqlDialect } from './mysql-dialect.js';
+export { createMysqlDialect, mysqlDialect, type MysqlDialectOptions } from './mysql-dialect.js';
 export type { MessageboxStorage } from '@messagebox/kysely';

@@ -2,17 +2,25 @@ import type { AnyDb, ClaimStatement } from '@messagebox/kysely';
 
 /**
  * MySQL and MariaDB have no `UPDATE … RETURNING`: in one READ COMMITTED
- * transaction, `SELECT id … LIMIT n FOR UPDATE SKIP LOCKED`, update those
- * rows, read them back. No `ORDER BY` with the lock: the `(status,
- * available_at, lease_until)` index already yields due order, and sorting
- * under a lock would lock more rows than it returns.
+ * transaction, `SELECT id … ORDER BY available_at, id LIMIT n FOR UPDATE SKIP
+ * LOCKED`, update those rows, read them back.
+ *
+ * The order is served by the `(status, available_at, id, lease_until)` claim
+ * index (migration `0003_mysql_claim_order`): a range scan in due order that
+ * stops after `n` claimable rows, so it locks about what it returns. Without
+ * `ORDER BY` the optimizer was free to scan the table (`type: ALL` with 500 of
+ * 3,000 rows pending) and return primary-key order, so ids that sort late
+ * starved under a backlog. An `ORDER BY` no index serves would be worse: a
+ * filesort under `FOR UPDATE` locks every candidate before it sorts. The plan
+ * (index range, no filesort) is checked by a test.
  */
 export async function mysqlClaim(db: AnyDb, claim: ClaimStatement): Promise<Record<string, unknown>[]> {
   return db
     .transaction()
     .setIsolationLevel('read committed')
     .execute(async (trx) => {
-      const ids = (await claim.candidates(trx).limit(claim.limit).forUpdate().skipLocked().execute()).map((r) => r.id);
+      const candidates = claim.candidates(trx).orderBy('available_at').orderBy('id').limit(claim.limit).forUpdate().skipLocked();
+      const ids = (await candidates.execute()).map((r) => r.id);
       if (ids.length === 0) return [];
       await trx.updateTable(claim.table).set(claim.set).where('id', 'in', ids).execute();
       return trx.selectFrom(claim.table).selectAll().where('id', 'in', ids).execute();

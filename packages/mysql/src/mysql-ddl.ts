@@ -50,3 +50,16 @@ export function mysqlCreateTables(t: MessageboxTables): string[] {
 export function mysqlCreateMigrationsTable(t: MessageboxTables): string[] {
   return [`CREATE TABLE IF NOT EXISTS ${q(t.migrations)} (${q('name')} ${ascii(255)} NOT NULL PRIMARY KEY, ${q('applied_at')} BIGINT NOT NULL) ${TABLE_OPTIONS}`];
 }
+
+/**
+ * Migration `0003_mysql_claim_order`: replaces the `(status, available_at,
+ * lease_until)` due index with `(status, available_at, id, lease_until)`, which
+ * yields waiting rows in the claim's `ORDER BY available_at, id` without a
+ * sort and still filters leases from the index.
+ */
+export function mysqlClaimOrderIndexes(t: MessageboxTables): string[] {
+  return [t.outbox, t.inbox].map(
+    (table) =>
+      `ALTER TABLE ${q(table)} ADD KEY ${q(`${table}_claim`)} (${q('status')}, ${q('available_at')}, ${q('id')}, ${q('lease_until')}), DROP KEY ${q(`${table}_due`)}`,
+  );
+}

@@ -1,9 +1,12 @@
-import { createMessage } from '@messagebox/core';
+import { createMessage, MessageboxError } from '@messagebox/core';
+import { migrations } from '@messagebox/kysely';
 import { expectInjectedClock, requireDatabase, sqlLiteral } from '@messagebox/testkit';
-import { sql, type CompiledQuery } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, sql } from 'kysely';
+import { createPool } from 'mysql2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMysqlStorage } from '../src/index.js';
+import { createMysqlStorage, mysqlDialect } from '../src/index.js';
 import { createTestDatabase, probeMysql, type TestDatabase } from './support/test-database.js';
+import { ensureTimeZone } from './support/time-zone.js';
 
 const reachable = await requireDatabase('MySQL/MariaDB', probeMysql);
 const message = () => createMessage({ type: 'a.b', payload: { x: 1 }, source: 'test' }, { now: new Date() });
@@ -13,11 +16,23 @@ describe.runIf(reachable)('mysql storage', () => {
   beforeAll(async () => void (database = await createTestDatabase()));
   afterAll(() => database?.drop());
 
+  /** A pool whose sessions use `zone` and, when given, a frozen `NOW()` at epoch ms `at`. */
+  const zoned = (zone: string, at?: number) =>
+    new Kysely<unknown>({
+      dialect: new MysqlDialect({
+        pool: createPool({ uri: database.url, connectionLimit: 2 }),
+        onCreateConnection: async (conn) => {
+          await conn.executeQuery(CompiledQuery.raw(`set time_zone = '${zone}'`));
+          if (at !== undefined) await conn.executeQuery(CompiledQuery.raw(`set timestamp = ${(at / 1000).toFixed(3)}`));
+        },
+      }),
+    });
+
   it('migrate() is idempotent, also when several run at once', async () => {
     const db = database.connect();
     const storages = Array.from({ length: 3 }, () => createMysqlStorage({ db, tablePrefix: 'app_' }));
     const applied = await Promise.all(storages.map((s) => s.migrate()));
-    expect(applied.flat()).toEqual(['0001_create_outbox_and_inbox']);
+    expect(applied.flat()).toEqual(migrations.map((m) => m.name));
     expect(await storages[0]!.migrate()).toEqual([]);
     const tables = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = ${database.name} and table_name like 'app\\_%' order by table_name`.execute(db);
     expect(tables.rows.map((r) => r.name)).toEqual(['app_inbox', 'app_migrations', 'app_outbox']);
@@ -32,21 +47,96 @@ describe.runIf(reachable)('mysql storage', () => {
     expect((await storage.outbox.get(m.id))?.status).toBe('pending');
   });
 
-  it('the claim select uses the (status, available_at, lease_until) index', async () => {
+  it('claims read the claim index in due order: an index range, no table scan, no filesort (500 of 3,000 rows waiting)', async () => {
     const log: CompiledQuery[] = [];
     const db = database.connect(4, log);
     const storage = createMysqlStorage({ db, tablePrefix: 'plan_' });
     await storage.migrate();
     await storage.outbox.transaction((tx) => storage.outbox.add(tx, Array.from({ length: 3_000 }, () => message())));
-    await sql`update plan_outbox set status = 'sent', sent_at = 0 order by id limit 2990`.execute(db);
-    await sql`analyze table plan_outbox`.execute(db);
-    log.length = 0;
-    expect(await storage.outbox.claimDue({ token: 't', leaseMs: 1_000, limit: 5 })).toHaveLength(5);
-    const select = log.find((q) => q.sql.includes('skip locked'))!;
-    const parameters = [...select.parameters];
-    const inlined = select.sql.replace(/ for update skip locked$/, '').replace(/\?/g, () => sqlLiteral(parameters.shift()));
-    const plan = await sql.raw<{ key: string | null }>(`explain ${inlined}`).execute(db);
-    expect(plan.rows[0]?.key).toBe('plan_outbox_due');
+    await sql`update plan_outbox set status = 'sent', sent_at = 0 order by id limit 2500`.execute(db);
+    await sql`insert into plan_inbox (id, source, type, payload, headers, created_at, status, attempts, received_at, available_at)
+      select id, source, type, payload, headers, created_at, if(status = 'sent', 'processed', 'received'), 0, created_at, available_at from plan_outbox`.execute(db);
+    await sql`analyze table plan_outbox, plan_inbox`.execute(db);
+    const plans: Record<string, unknown>[] = [];
+    for (const store of [storage.outbox, storage.inbox] as const) {
+      log.length = 0;
+      expect(await store.claimDue({ token: 't', leaseMs: 1_000, limit: 5 })).toHaveLength(5);
+      const select = log.find((q) => q.sql.includes('skip locked'))!;
+      const parameters = [...select.parameters];
+      const inlined = select.sql.replace(/\?/g, () => sqlLiteral(parameters.shift()));
+      plans.push(...(await sql.raw<Record<string, unknown>>(`explain ${inlined}`).execute(db)).rows);
+    }
+    expect(plans.map((p) => p.key)).toEqual(['plan_outbox_claim', 'plan_inbox_claim']);
+    for (const plan of plans) {
+      expect(plan.type).not.toBe('ALL');
+      expect(String(plan.Extra)).not.toMatch(/filesort/i);
+    }
+  });
+
+  it('migrate() moves an existing database onto the claim index', async () => {
+    const db = database.connect(1);
+    const storage = createMysqlStorage({ db, tablePrefix: 'old_' });
+    await sql.raw(storage.migrationSql()[0]!).execute(db);
+    await sql.raw(storage.migrationSql()[1]!).execute(db);
+    for (const statement of mysqlDialect.createMigrationsTable(storage.tables)) await sql.raw(statement).execute(db);
+    await sql`insert into old_migrations (name, applied_at) values ('0001_create_outbox_and_inbox', 0)`.execute(db);
+    expect(await storage.migrate()).toContain('0003_mysql_claim_order');
+    const indexes = await sql<{ name: string }>`select distinct index_name as name from information_schema.statistics
+      where table_schema = ${database.name} and table_name = 'old_outbox' order by index_name`.execute(db);
+    expect(indexes.rows.map((r) => r.name)).toEqual(['old_outbox_claim', 'old_outbox_sent', 'old_outbox_status_created', 'PRIMARY']);
+  });
+
+  it('database time is UTC epoch ms whatever the session time zone, also across a daylight-saving fall-back', async (context) => {
+    const problem = await ensureTimeZone('Europe/Berlin');
+    const zones = ['+05:00', '-09:30', ...(problem ? [] : ['Europe/Berlin'])];
+    for (const zone of zones) {
+      const db = zoned(zone);
+      try {
+        const { rows } = await sql<{ now: number | string }>`select ${mysqlDialect.nowMs()} as now`.execute(db);
+        expect(Math.abs(Number(rows[0]!.now) - Date.now()), zone).toBeLessThan(60_000);
+      } finally {
+        await db.destroy();
+      }
+    }
+    if (problem) {
+      if (process.env.CI === 'true') throw new Error(`[messagebox] cannot test a daylight-saving zone: ${problem}`);
+      return context.skip(`cannot test a daylight-saving zone: ${problem}`);
+    }
+    // Europe/Berlin falls back at 01:00 UTC on 2026-10-25: local 02:00–03:00 happens twice.
+    for (const instant of ['2026-10-25T00:30:00.250Z', '2026-10-25T01:30:00.250Z', '2026-10-25T02:30:00.250Z']) {
+      const at = Date.parse(instant);
+      const db = zoned('Europe/Berlin', at);
+      try {
+        const storage = createMysqlStorage({ db, tablePrefix: 'tz_' });
+        await storage.migrate();
+        const m = message();
+        await storage.outbox.transaction((tx) => storage.outbox.add(tx, [m]));
+        expect((await storage.outbox.get(m.id))?.availableAt.toISOString(), instant).toBe(instant);
+        const [claimed] = await storage.outbox.claimDue({ ids: [m.id], token: 't', leaseMs: 1_000, limit: 1 });
+        expect(claimed?.leaseUntil?.getTime(), instant).toBe(at + 1_000);
+      } finally {
+        await db.destroy();
+      }
+    }
+  });
+
+  it('migrate() fails with a MessageboxError when another session holds the migration lock past the timeout', async () => {
+    const holder = database.connect(1);
+    const db = database.connect(1);
+    await holder.connection().execute(async (conn) => {
+      const { rows } = await sql<{ locked: number }>`select get_lock('messagebox.migrate', 30) as locked`.execute(conn);
+      expect(Number(rows[0]!.locked)).toBe(1);
+      try {
+        const error = await createMysqlStorage({ db, tablePrefix: 'locked_', migrationLockTimeoutMs: 1_000 }).migrate().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(MessageboxError);
+        expect(error).toMatchObject({ code: 'store_failed', message: expect.stringMatching(/^\[messagebox\] .*messagebox\.migrate/) });
+      } finally {
+        await sql`select release_lock('messagebox.migrate')`.execute(conn);
+      }
+    });
+    const tables = await sql`select table_name from information_schema.tables where table_schema = ${database.name} and table_name like 'locked\\_%'`.execute(db);
+    expect(tables.rows).toEqual([]);
+    expect(await createMysqlStorage({ db, tablePrefix: 'locked_', migrationLockTimeoutMs: 1_000 }).migrate()).toEqual(migrations.map((m) => m.name));
   });
 
   it('an injected clock replaces database time', async () => {

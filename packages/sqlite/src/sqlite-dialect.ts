@@ -2,11 +2,13 @@ import { insertOnConflictDoNothing, updateWithReturning, type MessageboxDialect 
 import { sql } from 'kysely';
 import { sqliteClaim } from './sqlite-claim.js';
 import { sqliteCreateMigrationsTable, sqliteCreateTables } from './sqlite-ddl.js';
+import { sqliteTransaction } from './sqlite-transaction.js';
 
 /**
  * SQLite (3.42+, for `unixepoch('subsec')`): times in epoch ms from the
- * database clock, claims in one atomic `UPDATE … RETURNING`, no cross-process
- * wake-up (workers poll).
+ * database clock, claims in one atomic `UPDATE … RETURNING`, store
+ * transactions that begin with `BEGIN IMMEDIATE`, no cross-process wake-up
+ * (workers poll).
  */
 export const sqliteDialect: MessageboxDialect = {
   name: 'sqlite',
@@ -17,4 +19,5 @@ export const sqliteDialect: MessageboxDialect = {
   claim: sqliteClaim,
   updateReturningIds: updateWithReturning,
   insertIfAbsent: insertOnConflictDoNothing,
+  transaction: sqliteTransaction,
 };

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMessage, MessageboxError } from '@messagebox/core';
+import { migrations } from '@messagebox/kysely';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
+import { Kysely, SqliteDialect, Transaction, type CompiledQuery } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStorage } from '../src/index.js';
 
@@ -11,8 +12,8 @@ const dir = mkdtempSync(join(tmpdir(), 'messagebox-sqlite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
-function open(log?: CompiledQuery[]) {
-  const database = new Database(join(dir, `s${++n}.db`));
+function open(log?: CompiledQuery[], options?: Database.Options) {
+  const database = new Database(join(dir, `s${++n}.db`), options);
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database }), log: log ? (e) => void log.push(e.query) : undefined });
   return { database, db };
 }
@@ -24,7 +25,7 @@ describe('sqlite storage', () => {
   it('migrate() is idempotent and records what it applied', async () => {
     const { database, db } = open();
     const storage = createSqliteStorage({ db });
-    expect(await storage.migrate()).toEqual(['0001_create_outbox_and_inbox']);
+    expect(await storage.migrate()).toEqual(migrations.map((m) => m.name));
     expect(await storage.migrate()).toEqual([]);
     expect(tableNames(database)).toEqual(['messagebox_inbox', 'messagebox_migrations', 'messagebox_outbox']);
     await db.destroy();
@@ -40,7 +41,7 @@ describe('sqlite storage', () => {
     const m = message();
     await storage.outbox.transaction((tx) => storage.outbox.add(tx, [m]));
     expect((await storage.outbox.get(m.id))?.status).toBe('pending');
-    expect(await storage.migrate()).toEqual(['0001_create_outbox_and_inbox']);
+    expect(await storage.migrate()).toEqual(migrations.map((m) => m.name));
     await db.destroy();
   });
 
@@ -100,6 +101,79 @@ describe('sqlite storage', () => {
     );
     expect(plans[0]).toContain('messagebox_outbox_due');
     expect(plans[1]).toContain('messagebox_inbox_due');
+    await db.destroy();
+  });
+
+  it('store transactions begin IMMEDIATE: the write lock is held before their first statement', async () => {
+    const { database, db } = open();
+    const storage = createSqliteStorage({ db });
+    await storage.migrate();
+    const other = new Database(database.name, { timeout: 0 });
+    const tryWrite = () => {
+      try {
+        other.exec('begin immediate');
+        other.exec('rollback');
+        return 'got the write lock';
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
+    };
+    expect(tryWrite()).toBe('got the write lock');
+    const seen = [
+      await storage.outbox.transaction(async (tx) => [tx instanceof Transaction && tx.isTransaction, tryWrite()]),
+      await storage.inbox.transaction(async (tx) => [tx instanceof Transaction && tx.isTransaction, tryWrite()]),
+    ];
+    expect(seen).toEqual([
+      [true, 'SQLITE_BUSY'],
+      [true, 'SQLITE_BUSY'],
+    ]);
+    expect(tryWrite()).toBe('got the write lock');
+    const m = message();
+    await expect(storage.outbox.transaction(async (tx) => { await storage.outbox.add(tx, [m]); throw new Error('abort'); })).rejects.toThrow('abort');
+    expect(await storage.outbox.get(m.id)).toBeNull();
+    other.close();
+    await db.destroy();
+  });
+
+  it('switches the file to WAL and raises a low busy timeout before its first operation', async () => {
+    const { database, db } = open(undefined, { timeout: 0 });
+    expect([database.pragma('journal_mode', { simple: true }), database.pragma('busy_timeout', { simple: true })]).toEqual(['delete', 0]);
+    const storage = createSqliteStorage({ db });
+    expect(await storage.outbox.transaction(async () => 'ran')).toBe('ran');
+    expect([database.pragma('journal_mode', { simple: true }), database.pragma('busy_timeout', { simple: true })]).toEqual(['wal', 5_000]);
+    await db.destroy();
+
+    const kept = open(undefined, { timeout: 30_000 });
+    await createSqliteStorage({ db: kept.db, wal: false, busyTimeoutMs: 10_000 }).migrate();
+    expect([kept.database.pragma('journal_mode', { simple: true }), kept.database.pragma('busy_timeout', { simple: true })]).toEqual(['delete', 30_000]);
+    await kept.db.destroy();
+
+    const memory = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(':memory:') }) });
+    expect(await createSqliteStorage({ db: memory }).migrate()).toEqual(migrations.map((m) => m.name));
+    await memory.destroy();
+  });
+
+  it('a file that cannot switch to WAL fails with a clear MessageboxError, and the next operation tries again', async () => {
+    const { database, db } = open(undefined, { timeout: 0 });
+    database.exec('create table business (x)');
+    const reader = new Database(database.name);
+    reader.exec('begin');
+    reader.prepare('select * from business').all();
+    const storage = createSqliteStorage({ db, busyTimeoutMs: 50 });
+    const error = await storage.migrate().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MessageboxError);
+    expect(error).toMatchObject({ code: 'store_failed', message: expect.stringMatching(/^\[messagebox\] SQLite did not switch the database to WAL .*wal: false/) });
+    expect(tableNames(database)).toEqual(['business']);
+    reader.exec('commit');
+    reader.close();
+    expect(await storage.migrate()).toEqual(migrations.map((m) => m.name));
+    expect(database.pragma('journal_mode', { simple: true })).toBe('wal');
+    await db.destroy();
+  });
+
+  it('the inbox store declares one transaction at a time', async () => {
+    const { db } = open();
+    expect(createSqliteStorage({ db }).inbox.maxConcurrentTransactions).toBe(1);
     await db.destroy();
   });
 });

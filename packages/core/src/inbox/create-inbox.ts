@@ -148,7 +148,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
       process: (job, signal) => handle(job, signal),
       release: async (jobs) => void (await store.release(jobs.map((j) => j.claim))),
     },
-    { name: 'inbox', ...config },
+    { name: 'inbox', ...config, concurrency: Math.max(1, Math.min(config.concurrency, store.maxConcurrentTransactions ?? Infinity)) },
   );
 
   function toJobs(rows: ClaimedInboxMessage[]): Job[] {

@@ -40,6 +40,15 @@ export interface InboxStats {
  * const isNew = await store.transaction((tx) => store.receive(tx, message));
  */
 export interface InboxStore<Tx> {
+  /**
+   * Most transactions the store runs at once without one waiting for
+   * another's connection (SQLite through Kysely: 1, its single connection).
+   * The inbox runs at most this many handlers at a time (fewer than its
+   * `concurrency` if need be), so a `receive` waits behind at most this many
+   * handler transactions. Absent: no limit of the store's own.
+   */
+  readonly maxConcurrentTransactions?: number;
+
   /** Runs `fn` in a new transaction: commit on resolve, rollback and rethrow on reject. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
 

@@ -1,4 +1,4 @@
-import type { OutboxStore } from '@messagebox/core';
+import { newMessageId, type OutboxStore } from '@messagebox/core';
 import { expect } from 'vitest';
 import { AFTER_SHORT, eventually, ids, LONG, message, SHORT, sleep, sorted, token } from './fixtures.js';
 import type { StorageCase } from './types.js';
@@ -354,4 +354,56 @@ export const outboxCases: StorageCase[] = [
       await unsubscribe();
     }
   }),
+  {
+    name: 'outbox: claimDue is oldest-due first, not id order, in the inbox too: ids that sort late but were due first are claimed first',
+    async run({ outbox, inbox }) {
+      const run = newMessageId();
+      const late = [1, 2, 3].map((n) => ({ ...message('order.check'), id: `zz-${run}-${n}` }));
+      const backlog = Array.from({ length: 60 }, (_, n) => ({ ...message('order.check'), id: `aa-${run}-${String(n).padStart(3, '0')}` }));
+      const dueAt: number[] = [];
+      for (const m of late) {
+        const previous = dueAt.at(-1);
+        if (previous !== undefined) await eventually(() => Date.now() > previous + 1, 5_000, 'the clock to pass the previous due time');
+        await outbox.transaction((tx) => outbox.add(tx, [m]));
+        await inbox.transaction((tx) => inbox.receive(tx, m));
+        const times = [(await outbox.get(m.id))!.availableAt.getTime(), (await inbox.get(m.id))!.availableAt.getTime()];
+        if (previous !== undefined) expect(Math.min(...times), 'precondition: each message due after the one before').toBeGreaterThan(previous);
+        dueAt.push(Math.max(...times));
+      }
+      await eventually(() => Date.now() > dueAt.at(-1)! + 1, 5_000, 'the clock to pass the last due time');
+      await outbox.transaction((tx) => outbox.add(tx, backlog));
+      await inbox.transaction(async (tx) => {
+        for (const m of backlog) await inbox.receive(tx, m);
+      });
+      expect((await outbox.get(backlog[0]!.id))!.availableAt.getTime(), 'precondition: the backlog is due after the rest').toBeGreaterThan(dueAt.at(-1)!);
+      for (const store of [outbox, inbox] as const) {
+        expect(ids(await store.claimDue({ token: token(), leaseMs: LONG, limit: 3 }))).toEqual(ids(late));
+        expect(ids(await store.claimDue({ token: token(), leaseMs: LONG, limit: 5 }))).toEqual(ids(backlog.slice(0, 5)));
+      }
+    },
+  },
+
+  {
+    name: 'outbox: database time is UTC epoch ms, in the inbox too (due, lease, sent, received and processed times near Date.now())',
+    async run({ outbox, inbox }) {
+      const bound = 120_000;
+      const near = (date: Date | null | undefined, what: string, offsetMs = 0) =>
+        expect(Math.abs(date!.getTime() - offsetMs - Date.now()), `${what} ${date?.toISOString()} vs ${new Date().toISOString()}`).toBeLessThan(bound);
+      const m = message();
+      await outbox.transaction((tx) => outbox.add(tx, [m]));
+      near((await outbox.get(m.id))?.availableAt, 'outbox availableAt');
+      const [claimed] = await outbox.claimDue({ token: token(), leaseMs: LONG, limit: 1 });
+      near(claimed?.leaseUntil, 'outbox leaseUntil', LONG);
+      await outbox.markSent([{ id: m.id, token: claimed!.token }]);
+      near((await outbox.get(m.id))?.sentAt, 'outbox sentAt');
+      await inbox.transaction((tx) => inbox.receive(tx, m));
+      const row = await inbox.get(m.id);
+      near(row?.receivedAt, 'inbox receivedAt');
+      near(row?.availableAt, 'inbox availableAt');
+      const [handling] = await inbox.claimDue({ token: token(), leaseMs: LONG, limit: 1 });
+      near(handling?.leaseUntil, 'inbox leaseUntil', LONG);
+      await inbox.transaction((tx) => inbox.markProcessed(tx, { id: m.id, token: handling!.token }));
+      near((await inbox.get(m.id))?.processedAt, 'inbox processedAt');
+    },
+  },
 ];
