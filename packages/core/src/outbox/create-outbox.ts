@@ -7,6 +7,7 @@ import type { ClaimedOutboxMessage, OutboxStore } from '../ports/outbox-store.js
 import type { Transport } from '../ports/transport.js';
 import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from '../retry-policy.js';
 import { resolveServiceOptions, type ServiceOptions } from '../service-options.js';
+import { CoalescingBatcher } from '../internal/coalescing-batcher.js';
 import { CompletionBatcher } from '../internal/completion-batcher.js';
 import { exhaustedBeforeStart, settleFailure } from '../internal/settle-failure.js';
 import { PeriodicTask } from '../internal/periodic-task.js';
@@ -26,6 +27,18 @@ export interface OutboxOptions<Tx> extends ServiceOptions {
   instrumentation?: Instrumentation;
   /** How long sent rows are kept before the worker deletes them; `false` keeps them forever. Default 7 days. */
   retention?: RetentionOptions | false;
+  /**
+   * An attempt starts only while at least this much of its lease is left.
+   * A message whose lease ran low before its attempt (a business transaction
+   * that went on long after `add`, a queue of after-commit sends waiting for
+   * a free slot) is claimed again first, with a new token and a fresh lease,
+   * and skipped when another worker has taken it over. Keep it above the
+   * transport's timeout. Default: half of `leaseMs`.
+   *
+   * Leases are measured from the `add` (after-commit rows) or from the claim,
+   * on a monotonic clock (`performance.now()`), or on `clock` when one is given.
+   */
+  minLeaseLeftMs?: number;
 }
 
 /** How messages of one type are delivered. */
@@ -103,8 +116,13 @@ interface Delivery {
   message: Message;
   claim: Claim;
   attempts: number;
+  /** When the lease of `claim` started, on the lease clock (see `minLeaseLeftMs`). */
+  leasedAt: number;
   report?: DeliveryReport;
 }
+
+/** Most rows one re-claim statement asks for. */
+const RECLAIM_BATCH = 500;
 
 export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
   if (!options?.store) throw new MessageboxError('invalid_options', 'createOutbox needs a `store`');
@@ -114,8 +132,18 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
   const sendAfterCommit = options.sendAfterCommit ?? true;
   const routes = new Map<string, { transport: Transport; policy: RetryPolicy }>();
   const events = new Events<OutboxEventMap>(() => logger);
-  const openTransactions = new WeakMap<object, { token: string; added: Message[] }>();
+  const openTransactions = new WeakMap<object, { token: string; added: Array<{ message: Message; leasedAt: number }> }>();
   const completions = new CompletionBatcher((claims) => store.markSent(claims));
+  const leaseClock: () => number = options.clock ? () => clock.now() : () => performance.now();
+  const minLeaseLeftMs = resolveMinLeaseLeft(options.minLeaseLeftMs, config.leaseMs);
+  const reclaims = new CoalescingBatcher<string, ClaimedOutboxMessage | undefined>(
+    async (ids) => {
+      const rows = await store.claimDue({ ids, limit: ids.length, leaseMs: config.leaseMs, token: newClaimToken() });
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id));
+    },
+    { maxBatch: RECLAIM_BATCH },
+  );
   const instrumentation = options.instrumentation ?? {};
   const retention = resolveRetention(options.retention, 'createOutbox');
   const purger =
@@ -129,10 +157,13 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       }
     }, retention.intervalMs);
   let unwatch: (() => Promise<void>) | undefined;
+  let starting: Promise<void> | undefined;
+  /** Bumped by start() and stop(), so a start() that was overtaken by stop() while subscribing starts nothing. */
+  let lifecycle = 0;
 
   const runner = new WorkRunner<Delivery>(
     {
-      claim: async (limit) => (routes.size === 0 ? [] : toDeliveries(await store.claimDue(claimOptions(limit)))),
+      claim: (limit) => claimDeliveries(claimOptions(limit)),
       process: (delivery, signal) => attempt(delivery, signal),
       release: async (items) => void (await store.release(items.map((d) => d.claim))),
     },
@@ -144,16 +175,42 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     return { limit, leaseMs: config.leaseMs, token: newClaimToken(), types: [...routes.keys()] };
   }
 
-  function toDeliveries(rows: ClaimedOutboxMessage[], report?: DeliveryReport): Delivery[] {
+  async function claimDeliveries(claimWith: ReturnType<typeof claimOptions> & { ids?: string[] }, report?: DeliveryReport): Promise<Delivery[]> {
+    if (routes.size === 0) return [];
+    const leasedAt = leaseClock();
+    const rows = await store.claimDue(claimWith);
     return rows.map((row) => ({
       message: { id: row.id, source: row.source, type: row.type, payload: row.payload, headers: row.headers, createdAt: row.createdAt },
       claim: { id: row.id, token: row.token },
       attempts: row.attempts,
+      leasedAt,
       ...(report ? { report } : {}),
     }));
   }
 
+  /**
+   * True when `delivery` may be attempted now: enough of its lease is left,
+   * or it was claimed again with a fresh lease. False when another worker owns it.
+   */
+  async function holdLease(delivery: Delivery): Promise<boolean> {
+    if (leaseClock() - delivery.leasedAt <= config.leaseMs - minLeaseLeftMs) return true;
+    const leasedAt = leaseClock();
+    const row = await reclaims.run(delivery.message.id);
+    if (!row) {
+      logger.debug({ id: delivery.message.id, type: delivery.message.type }, 'lease ran low before the attempt and another worker has the message; skipped it');
+      return false;
+    }
+    delivery.claim = { id: row.id, token: row.token };
+    delivery.attempts = row.attempts;
+    delivery.leasedAt = leasedAt;
+    return true;
+  }
+
   async function attempt(delivery: Delivery, signal: AbortSignal): Promise<void> {
+    if (!(await holdLease(delivery))) {
+      if (delivery.report) delivery.report.fenced++;
+      return;
+    }
     const { message, claim, attempts, report } = delivery;
     const route = routes.get(message.type);
     const policy = route?.policy ?? config.retry;
@@ -186,7 +243,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       else logger.warn({ id: message.id, type: message.type }, 'sent, but another worker had taken the message over; it may be delivered twice');
       return;
     }
-    const outcome = await settleFailure(store, claim, { attempts, createdAt: message.createdAt, error: failure }, { policy, clock, random: config.random });
+    const outcome = await settleFailure(store, claim, { attempts, since: message.createdAt, error: failure }, { policy, clock, random: config.random });
     if (outcome.kind === 'retry') {
       if (report) report.retried++;
       logger.info({ id: message.id, type: message.type, attempts, error: outcome.error, delayMs: outcome.delayMs }, 'delivery failed; will retry');
@@ -226,7 +283,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     types: () => [...routes.keys()],
 
     async transaction(fn) {
-      const added: Message[] = [];
+      const added: Array<{ message: Message; leasedAt: number }> = [];
       const token = newClaimToken();
       const result = await store.transaction(async (tx) => {
         openTransactions.set(tx as object, { token, added });
@@ -236,9 +293,9 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
           openTransactions.delete(tx as object);
         }
       });
-      for (const message of added) events.emit('created', { message });
+      for (const { message } of added) events.emit('created', { message });
       if (added.length) {
-        if (sendAfterCommit) runner.submit(added.map((message) => ({ message, claim: { id: message.id, token }, attempts: 1 })));
+        if (sendAfterCommit) runner.submit(added.map(({ message, leasedAt }) => ({ message, claim: { id: message.id, token }, attempts: 1, leasedAt })));
         else runner.wake();
       }
       return result;
@@ -253,8 +310,9 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       const messages = build(inputs);
       const open = openTransactions.get(tx as object);
       const claim = open && sendAfterCommit ? { token: open.token, leaseMs: config.leaseMs } : undefined;
+      const leasedAt = leaseClock();
       await store.add(tx, messages, claim ? { claim } : {});
-      if (open) open.added.push(...messages);
+      if (open) open.added.push(...messages.map((message) => ({ message, leasedAt })));
       else for (const message of messages) events.emit('created', { message });
       return messages;
     },
@@ -264,8 +322,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       const ids = messages.map((m) => (typeof m === 'string' ? m : m.id));
       for (let i = 0; i < ids.length; i += config.batchSize) {
         const slice = ids.slice(i, i + config.batchSize);
-        const rows = routes.size === 0 ? [] : await store.claimDue({ ...claimOptions(slice.length), ids: slice });
-        await runner.process(toDeliveries(rows, report));
+        await runner.process(await claimDeliveries({ ...claimOptions(slice.length), ids: slice }, report));
       }
       return report;
     },
@@ -276,24 +333,35 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       for (;;) {
         const limit = Math.min(config.batchSize, maxMessages - report.attempted);
         if (limit <= 0) break;
-        const rows = routes.size === 0 ? [] : await store.claimDue(claimOptions(limit));
-        await runner.process(toDeliveries(rows, report));
-        if (rows.length < limit) break;
+        const deliveries = await claimDeliveries(claimOptions(limit), report);
+        await runner.process(deliveries);
+        if (deliveries.length < limit) break;
       }
       return report;
     },
 
-    async start() {
-      if (runner.running) return;
-      runner.start();
-      purger?.start();
-      if (!store.watch || unwatch) return;
-      const stopWatching = await store.watch(() => runner.wake());
-      if (runner.running && !unwatch) unwatch = stopWatching;
-      else await stopWatching(); // stop() ran while we were subscribing
+    start() {
+      if (starting) return starting;
+      const generation = ++lifecycle;
+      const run = async () => {
+        if (runner.running) return;
+        // Subscribe first: when that fails nothing has started, and a later start() tries again.
+        const stopWatching = store.watch && !unwatch ? await store.watch(() => runner.wake()) : undefined;
+        if (generation !== lifecycle) return void (await stopWatching?.()); // stop() ran while we were subscribing
+        if (stopWatching) unwatch = stopWatching;
+        runner.start();
+        purger?.start();
+      };
+      const current: Promise<void> = run().finally(() => {
+        if (starting === current) starting = undefined;
+      });
+      starting = current;
+      return current;
     },
 
     async stop(opts) {
+      lifecycle++;
+      starting = undefined;
       const [inTime] = await Promise.all([runner.stop(opts?.timeoutMs ?? config.shutdownTimeoutMs), purger?.stop()]);
       const stopWatching = unwatch;
       unwatch = undefined;
@@ -310,4 +378,12 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     },
   };
   return outbox;
+}
+
+function resolveMinLeaseLeft(value: number | undefined, leaseMs: number): number {
+  if (value === undefined) return leaseMs / 2;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value >= leaseMs) {
+    throw new MessageboxError('invalid_options', `createOutbox: minLeaseLeftMs must be a number >= 0 and below leaseMs (${leaseMs}), got ${String(value)}`);
+  }
+  return value;
 }
