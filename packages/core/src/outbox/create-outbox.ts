@@ -31,9 +31,10 @@ export interface OutboxOptions<Tx> extends ServiceOptions {
    * An attempt starts only while at least this much of its lease is left.
    * A message whose lease ran low before its attempt (a business transaction
    * that went on long after `add`, a queue of after-commit sends waiting for
-   * a free slot) is claimed again first, with a new token and a fresh lease,
-   * and skipped when another worker has taken it over. Keep it above the
-   * transport's timeout. Default: half of `leaseMs`.
+   * a free slot) is claimed again first (its claim given back and taken anew:
+   * a new token, a fresh lease, two statements for all such messages at
+   * once), and skipped when another worker has taken it over. Keep it above
+   * the transport's timeout. Default: half of `leaseMs`.
    *
    * Leases are measured from the `add` (after-commit rows) or from the claim,
    * on a monotonic clock (`performance.now()`), or on `clock` when one is given.
@@ -136,8 +137,11 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
   const completions = new CompletionBatcher((claims) => store.markSent(claims));
   const leaseClock: () => number = options.clock ? () => clock.now() : () => performance.now();
   const minLeaseLeftMs = resolveMinLeaseLeft(options.minLeaseLeftMs, config.leaseMs);
-  const reclaims = new CoalescingBatcher<string, ClaimedOutboxMessage | undefined>(
-    async (ids) => {
+  /** Gives back claims whose lease ran low and claims the rows again with a fresh lease (attempts unchanged); absent when another worker has them. */
+  const reclaims = new CoalescingBatcher<Claim, ClaimedOutboxMessage | undefined>(
+    async (claims) => {
+      await store.release(claims);
+      const ids = claims.map((c) => c.id);
       const rows = await store.claimDue({ ids, limit: ids.length, leaseMs: config.leaseMs, token: newClaimToken() });
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id));
@@ -195,7 +199,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
   async function holdLease(delivery: Delivery): Promise<boolean> {
     if (leaseClock() - delivery.leasedAt <= config.leaseMs - minLeaseLeftMs) return true;
     const leasedAt = leaseClock();
-    const row = await reclaims.run(delivery.message.id);
+    const row = await reclaims.run(delivery.claim);
     if (!row) {
       logger.debug({ id: delivery.message.id, type: delivery.message.type }, 'lease ran low before the attempt and another worker has the message; skipped it');
       return false;
