@@ -18,7 +18,11 @@ export interface WorkRunnerOptions {
   batchSize: number;
   concurrency: number;
   pollIntervalMs: number;
-  /** Most items waiting for a free slot on the after-commit path; beyond, they are released to the workers. */
+  /**
+   * Most items waiting for a free slot on the after-commit path; beyond, they
+   * are given back to the store (one release call for all that overflow
+   * meanwhile) and the worker loop is woken to claim them.
+   */
   maxQueued: number;
   logger: Logger;
 }
@@ -42,6 +46,12 @@ export class WorkRunner<Item> {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #woken = false;
+  /** After-commit items that found the queue full, waiting to be given back together. */
+  #overflow: Item[] = [];
+  #releasing = false;
+  /** Overflowed items not yet reported in the log (one summarised line per interval). */
+  #unreported = 0;
+  #overflowLog: ReturnType<typeof setTimeout> | undefined;
 
   constructor(source: WorkSource<Item>, options: WorkRunnerOptions) {
     this.#source = source;
@@ -65,15 +75,26 @@ export class WorkRunner<Item> {
     await Promise.all(items.map((item) => this.#enqueue(item)));
   }
 
-  /** Processes items already claimed (right after commit) without waiting for a poll. */
+  /** True while the after-commit queue has room, so work written now will be taken by {@link submit}. */
+  get hasRoom(): boolean {
+    return this.#limit.pendingCount < this.#options.maxQueued;
+  }
+
+  /**
+   * Processes items already claimed (right after commit) without waiting for
+   * a poll. What does not fit in the queue is given back to the store and
+   * left to the worker loop, which is woken once the release is written.
+   */
   submit(items: readonly Item[]): void {
     const room = Math.max(0, this.#options.maxQueued - this.#limit.pendingCount);
-    const now = items.slice(0, room);
+    for (const item of items.slice(0, room)) void this.#enqueue(item);
     const overflow = items.slice(room);
-    for (const item of now) void this.#enqueue(item);
-    if (overflow.length) {
-      this.#options.logger.warn({ runner: this.#options.name, count: overflow.length }, 'after-commit queue is full; released messages to the workers');
-      void this.#track(this.#source.release(overflow).catch((error) => this.#logFailure('release', error)));
+    if (overflow.length === 0) return;
+    this.#overflow.push(...overflow);
+    this.#noteOverflow(overflow.length);
+    if (!this.#releasing) {
+      this.#releasing = true;
+      void this.#track(this.#releaseOverflow());
     }
   }
 
@@ -120,6 +141,39 @@ export class WorkRunner<Item> {
     if (waiting.length) await this.#source.release(waiting).catch((error) => this.#logFailure('release', error));
     await settlesWithin(finished, Math.min(timeoutMs, ABORT_GRACE_MS));
     return false;
+  }
+
+  /** Gives overflowed items back in as few calls as possible (one in flight; what overflows meanwhile goes in the next), then wakes the loop. */
+  async #releaseOverflow(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.#overflow.length) {
+      const batch = this.#overflow.splice(0, RELEASE_BATCH);
+      try {
+        await this.#source.release(batch);
+      } catch (error) {
+        this.#logFailure('release', error);
+      }
+      this.wake();
+    }
+    this.#releasing = false;
+  }
+
+  #noteOverflow(count: number): void {
+    this.#unreported += count;
+    if (!this.#overflowLog) this.#reportOverflow();
+  }
+
+  #reportOverflow(): void {
+    const count = this.#unreported;
+    this.#unreported = 0;
+    this.#overflowLog = undefined;
+    if (count === 0) return;
+    this.#options.logger.warn(
+      { runner: this.#options.name, count, maxQueued: this.#options.maxQueued, intervalMs: OVERFLOW_LOG_INTERVAL_MS },
+      `${this.#options.name}: after-commit queue is full; left ${count} message(s) to the workers (one line per interval)`,
+    );
+    this.#overflowLog = setTimeout(() => this.#reportOverflow(), OVERFLOW_LOG_INTERVAL_MS);
+    (this.#overflowLog as { unref?: () => void }).unref?.();
   }
 
   async #run(generation: number): Promise<void> {
@@ -186,6 +240,10 @@ export class WorkRunner<Item> {
 }
 
 const ABORT_GRACE_MS = 1_000;
+/** Most overflowed items given back by one release call. */
+const RELEASE_BATCH = 1_000;
+/** At most one overflow log line per this interval. */
+const OVERFLOW_LOG_INTERVAL_MS = 10_000;
 
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -8,7 +8,6 @@ import type { Transport } from '../ports/transport.js';
 import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from '../retry-policy.js';
 import { resolveServiceOptions, type ServiceOptions } from '../service-options.js';
 import { CoalescingBatcher } from '../internal/coalescing-batcher.js';
-import { CompletionBatcher } from '../internal/completion-batcher.js';
 import { exhaustedBeforeStart, settleFailure } from '../internal/settle-failure.js';
 import { PeriodicTask } from '../internal/periodic-task.js';
 import { WorkRunner } from '../internal/work-runner.js';
@@ -122,6 +121,15 @@ interface Delivery {
   report?: DeliveryReport;
 }
 
+/** A message written in `outbox.transaction()`, and whether it was written already claimed for the after-commit attempt. */
+interface Added {
+  message: Message;
+  leasedAt: number;
+  claimed: boolean;
+}
+
+/** Most claims one markSent statement completes. */
+const COMPLETION_BATCH = 500;
 /** Most rows one re-claim statement asks for. */
 const RECLAIM_BATCH = 500;
 
@@ -133,8 +141,15 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
   const sendAfterCommit = options.sendAfterCommit ?? true;
   const routes = new Map<string, { transport: Transport; policy: RetryPolicy }>();
   const events = new Events<OutboxEventMap>(() => logger);
-  const openTransactions = new WeakMap<object, { token: string; added: Array<{ message: Message; leasedAt: number }> }>();
-  const completions = new CompletionBatcher((claims) => store.markSent(claims));
+  const openTransactions = new WeakMap<object, { token: string; added: Added[] }>();
+  /** markSent for every attempt that succeeded while the previous markSent was in flight, in one statement. */
+  const completions = new CoalescingBatcher<Claim, boolean>(
+    async (claims) => {
+      const marked = new Set(await store.markSent(claims));
+      return claims.map((claim) => marked.has(claim.id));
+    },
+    { maxBatch: COMPLETION_BATCH },
+  );
   const leaseClock: () => number = options.clock ? () => clock.now() : () => performance.now();
   const minLeaseLeftMs = resolveMinLeaseLeft(options.minLeaseLeftMs, config.leaseMs);
   /** Gives back claims whose lease ran low and claims the rows again with a fresh lease (attempts unchanged); absent when another worker has them. */
@@ -241,7 +256,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
   async function record(delivery: Delivery, failure: unknown, started: number, policy: RetryPolicy): Promise<void> {
     const { message, claim, attempts, report } = delivery;
     if (!failure) {
-      const marked = await completions.complete(claim);
+      const marked = await completions.run(claim);
       if (report) report[marked ? 'sent' : 'fenced']++;
       if (marked) events.emit('sent', { message, attempts, durationMs: clock.now() - started });
       else logger.warn({ id: message.id, type: message.type }, 'sent, but another worker had taken the message over; it may be delivered twice');
@@ -287,7 +302,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     types: () => [...routes.keys()],
 
     async transaction(fn) {
-      const added: Array<{ message: Message; leasedAt: number }> = [];
+      const added: Added[] = [];
       const token = newClaimToken();
       const result = await store.transaction(async (tx) => {
         openTransactions.set(tx as object, { token, added });
@@ -298,10 +313,9 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
         }
       });
       for (const { message } of added) events.emit('created', { message });
-      if (added.length) {
-        if (sendAfterCommit) runner.submit(added.map(({ message, leasedAt }) => ({ message, claim: { id: message.id, token }, attempts: 1, leasedAt })));
-        else runner.wake();
-      }
+      const claimed = added.filter((a) => a.claimed);
+      if (claimed.length) runner.submit(claimed.map(({ message, leasedAt }) => ({ message, claim: { id: message.id, token }, attempts: 1, leasedAt })));
+      if (claimed.length < added.length) runner.wake();
       return result;
     },
 
@@ -313,10 +327,11 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     async addMany(tx, inputs) {
       const messages = build(inputs);
       const open = openTransactions.get(tx as object);
-      const claim = open && sendAfterCommit ? { token: open.token, leaseMs: config.leaseMs } : undefined;
+      // With the after-commit queue full, rows are written unclaimed and left to the workers (no release needed later).
+      const claim = open && sendAfterCommit && runner.hasRoom ? { token: open.token, leaseMs: config.leaseMs } : undefined;
       const leasedAt = leaseClock();
       await store.add(tx, messages, claim ? { claim } : {});
-      if (open) open.added.push(...messages.map((message) => ({ message, leasedAt })));
+      if (open) open.added.push(...messages.map((message) => ({ message, leasedAt, claimed: claim !== undefined })));
       else for (const message of messages) events.emit('created', { message });
       return messages;
     },
