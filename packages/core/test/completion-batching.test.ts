@@ -84,8 +84,8 @@ describe('after-commit overflow', () => {
     for (let i = 0; i < 5_000; i++) runner.submit([i]);
     expect(runner.hasRoom).toBe(false);
     await until(() => released.flat().length === 5_000 - 12, 'the overflow to be given back');
-    await until(() => claims >= 2, 'the loop to be woken');
-    unblock();
+    unblock(); // the loop claims once the queue has room again; it was woken, so it does not wait for the poll
+    await until(() => claims >= 2, 'the woken loop to claim');
     await runner.idle();
     expect(processed).toHaveLength(12);
     expect(released.length).toBeLessThanOrEqual(5);
@@ -94,7 +94,7 @@ describe('after-commit overflow', () => {
     await runner.stop(1_000);
   });
 
-  it('outbox: 5,000 transactions at once with a small queue are all sent, with a handful of log lines and no per-message release', async () => {
+  it('outbox: 5,000 transactions at once with a small queue are all sent, with a handful of log lines, no per-message release and under 0.1 statements per message', async () => {
     const inner = createMemoryOutboxStore();
     const calls = { markSent: 0, release: 0, claimDue: 0 };
     const store: OutboxStore<MemoryTransaction> = {
@@ -122,7 +122,7 @@ describe('after-commit overflow', () => {
     expect(new Set(transport.delivered.map((m) => m.id)).size).toBe(5_000);
     expect(transport.delivered).toHaveLength(5_000);
     expect((await store.stats()).sent).toBe(5_000);
-    expect(calls.markSent).toBeLessThan(500);
+    expect((calls.markSent + calls.release + calls.claimDue) / 5_000).toBeLessThan(0.1); // statements per message on the sender
     expect(calls.release).toBeLessThanOrEqual(5);
     expect(loud().length).toBeLessThanOrEqual(3);
     await outbox.stop();

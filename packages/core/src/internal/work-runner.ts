@@ -3,12 +3,21 @@ import pLimit from 'p-limit';
 import { describeError } from '../errors.js';
 import type { Logger } from '../ports/logger.js';
 
+/** Work left after an attempt, run without holding a concurrency slot. */
+export type FollowUp = () => Promise<void>;
+
 /** What a {@link WorkRunner} needs from its service (outbox or inbox). */
 export interface WorkSource<Item> {
   /** Claims up to `limit` due items. */
   claim(limit: number): Promise<Item[]>;
-  /** Processes one claimed item; never rejects for a failed delivery (the service settles those itself). */
-  process(item: Item, signal: AbortSignal): Promise<void>;
+  /**
+   * Processes one claimed item; never rejects for a failed delivery (the
+   * service settles those itself). It may resolve with a follow-up (recording
+   * the outcome): that runs outside the concurrency bound, so the slot is
+   * free for the next attempt while outcomes are written in batches; the item
+   * counts as done (`process`, `idle`, `stop`) only once its follow-up finished.
+   */
+  process(item: Item, signal: AbortSignal): Promise<void | FollowUp>;
   /** Gives back claimed items that will not be processed (shutdown, overload). */
   release(items: readonly Item[]): Promise<void>;
 }
@@ -52,6 +61,7 @@ export class WorkRunner<Item> {
   /** Overflowed items not yet reported in the log (one summarised line per interval). */
   #unreported = 0;
   #overflowLog: ReturnType<typeof setTimeout> | undefined;
+  #readyWaiters: Array<() => void> = [];
 
   constructor(source: WorkSource<Item>, options: WorkRunnerOptions) {
     this.#source = source;
@@ -68,6 +78,16 @@ export class WorkRunner<Item> {
     const items = await this.#source.claim(this.#options.batchSize);
     await this.process(items);
     return items.length;
+  }
+
+  /**
+   * Resolves once fewer than `concurrency` items wait for a slot: the moment
+   * to claim the next batch so that slots never run dry between batches,
+   * while claimed items queue for no longer than one batch's worth.
+   */
+  ready(): Promise<void> {
+    if (this.#queued.size < this.#options.concurrency) return Promise.resolve();
+    return new Promise((resolve) => this.#readyWaiters.push(resolve));
   }
 
   /** Processes claimed items with the shared concurrency bound; resolves when all are done. */
@@ -138,6 +158,7 @@ export class WorkRunner<Item> {
     this.#limit.clearQueue();
     const waiting = [...this.#queued].map((entry) => entry.item);
     this.#queued.clear();
+    this.#checkReady();
     if (waiting.length) await this.#source.release(waiting).catch((error) => this.#logFailure('release', error));
     await settlesWithin(finished, Math.min(timeoutMs, ABORT_GRACE_MS));
     return false;
@@ -179,9 +200,15 @@ export class WorkRunner<Item> {
   async #run(generation: number): Promise<void> {
     const live = () => this.#running && generation === this.#generation;
     while (live()) {
+      if (this.#queued.size >= this.#options.concurrency) {
+        await this.ready();
+        if (!live()) break;
+      }
       let claimed = 0;
       try {
-        claimed = await this.runBatch();
+        const items = await this.#source.claim(this.#options.batchSize);
+        claimed = items.length;
+        void this.process(items);
       } catch (error) {
         this.#logFailure('claim', error);
       }
@@ -215,16 +242,38 @@ export class WorkRunner<Item> {
   #enqueue(item: Item): Promise<void> {
     const entry = { item };
     this.#queued.add(entry);
-    const run = () => (this.#queued.delete(entry) ? this.#process(item) : Promise.resolve());
+    const run = () => {
+      if (!this.#queued.delete(entry)) return Promise.resolve(undefined);
+      this.#checkReady();
+      return this.#process(item);
+    };
     // A rejection means stop() cleared the queue; it released the item itself.
-    return this.#track(this.#limit(run).catch(() => undefined));
+    return this.#track(
+      this.#limit(run)
+        .catch(() => undefined)
+        .then((followUp) => (followUp ? this.#followUp(followUp) : undefined)),
+    );
   }
 
-  async #process(item: Item): Promise<void> {
+  async #followUp(followUp: FollowUp): Promise<void> {
     try {
-      await this.#source.process(item, this.#abort.signal);
+      await followUp();
     } catch (error) {
       this.#logFailure('process', error);
+    }
+  }
+
+  #checkReady(): void {
+    if (this.#queued.size >= this.#options.concurrency || this.#readyWaiters.length === 0) return;
+    for (const resolve of this.#readyWaiters.splice(0)) resolve();
+  }
+
+  async #process(item: Item): Promise<void | FollowUp> {
+    try {
+      return await this.#source.process(item, this.#abort.signal);
+    } catch (error) {
+      this.#logFailure('process', error);
+      return undefined;
     }
   }
 
