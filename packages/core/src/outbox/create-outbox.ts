@@ -20,7 +20,11 @@ export interface OutboxOptions<Tx> extends ServiceOptions {
   store: OutboxStore<Tx>;
   /** Default `source` of messages created here, e.g. the service name. */
   source?: string;
-  /** Attempt delivery right after commit of `outbox.transaction()`. Default true. */
+  /**
+   * Attempt delivery right after commit of `outbox.transaction()`. Default
+   * true. While the after-commit queue is full (`maxQueued`), messages are
+   * left to the worker instead (written unclaimed, the worker woken at commit).
+   */
   sendAfterCommit?: boolean;
   /** Tracing and metrics hooks (see `@messagebox/opentelemetry`). */
   instrumentation?: Instrumentation;
