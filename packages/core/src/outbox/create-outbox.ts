@@ -137,9 +137,10 @@ const COMPLETION_BATCH = 500;
 /**
  * How long a successful attempt may wait for others to share its markSent.
  * The slot is already free for the next send, so this costs no throughput,
- * only a few ms before the row reads `sent`.
+ * only up to 20 ms before the row reads `sent` (and a crash in between
+ * means a resend the inbox answers as a duplicate).
  */
-const COMPLETION_WINDOW_MS = 5;
+const COMPLETION_WINDOW_MS = 20;
 /** Most rows one re-claim statement asks for. */
 const RECLAIM_BATCH = 500;
 
