@@ -39,7 +39,9 @@ export interface WorkRunnerOptions {
 /**
  * The engine shared by outbox and inbox: claims batches, processes them with
  * bounded concurrency, runs items handed over right after commit, and loops
- * as a worker that wakes on a signal or the poll interval.
+ * as a worker that wakes on a signal or the poll interval. The loop claims
+ * its next batch as soon as fewer than `concurrency` items wait for a slot
+ * (see {@link WorkRunner.ready}), not only after the whole batch finished.
  */
 export class WorkRunner<Item> {
   readonly #source: WorkSource<Item>;
