@@ -238,6 +238,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
 
   /** Sends once; resolves with the recording of the outcome, which the runner runs outside the concurrency slot. */
   async function attempt(delivery: Delivery, signal: AbortSignal): Promise<FollowUp | undefined> {
+    // Keep this check after any wait for capacity (a per-destination limit): the lease must be checked right before the send.
     if (!(await holdLease(delivery))) {
       if (delivery.report) delivery.report.fenced++;
       return undefined;
