@@ -4,9 +4,13 @@ import { MessageboxError } from './errors.js';
  * How failed deliveries (outbox) and failed handlers (inbox) are retried:
  * exponential backoff with a cap and jitter, bounded by attempts and age.
  *
- * Delay before attempt n+1, after n failed attempts:
- * `min(maxDelayMs, initialDelayMs * factor^(n-1))`, then jittered by up to
- * ±`jitter` of itself.
+ * Delay before attempt n+1, after n failed attempts: `initialDelayMs *
+ * factor^(n-1)`, spread uniformly within ±`jitter` of itself, and never more
+ * than `maxDelayMs` (the cap applies after the jitter; at the cap delays
+ * spread below it). A `Retry-After` from the receiver replaces the backoff:
+ * the delay is never shorter than asked (up to `maxDelayMs`) and up to
+ * `jitter` of it longer (at least `jitter` × 1 s), so the messages that one
+ * 429 refused do not all come back at the same instant.
  *
  * @example
  * createOutbox({ store, retry: { initialDelayMs: 500, maxAttempts: 20 } })
@@ -22,7 +26,7 @@ export interface RetryPolicyOptions {
   jitter?: number;
   /** Attempts in all, the first one included; when spent the message is dead. Default 10. */
   maxAttempts?: number;
-  /** A message older than this when it fails is dead, whatever its attempts. Default: no limit. */
+  /** A message older than this when it fails is dead, whatever its attempts: in the outbox since it was created, in the inbox since it was received (both on this process's clock). Default: no limit. */
   maxAgeMs?: number;
 }
 
@@ -58,14 +62,30 @@ export function createRetryPolicy(options: RetryPolicyOptions = {}, base: RetryP
 }
 
 /**
- * The delay before the next attempt after `failedAttempts` failures, before
- * jitter is applied when `random` is omitted. `random` returns [0, 1).
+ * The delay before the next attempt after `failedAttempts` failures:
+ * finite, between 0 and `policy.maxDelayMs`. `random` returns [0, 1).
  */
 export function backoffDelay(policy: RetryPolicy, failedAttempts: number, random: () => number = Math.random): number {
   const exponent = Math.max(0, failedAttempts - 1);
-  const raw = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.factor ** exponent);
+  const grown = policy.initialDelayMs * policy.factor ** exponent;
+  const raw = policy.initialDelayMs <= 0 ? 0 : Number.isFinite(grown) ? Math.min(policy.maxDelayMs, grown) : policy.maxDelayMs;
   const spread = raw * policy.jitter;
-  return Math.max(0, Math.round(raw - spread + 2 * spread * random()));
+  return pick(Math.max(0, raw - spread), Math.min(policy.maxDelayMs, raw + spread), random);
+}
+
+/** The delay for a receiver that asked to wait `retryAfterMs`: never shorter (up to the cap), a little longer at random. */
+function retryAfterDelay(policy: RetryPolicy, retryAfterMs: number, random: () => number): number {
+  const asked = Math.min(policy.maxDelayMs, retryAfterMs);
+  return pick(asked, Math.min(policy.maxDelayMs, asked + policy.jitter * Math.max(asked, RETRY_AFTER_MIN_SPREAD_MS)), random);
+}
+
+const RETRY_AFTER_MIN_SPREAD_MS = 1_000;
+
+/** The point of [lo, hi] that `random()` gives, rounded to whole ms where that stays inside. */
+function pick(lo: number, hi: number, random: () => number): number {
+  const r = random();
+  const at = Number.isFinite(r) ? Math.min(1, Math.max(0, r)) : 0.5;
+  return Math.min(hi, Math.max(lo, Math.round(lo + (hi - lo) * at)));
 }
 
 /**
@@ -82,10 +102,9 @@ export function decideRetry(
   if (policy.maxAgeMs !== undefined && failure.ageMs >= policy.maxAgeMs) {
     return { retry: false, reason: `gave up: older than maxAgeMs (${policy.maxAgeMs} ms)` };
   }
+  const retryAfterMs = failure.retryAfterMs;
   const delayMs =
-    failure.retryAfterMs !== undefined && failure.retryAfterMs >= 0
-      ? Math.min(failure.retryAfterMs, policy.maxDelayMs)
-      : backoffDelay(policy, failure.attempts, random);
+    retryAfterMs !== undefined && retryAfterMs >= 0 ? retryAfterDelay(policy, retryAfterMs, random) : backoffDelay(policy, failure.attempts, random);
   return { retry: true, delayMs };
 }
 

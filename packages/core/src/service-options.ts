@@ -9,9 +9,10 @@ import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from './
  * Keep `leaseMs` above the longest time one attempt may take (the transport's
  * timeout, or your slowest handler) times `batchSize / concurrency`, or a
  * second worker may take over a message that is still being worked on (it is
- * then sent or handled twice). Messages written in `outbox.transaction()` or
+ * then sent or handled twice). The outbox checks the lease left before each
+ * attempt and claims again when it ran low (`minLeaseLeftMs`); messages
  * received in after-commit mode hold their lease while they wait for a free
- * slot too, so under bursts also mind `maxQueued / concurrency`.
+ * slot, so under bursts also mind `maxQueued / concurrency` there.
  */
 export interface ServiceOptions {
   /** Default retry policy; per-type policies extend it. */

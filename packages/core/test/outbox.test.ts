@@ -122,12 +122,12 @@ describe('outbox', () => {
     expect(await store.get(m.id)).toMatchObject({ status: 'dead', attempts: 1 });
   });
 
-  it('honours retryAfterMs from the transport', async () => {
+  it('honours retryAfterMs from the transport, jittered only later (random 0.5: + 0.5 × 20 %)', async () => {
     const { outbox, transport, store, clock } = setup();
     transport.failNext(new TransportError('429', { retryAfterMs: 30_000, status: 429 }));
     const m = await outbox.transaction((tx) => outbox.add(tx, { type: 'payment.created', payload: 1 }));
     await outbox.idle();
-    expect((await store.get(m.id))!.availableAt.getTime() - clock.now()).toBe(30_000);
+    expect((await store.get(m.id))!.availableAt.getTime() - clock.now()).toBe(33_000);
   });
 
   it('leaves messages written outside outbox.transaction() to deliver() or the worker', async () => {

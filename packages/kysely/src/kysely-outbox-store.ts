@@ -1,6 +1,7 @@
 import type { Claim, InsertClaim, Message, OutboxStore } from '@messagebox/core';
 import { sql, type Transaction } from 'kysely';
 
+import { committedTransaction } from './committed-transaction.js';
 import type { AnyDb } from './dialect.js';
 import { ownedBy } from './filters.js';
 import { byDueOrder, messageColumns, toClaimedOutbox, toOutboxRecord } from './records.js';
@@ -27,7 +28,7 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
   const shape: TableShape = { table, waiting: 'pending', finished: 'sent', finishedAt: 'sent_at', waitingSince: 'created_at' };
 
   const store: OutboxStore<Transaction<DB>> = {
-    transaction: (fn) => (dialect.transaction ? dialect.transaction(db, fn) : options.db.transaction().execute(fn)),
+    transaction: (fn) => committedTransaction(options.db, fn, dialect.transaction && ((conn, run) => dialect.transaction!(conn, run))),
 
     async add(tx, messages: readonly Message[], opts?: { claim?: InsertClaim }) {
       if (messages.length === 0) return;

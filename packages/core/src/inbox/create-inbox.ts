@@ -114,6 +114,8 @@ interface Job {
   message: Message;
   claim: Claim;
   attempts: number;
+  /** When this inbox received it: `maxAgeMs` counts from here, not from the sender's clock. */
+  receivedAt: Date;
 }
 
 export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
@@ -156,6 +158,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
       message: { id: row.id, source: row.source, type: row.type, payload: row.payload, headers: row.headers, createdAt: row.createdAt },
       claim: { id: row.id, token: row.token },
       attempts: row.attempts,
+      receivedAt: row.receivedAt,
     }));
   }
 
@@ -187,7 +190,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
       logger.warn({ id: message.id, type: message.type }, describeError(failure));
       return;
     }
-    const outcome = await settleFailure(store, job.claim, { attempts, createdAt: message.createdAt, error: failure }, { policy, clock, random: config.random });
+    const outcome = await settleFailure(store, job.claim, { attempts, since: job.receivedAt, error: failure }, { policy, clock, random: config.random });
     if (outcome.kind === 'retry') {
       logger.info({ id: message.id, type: message.type, attempts, error: outcome.error, delayMs: outcome.delayMs }, 'handler failed; will retry');
       events.emit('handlerFailed', { message, attempts, error: outcome.error, delayMs: outcome.delayMs, retryAt: outcome.retryAt });
@@ -220,7 +223,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
       if (!inbox.accepts(message.type)) {
         throw new MessageboxError('unknown_type', `no handler is registered for message type "${message.type}"`);
       }
-      const job: Job | undefined = handlers.has(message.type) ? { message, claim: { id: message.id, token: newClaimToken() }, attempts: 1 } : undefined;
+      const job: Job | undefined = handlers.has(message.type) ? { message, claim: { id: message.id, token: newClaimToken() }, attempts: 1, receivedAt: new Date(clock.now()) } : undefined;
       const claim = job ? { token: job.claim.token, leaseMs: config.leaseMs } : undefined;
       let isNew: boolean;
       if (mode === 'inline' && job) {

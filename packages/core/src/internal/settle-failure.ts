@@ -21,7 +21,8 @@ export type FailureOutcome =
 export async function settleFailure(
   store: FailureStore,
   claim: Claim,
-  failure: { attempts: number; createdAt: Date; error: unknown },
+  /** `since`: when the message's age (for `maxAgeMs`) starts, on the caller's clock: its creation (outbox) or its receipt (inbox). */
+  failure: { attempts: number; since: Date; error: unknown },
   env: { policy: RetryPolicy; clock: Clock; random: () => number },
 ): Promise<FailureOutcome> {
   const error = describeError(failure.error);
@@ -30,7 +31,7 @@ export async function settleFailure(
     env.policy,
     {
       attempts: failure.attempts,
-      ageMs: env.clock.now() - failure.createdAt.getTime(),
+      ageMs: env.clock.now() - failure.since.getTime(),
       retryable: transportError?.retryable ?? !(failure.error instanceof MessageboxError && failure.error.code === 'invalid_payload'),
       retryAfterMs: transportError?.retryAfterMs,
     },

@@ -3,12 +3,21 @@ import pLimit from 'p-limit';
 import { describeError } from '../errors.js';
 import type { Logger } from '../ports/logger.js';
 
+/** Work left after an attempt, run without holding a concurrency slot. */
+export type FollowUp = () => Promise<void>;
+
 /** What a {@link WorkRunner} needs from its service (outbox or inbox). */
 export interface WorkSource<Item> {
   /** Claims up to `limit` due items. */
   claim(limit: number): Promise<Item[]>;
-  /** Processes one claimed item; never rejects for a failed delivery (the service settles those itself). */
-  process(item: Item, signal: AbortSignal): Promise<void>;
+  /**
+   * Processes one claimed item; never rejects for a failed delivery (the
+   * service settles those itself). It may resolve with a follow-up (recording
+   * the outcome): that runs outside the concurrency bound, so the slot is
+   * free for the next attempt while outcomes are written in batches; the item
+   * counts as done (`process`, `idle`, `stop`) only once its follow-up finished.
+   */
+  process(item: Item, signal: AbortSignal): Promise<void | FollowUp>;
   /** Gives back claimed items that will not be processed (shutdown, overload). */
   release(items: readonly Item[]): Promise<void>;
 }
@@ -18,7 +27,11 @@ export interface WorkRunnerOptions {
   batchSize: number;
   concurrency: number;
   pollIntervalMs: number;
-  /** Most items waiting for a free slot on the after-commit path; beyond, they are released to the workers. */
+  /**
+   * Most items waiting for a free slot on the after-commit path; beyond, they
+   * are given back to the store (one release call for all that overflow
+   * meanwhile) and the worker loop is woken to claim them.
+   */
   maxQueued: number;
   logger: Logger;
 }
@@ -26,7 +39,9 @@ export interface WorkRunnerOptions {
 /**
  * The engine shared by outbox and inbox: claims batches, processes them with
  * bounded concurrency, runs items handed over right after commit, and loops
- * as a worker that wakes on a signal or the poll interval.
+ * as a worker that wakes on a signal or the poll interval. The loop claims
+ * its next batch as soon as fewer than `concurrency` items wait for a slot
+ * (see {@link WorkRunner.ready}), not only after the whole batch finished.
  */
 export class WorkRunner<Item> {
   readonly #source: WorkSource<Item>;
@@ -42,6 +57,13 @@ export class WorkRunner<Item> {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #woken = false;
+  /** After-commit items that found the queue full, waiting to be given back together. */
+  #overflow: Item[] = [];
+  #releasing = false;
+  /** Overflowed items not yet reported in the log (one summarised line per interval). */
+  #unreported = 0;
+  #overflowLog: ReturnType<typeof setTimeout> | undefined;
+  #readyWaiters: Array<() => void> = [];
 
   constructor(source: WorkSource<Item>, options: WorkRunnerOptions) {
     this.#source = source;
@@ -60,20 +82,41 @@ export class WorkRunner<Item> {
     return items.length;
   }
 
+  /**
+   * Resolves once fewer than `concurrency` items wait for a slot: the moment
+   * to claim the next batch so that slots never run dry between batches,
+   * while claimed items queue for no longer than one batch's worth.
+   */
+  ready(): Promise<void> {
+    if (this.#queued.size < this.#options.concurrency) return Promise.resolve();
+    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+  }
+
   /** Processes claimed items with the shared concurrency bound; resolves when all are done. */
   async process(items: readonly Item[]): Promise<void> {
     await Promise.all(items.map((item) => this.#enqueue(item)));
   }
 
-  /** Processes items already claimed (right after commit) without waiting for a poll. */
+  /** True while the after-commit queue has room, so work written now will be taken by {@link submit}. */
+  get hasRoom(): boolean {
+    return this.#limit.pendingCount < this.#options.maxQueued;
+  }
+
+  /**
+   * Processes items already claimed (right after commit) without waiting for
+   * a poll. What does not fit in the queue is given back to the store and
+   * left to the worker loop, which is woken once the release is written.
+   */
   submit(items: readonly Item[]): void {
     const room = Math.max(0, this.#options.maxQueued - this.#limit.pendingCount);
-    const now = items.slice(0, room);
+    for (const item of items.slice(0, room)) void this.#enqueue(item);
     const overflow = items.slice(room);
-    for (const item of now) void this.#enqueue(item);
-    if (overflow.length) {
-      this.#options.logger.warn({ runner: this.#options.name, count: overflow.length }, 'after-commit queue is full; released messages to the workers');
-      void this.#track(this.#source.release(overflow).catch((error) => this.#logFailure('release', error)));
+    if (overflow.length === 0) return;
+    this.#overflow.push(...overflow);
+    this.#noteOverflow(overflow.length);
+    if (!this.#releasing) {
+      this.#releasing = true;
+      void this.#track(this.#releaseOverflow());
     }
   }
 
@@ -117,17 +160,57 @@ export class WorkRunner<Item> {
     this.#limit.clearQueue();
     const waiting = [...this.#queued].map((entry) => entry.item);
     this.#queued.clear();
+    this.#checkReady();
     if (waiting.length) await this.#source.release(waiting).catch((error) => this.#logFailure('release', error));
     await settlesWithin(finished, Math.min(timeoutMs, ABORT_GRACE_MS));
     return false;
   }
 
+  /** Gives overflowed items back in as few calls as possible (one in flight; what overflows meanwhile goes in the next), then wakes the loop. */
+  async #releaseOverflow(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.#overflow.length) {
+      const batch = this.#overflow.splice(0, RELEASE_BATCH);
+      try {
+        await this.#source.release(batch);
+      } catch (error) {
+        this.#logFailure('release', error);
+      }
+      this.wake();
+    }
+    this.#releasing = false;
+  }
+
+  #noteOverflow(count: number): void {
+    this.#unreported += count;
+    if (!this.#overflowLog) this.#reportOverflow();
+  }
+
+  #reportOverflow(): void {
+    const count = this.#unreported;
+    this.#unreported = 0;
+    this.#overflowLog = undefined;
+    if (count === 0) return;
+    this.#options.logger.warn(
+      { runner: this.#options.name, count, maxQueued: this.#options.maxQueued, intervalMs: OVERFLOW_LOG_INTERVAL_MS },
+      `${this.#options.name}: after-commit queue is full; left ${count} message(s) to the workers (one line per interval)`,
+    );
+    this.#overflowLog = setTimeout(() => this.#reportOverflow(), OVERFLOW_LOG_INTERVAL_MS);
+    (this.#overflowLog as { unref?: () => void }).unref?.();
+  }
+
   async #run(generation: number): Promise<void> {
     const live = () => this.#running && generation === this.#generation;
     while (live()) {
+      if (this.#queued.size >= this.#options.concurrency) {
+        await this.ready();
+        if (!live()) break;
+      }
       let claimed = 0;
       try {
-        claimed = await this.runBatch();
+        const items = await this.#source.claim(this.#options.batchSize);
+        claimed = items.length;
+        void this.process(items);
       } catch (error) {
         this.#logFailure('claim', error);
       }
@@ -161,16 +244,38 @@ export class WorkRunner<Item> {
   #enqueue(item: Item): Promise<void> {
     const entry = { item };
     this.#queued.add(entry);
-    const run = () => (this.#queued.delete(entry) ? this.#process(item) : Promise.resolve());
+    const run = () => {
+      if (!this.#queued.delete(entry)) return Promise.resolve(undefined);
+      this.#checkReady();
+      return this.#process(item);
+    };
     // A rejection means stop() cleared the queue; it released the item itself.
-    return this.#track(this.#limit(run).catch(() => undefined));
+    return this.#track(
+      this.#limit(run)
+        .catch(() => undefined)
+        .then((followUp) => (followUp ? this.#followUp(followUp) : undefined)),
+    );
   }
 
-  async #process(item: Item): Promise<void> {
+  async #followUp(followUp: FollowUp): Promise<void> {
     try {
-      await this.#source.process(item, this.#abort.signal);
+      await followUp();
     } catch (error) {
       this.#logFailure('process', error);
+    }
+  }
+
+  #checkReady(): void {
+    if (this.#queued.size >= this.#options.concurrency || this.#readyWaiters.length === 0) return;
+    for (const resolve of this.#readyWaiters.splice(0)) resolve();
+  }
+
+  async #process(item: Item): Promise<void | FollowUp> {
+    try {
+      return await this.#source.process(item, this.#abort.signal);
+    } catch (error) {
+      this.#logFailure('process', error);
+      return undefined;
     }
   }
 
@@ -186,6 +291,10 @@ export class WorkRunner<Item> {
 }
 
 const ABORT_GRACE_MS = 1_000;
+/** Most overflowed items given back by one release call. */
+const RELEASE_BATCH = 1_000;
+/** At most one overflow log line per this interval. */
+const OVERFLOW_LOG_INTERVAL_MS = 10_000;
 
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -35,8 +35,10 @@ export function createMemoryOutboxStore(options: MemoryStoreOptions = {}): Outbo
         }
         tx.stagedIds.add(message.id);
       }
+      // Times (and an insert-time lease) count from the insert, as in the SQL stores, not from commit.
+      const rows = messages.map((message) => table.newRow(message, opts?.claim));
       tx.onCommit(() => {
-        for (const message of messages) table.rows.set(message.id, table.newRow(message, opts?.claim));
+        for (const row of rows) table.rows.set(row.message.id, row);
         for (const wake of wakers) wake();
       });
     },

@@ -7,10 +7,10 @@ import type { ClaimedOutboxMessage, OutboxStore } from '../ports/outbox-store.js
 import type { Transport } from '../ports/transport.js';
 import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from '../retry-policy.js';
 import { resolveServiceOptions, type ServiceOptions } from '../service-options.js';
-import { CompletionBatcher } from '../internal/completion-batcher.js';
+import { CoalescingBatcher } from '../internal/coalescing-batcher.js';
 import { exhaustedBeforeStart, settleFailure } from '../internal/settle-failure.js';
 import { PeriodicTask } from '../internal/periodic-task.js';
-import { WorkRunner } from '../internal/work-runner.js';
+import { WorkRunner, type FollowUp } from '../internal/work-runner.js';
 import type { Instrumentation } from '../instrumentation.js';
 import { purgeInBatches, resolveRetention, type RetentionOptions } from '../retention.js';
 import type { OutboxEventMap } from './outbox-events.js';
@@ -20,12 +20,29 @@ export interface OutboxOptions<Tx> extends ServiceOptions {
   store: OutboxStore<Tx>;
   /** Default `source` of messages created here, e.g. the service name. */
   source?: string;
-  /** Attempt delivery right after commit of `outbox.transaction()`. Default true. */
+  /**
+   * Attempt delivery right after commit of `outbox.transaction()`. Default
+   * true. While the after-commit queue is full (`maxQueued`), messages are
+   * left to the worker instead (written unclaimed, the worker woken at commit).
+   */
   sendAfterCommit?: boolean;
   /** Tracing and metrics hooks (see `@messagebox/opentelemetry`). */
   instrumentation?: Instrumentation;
   /** How long sent rows are kept before the worker deletes them; `false` keeps them forever. Default 7 days. */
   retention?: RetentionOptions | false;
+  /**
+   * An attempt starts only while at least this much of its lease is left.
+   * A message whose lease ran low before its attempt (a business transaction
+   * that went on long after `add`, a queue of after-commit sends waiting for
+   * a free slot) is claimed again first (its claim given back and taken anew:
+   * a new token, a fresh lease, two statements for all such messages at
+   * once), and skipped when another worker has taken it over. Keep it above
+   * the transport's timeout. Default: half of `leaseMs`.
+   *
+   * Leases are measured from the `add` (after-commit rows) or from the claim,
+   * on a monotonic clock (`performance.now()`), or on `clock` when one is given.
+   */
+  minLeaseLeftMs?: number;
 }
 
 /** How messages of one type are delivered. */
@@ -103,8 +120,29 @@ interface Delivery {
   message: Message;
   claim: Claim;
   attempts: number;
+  /** When the lease of `claim` started, on the lease clock (see `minLeaseLeftMs`). */
+  leasedAt: number;
   report?: DeliveryReport;
 }
+
+/** A message written in `outbox.transaction()`, and whether it was written already claimed for the after-commit attempt. */
+interface Added {
+  message: Message;
+  leasedAt: number;
+  claimed: boolean;
+}
+
+/** Most claims one markSent statement completes. */
+const COMPLETION_BATCH = 500;
+/**
+ * How long a successful attempt may wait for others to share its markSent.
+ * The slot is already free for the next send, so this costs no throughput,
+ * only up to 20 ms before the row reads `sent` (and a crash in between
+ * means a resend the inbox answers as a duplicate).
+ */
+const COMPLETION_WINDOW_MS = 20;
+/** Most rows one re-claim statement asks for. */
+const RECLAIM_BATCH = 500;
 
 export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
   if (!options?.store) throw new MessageboxError('invalid_options', 'createOutbox needs a `store`');
@@ -114,8 +152,28 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
   const sendAfterCommit = options.sendAfterCommit ?? true;
   const routes = new Map<string, { transport: Transport; policy: RetryPolicy }>();
   const events = new Events<OutboxEventMap>(() => logger);
-  const openTransactions = new WeakMap<object, { token: string; added: Message[] }>();
-  const completions = new CompletionBatcher((claims) => store.markSent(claims));
+  const openTransactions = new WeakMap<object, { token: string; added: Added[] }>();
+  /** markSent for every attempt that succeeded while the previous markSent was in flight, in one statement. */
+  const completions = new CoalescingBatcher<Claim, boolean>(
+    async (claims) => {
+      const marked = new Set(await store.markSent(claims));
+      return claims.map((claim) => marked.has(claim.id));
+    },
+    { maxBatch: COMPLETION_BATCH, windowMs: COMPLETION_WINDOW_MS },
+  );
+  const leaseClock: () => number = options.clock ? () => clock.now() : () => performance.now();
+  const minLeaseLeftMs = resolveMinLeaseLeft(options.minLeaseLeftMs, config.leaseMs);
+  /** Gives back claims whose lease ran low and claims the rows again with a fresh lease (attempts unchanged); absent when another worker has them. */
+  const reclaims = new CoalescingBatcher<Claim, ClaimedOutboxMessage | undefined>(
+    async (claims) => {
+      await store.release(claims);
+      const ids = claims.map((c) => c.id);
+      const rows = await store.claimDue({ ids, limit: ids.length, leaseMs: config.leaseMs, token: newClaimToken() });
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => byId.get(id));
+    },
+    { maxBatch: RECLAIM_BATCH },
+  );
   const instrumentation = options.instrumentation ?? {};
   const retention = resolveRetention(options.retention, 'createOutbox');
   const purger =
@@ -129,10 +187,13 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       }
     }, retention.intervalMs);
   let unwatch: (() => Promise<void>) | undefined;
+  let starting: Promise<void> | undefined;
+  /** Bumped by start() and stop(), so a start() that was overtaken by stop() while subscribing starts nothing. */
+  let lifecycle = 0;
 
   const runner = new WorkRunner<Delivery>(
     {
-      claim: async (limit) => (routes.size === 0 ? [] : toDeliveries(await store.claimDue(claimOptions(limit)))),
+      claim: (limit) => claimDeliveries(claimOptions(limit)),
       process: (delivery, signal) => attempt(delivery, signal),
       release: async (items) => void (await store.release(items.map((d) => d.claim))),
     },
@@ -144,17 +205,45 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     return { limit, leaseMs: config.leaseMs, token: newClaimToken(), types: [...routes.keys()] };
   }
 
-  function toDeliveries(rows: ClaimedOutboxMessage[], report?: DeliveryReport): Delivery[] {
+  async function claimDeliveries(claimWith: ReturnType<typeof claimOptions> & { ids?: string[] }, report?: DeliveryReport): Promise<Delivery[]> {
+    if (routes.size === 0) return [];
+    const leasedAt = leaseClock();
+    const rows = await store.claimDue(claimWith);
     return rows.map((row) => ({
       message: { id: row.id, source: row.source, type: row.type, payload: row.payload, headers: row.headers, createdAt: row.createdAt },
       claim: { id: row.id, token: row.token },
       attempts: row.attempts,
+      leasedAt,
       ...(report ? { report } : {}),
     }));
   }
 
-  async function attempt(delivery: Delivery, signal: AbortSignal): Promise<void> {
-    const { message, claim, attempts, report } = delivery;
+  /**
+   * True when `delivery` may be attempted now: enough of its lease is left,
+   * or it was claimed again with a fresh lease. False when another worker owns it.
+   */
+  async function holdLease(delivery: Delivery): Promise<boolean> {
+    if (leaseClock() - delivery.leasedAt <= config.leaseMs - minLeaseLeftMs) return true;
+    const leasedAt = leaseClock();
+    const row = await reclaims.run(delivery.claim);
+    if (!row) {
+      logger.debug({ id: delivery.message.id, type: delivery.message.type }, 'lease ran low before the attempt and another worker has the message; skipped it');
+      return false;
+    }
+    delivery.claim = { id: row.id, token: row.token };
+    delivery.attempts = row.attempts;
+    delivery.leasedAt = leasedAt;
+    return true;
+  }
+
+  /** Sends once; resolves with the recording of the outcome, which the runner runs outside the concurrency slot. */
+  async function attempt(delivery: Delivery, signal: AbortSignal): Promise<FollowUp | undefined> {
+    // Keep this check after any wait for capacity (a per-destination limit): the lease must be checked right before the send.
+    if (!(await holdLease(delivery))) {
+      if (delivery.report) delivery.report.fenced++;
+      return undefined;
+    }
+    const { message, attempts, report } = delivery;
     const route = routes.get(message.type);
     const policy = route?.policy ?? config.retry;
     const started = clock.now();
@@ -169,24 +258,26 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       }
     }
     if (report) report.attempted++;
-    try {
-      await record(delivery, failure, started, policy);
-    } catch (error) {
-      if (report) report.unrecorded++;
-      throw error;
-    }
+    return async () => {
+      try {
+        await record(delivery, failure, started, policy);
+      } catch (error) {
+        if (report) report.unrecorded++;
+        throw error;
+      }
+    };
   }
 
   async function record(delivery: Delivery, failure: unknown, started: number, policy: RetryPolicy): Promise<void> {
     const { message, claim, attempts, report } = delivery;
     if (!failure) {
-      const marked = await completions.complete(claim);
+      const marked = await completions.run(claim);
       if (report) report[marked ? 'sent' : 'fenced']++;
       if (marked) events.emit('sent', { message, attempts, durationMs: clock.now() - started });
       else logger.warn({ id: message.id, type: message.type }, 'sent, but another worker had taken the message over; it may be delivered twice');
       return;
     }
-    const outcome = await settleFailure(store, claim, { attempts, createdAt: message.createdAt, error: failure }, { policy, clock, random: config.random });
+    const outcome = await settleFailure(store, claim, { attempts, since: message.createdAt, error: failure }, { policy, clock, random: config.random });
     if (outcome.kind === 'retry') {
       if (report) report.retried++;
       logger.info({ id: message.id, type: message.type, attempts, error: outcome.error, delayMs: outcome.delayMs }, 'delivery failed; will retry');
@@ -196,6 +287,24 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       logger.warn({ id: message.id, type: message.type, attempts, error: outcome.error }, 'message is dead');
       events.emit('dead', { message, attempts, error: outcome.error });
     } else if (report) report.fenced++;
+  }
+
+  /**
+   * Runs claim loops whose batches overlap: `run(batch)` starts a batch and
+   * resolves once the runner is ready for the next claim (see
+   * `WorkRunner.ready`), so slots do not run dry between batches. Resolves
+   * when every batch finished, also when a claim failed (then rejects).
+   */
+  async function pipelined(loop: (run: (batch: Delivery[]) => Promise<void>) => Promise<void>): Promise<void> {
+    const batches: Promise<void>[] = [];
+    try {
+      await loop(async (batch) => {
+        batches.push(runner.process(batch));
+        await runner.ready();
+      });
+    } finally {
+      await Promise.all(batches);
+    }
   }
 
   function build(inputs: readonly MessageInput[]): Message[] {
@@ -226,7 +335,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     types: () => [...routes.keys()],
 
     async transaction(fn) {
-      const added: Message[] = [];
+      const added: Added[] = [];
       const token = newClaimToken();
       const result = await store.transaction(async (tx) => {
         openTransactions.set(tx as object, { token, added });
@@ -236,11 +345,10 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
           openTransactions.delete(tx as object);
         }
       });
-      for (const message of added) events.emit('created', { message });
-      if (added.length) {
-        if (sendAfterCommit) runner.submit(added.map((message) => ({ message, claim: { id: message.id, token }, attempts: 1 })));
-        else runner.wake();
-      }
+      for (const { message } of added) events.emit('created', { message });
+      const claimed = added.filter((a) => a.claimed);
+      if (claimed.length) runner.submit(claimed.map(({ message, leasedAt }) => ({ message, claim: { id: message.id, token }, attempts: 1, leasedAt })));
+      if (claimed.length < added.length) runner.wake();
       return result;
     },
 
@@ -252,9 +360,11 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     async addMany(tx, inputs) {
       const messages = build(inputs);
       const open = openTransactions.get(tx as object);
-      const claim = open && sendAfterCommit ? { token: open.token, leaseMs: config.leaseMs } : undefined;
+      // With the after-commit queue full, rows are written unclaimed and left to the workers (no release needed later).
+      const claim = open && sendAfterCommit && runner.hasRoom ? { token: open.token, leaseMs: config.leaseMs } : undefined;
+      const leasedAt = leaseClock();
       await store.add(tx, messages, claim ? { claim } : {});
-      if (open) open.added.push(...messages);
+      if (open) open.added.push(...messages.map((message) => ({ message, leasedAt, claimed: claim !== undefined })));
       else for (const message of messages) events.emit('created', { message });
       return messages;
     },
@@ -262,38 +372,54 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     async deliver(messages) {
       const report = emptyReport();
       const ids = messages.map((m) => (typeof m === 'string' ? m : m.id));
-      for (let i = 0; i < ids.length; i += config.batchSize) {
-        const slice = ids.slice(i, i + config.batchSize);
-        const rows = routes.size === 0 ? [] : await store.claimDue({ ...claimOptions(slice.length), ids: slice });
-        await runner.process(toDeliveries(rows, report));
-      }
+      await pipelined(async (run) => {
+        for (let i = 0; i < ids.length; i += config.batchSize) {
+          const slice = ids.slice(i, i + config.batchSize);
+          await run(await claimDeliveries({ ...claimOptions(slice.length), ids: slice }, report));
+        }
+      });
       return report;
     },
 
     async resendUnsentMessages(opts = {}) {
       const report = emptyReport();
       const maxMessages = opts.maxMessages ?? Number.POSITIVE_INFINITY;
-      for (;;) {
-        const limit = Math.min(config.batchSize, maxMessages - report.attempted);
-        if (limit <= 0) break;
-        const rows = routes.size === 0 ? [] : await store.claimDue(claimOptions(limit));
-        await runner.process(toDeliveries(rows, report));
-        if (rows.length < limit) break;
-      }
+      let claimed = 0;
+      await pipelined(async (run) => {
+        for (;;) {
+          const limit = Math.min(config.batchSize, maxMessages - claimed);
+          if (limit <= 0) break;
+          const deliveries = await claimDeliveries(claimOptions(limit), report);
+          claimed += deliveries.length;
+          await run(deliveries);
+          if (deliveries.length < limit) break;
+        }
+      });
       return report;
     },
 
-    async start() {
-      if (runner.running) return;
-      runner.start();
-      purger?.start();
-      if (!store.watch || unwatch) return;
-      const stopWatching = await store.watch(() => runner.wake());
-      if (runner.running && !unwatch) unwatch = stopWatching;
-      else await stopWatching(); // stop() ran while we were subscribing
+    start() {
+      if (starting) return starting;
+      const generation = ++lifecycle;
+      const run = async () => {
+        if (runner.running) return;
+        // Subscribe first: when that fails nothing has started, and a later start() tries again.
+        const stopWatching = store.watch && !unwatch ? await store.watch(() => runner.wake()) : undefined;
+        if (generation !== lifecycle) return void (await stopWatching?.()); // stop() ran while we were subscribing
+        if (stopWatching) unwatch = stopWatching;
+        runner.start();
+        purger?.start();
+      };
+      const current: Promise<void> = run().finally(() => {
+        if (starting === current) starting = undefined;
+      });
+      starting = current;
+      return current;
     },
 
     async stop(opts) {
+      lifecycle++;
+      starting = undefined;
       const [inTime] = await Promise.all([runner.stop(opts?.timeoutMs ?? config.shutdownTimeoutMs), purger?.stop()]);
       const stopWatching = unwatch;
       unwatch = undefined;
@@ -310,4 +436,12 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     },
   };
   return outbox;
+}
+
+function resolveMinLeaseLeft(value: number | undefined, leaseMs: number): number {
+  if (value === undefined) return leaseMs / 2;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value >= leaseMs) {
+    throw new MessageboxError('invalid_options', `createOutbox: minLeaseLeftMs must be a number >= 0 and below leaseMs (${leaseMs}), got ${String(value)}`);
+  }
+  return value;
 }

@@ -242,6 +242,36 @@ export const outboxCases: StorageCase[] = [
     expect(await store.markSent([{ id: m.id, token: t }])).toEqual([m.id]);
   }),
 
+  c('an insert-time lease counts from the insert: held past it in its transaction, the row is claimable at commit and the first token is fenced out', async (store) => {
+    const m = message();
+    const first = token();
+    await store.transaction(async (tx) => {
+      await store.add(tx, [m], { claim: { token: first, leaseMs: SHORT } });
+      await sleep(AFTER_SHORT); // the business transaction goes on after the insert, past the lease
+    });
+    const second = token();
+    const taken = await claim(store, { token: second });
+    expect(ids(taken)).toEqual([m.id]);
+    expect(taken[0]).toMatchObject({ token: second, attempts: 2 });
+    expect(await store.markSent([{ id: m.id, token: first }])).toEqual([]);
+    expect(await store.release([{ id: m.id, token: first }])).toBe(0);
+    expect(await store.markSent([{ id: m.id, token: second }])).toEqual([m.id]);
+  }),
+
+  c('an insert-time claim given back is claimed again by ids with a fresh lease, attempts unchanged (the re-claim before a late attempt)', async (store) => {
+    const m = message();
+    const first = token();
+    await add(store, [m], { claim: { token: first, leaseMs: LONG } });
+    expect(await store.release([{ id: m.id, token: first }])).toBe(1);
+    const second = token();
+    const before = Date.now();
+    const [again] = await claim(store, { ids: [m.id], token: second, leaseMs: LONG });
+    expect(again).toMatchObject({ id: m.id, token: second, attempts: 1 });
+    expect(again!.leaseUntil!.getTime()).toBeGreaterThan(before + LONG / 2);
+    expect(await store.markSent([{ id: m.id, token: first }])).toEqual([]);
+    expect(await store.markSent([{ id: m.id, token: second }])).toEqual([m.id]);
+  }),
+
   c('replay puts matching dead rows back to pending with attempts 0, lastError kept', async (store) => {
     const a = message('kind.a');
     const b = message('kind.b');

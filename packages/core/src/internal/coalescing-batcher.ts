@@ -1,0 +1,50 @@
+/**
+ * Turns single requests into batched store calls with at most one call in
+ * flight: requests made in the same turn of the event loop, and every request
+ * made while a call is running, go into the next call (at most `maxBatch`
+ * each). Under load the batch grows with the store's latency instead of the
+ * number of statements growing with the load. With `windowMs`, a batch
+ * that is not full waits until its oldest request is that old, so that
+ * completions trickling in one by one still share a statement.
+ *
+ * `write` gets the batch and returns one result per item, in order; when it
+ * rejects, every request of that batch rejects with its error.
+ */
+export class CoalescingBatcher<T, R> {
+  readonly #write: (items: readonly T[]) => Promise<readonly R[]>;
+  readonly #maxBatch: number;
+  readonly #windowMs: number;
+  #queue: Array<{ item: T; at: number; resolve: (result: R) => void; reject: (error: unknown) => void }> = [];
+  #busy = false;
+
+  constructor(write: (items: readonly T[]) => Promise<readonly R[]>, options: { maxBatch: number; windowMs?: number }) {
+    this.#write = write;
+    this.#maxBatch = Math.max(1, options.maxBatch);
+    this.#windowMs = Math.max(0, options.windowMs ?? 0);
+  }
+
+  run(item: T): Promise<R> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ item, at: performance.now(), resolve, reject });
+      if (!this.#busy) {
+        this.#busy = true;
+        setImmediate(() => void this.#drain());
+      }
+    });
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length) {
+      const wait = this.#queue[0]!.at + this.#windowMs - performance.now();
+      if (this.#queue.length < this.#maxBatch && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const batch = this.#queue.splice(0, this.#maxBatch);
+      try {
+        const results = await this.#write(batch.map((entry) => entry.item));
+        batch.forEach((entry, i) => entry.resolve(results[i] as R));
+      } catch (error) {
+        for (const entry of batch) entry.reject(error);
+      }
+    }
+    this.#busy = false;
+  }
+}

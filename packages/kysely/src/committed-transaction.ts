@@ -1,0 +1,62 @@
+import { MessageboxError } from '@messagebox/core';
+import { sql, type Kysely, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type Transaction, type UnknownRow } from 'kysely';
+
+/**
+ * Runs `fn` in a transaction of `db` that resolves only if it committed.
+ *
+ * A statement that fails inside a Postgres transaction aborts it, and its
+ * COMMIT then silently becomes a ROLLBACK; Kysely before 0.28.19 resolves
+ * anyway. When `fn` caught such an error and resolved, the after-commit path
+ * would send messages that were never stored. So queries run through `tx`
+ * are watched: when one did not return (it failed, or was only compiled), a
+ * cheap `select 1` checks before COMMIT that the transaction still works,
+ * and rejects when it is aborted. Transactions where every query returned
+ * cost nothing extra. `begin` opens the transaction (a dialect's
+ * `transaction` hook, e.g. SQLite's `BEGIN IMMEDIATE`; default
+ * `db.transaction()`).
+ *
+ * @example
+ * await committedTransaction(db, async (tx) => {
+ *   await tx.insertInto('payment').values(row).execute();
+ *   await outboxStore.add(tx, [message]);
+ * });
+ */
+export function committedTransaction<DB, T>(
+  db: Kysely<DB>,
+  fn: (tx: Transaction<DB>) => Promise<T>,
+  begin: (db: Kysely<DB>, fn: (tx: Transaction<DB>) => Promise<T>) => Promise<T> = (conn, run) => conn.transaction().execute(run),
+): Promise<T> {
+  return begin(db, async (trx) => {
+    const watcher = new UnansweredQueries();
+    const result = await fn(trx.withPlugin(watcher));
+    if (watcher.any) {
+      try {
+        await sql`select 1`.execute(trx);
+      } catch (error) {
+        throw new MessageboxError('store_failed', 'the transaction was rolled back, not committed: a statement in it failed (its error was caught) and the database aborted the transaction', {
+          cause: error,
+        });
+      }
+    }
+    return result;
+  });
+}
+
+/** Tracks queries compiled through it that never returned a result. */
+class UnansweredQueries implements KyselyPlugin {
+  readonly #open = new Set<unknown>();
+
+  get any(): boolean {
+    return this.#open.size > 0;
+  }
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    this.#open.add(args.queryId);
+    return args.node;
+  }
+
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    this.#open.delete(args.queryId);
+    return args.result;
+  }
+}

@@ -1,0 +1,82 @@
+import { createOutbox, type Message, type Transport } from '@messagebox/core';
+import { requireDatabase } from '@messagebox/testkit';
+import { CompiledQuery, Kysely, PostgresDialect, sql, type Driver } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresStorage } from '../src/index.js';
+import { createTestDatabase, probePostgres, type TestDatabase } from './support/test-database.js';
+
+const reachable = await requireDatabase('PostgreSQL', probePostgres);
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Kysely 0.28.0–0.28.18 resolved a COMMIT that Postgres answered with ROLLBACK; this driver does the same. */
+class ResolvesRolledBackCommitDialect extends PostgresDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.commitTransaction = async (connection) => void (await connection.executeQuery(CompiledQuery.raw('commit')));
+    return driver;
+  }
+}
+
+function recordingTransport(): Transport & { sent: Message[] } {
+  const sent: Message[] = [];
+  return { name: 'recording', sent, send: async (message) => void sent.push(message) };
+}
+
+describe.runIf(reachable)('postgres: a statement error caught inside outbox.transaction()', () => {
+  let database: TestDatabase;
+  const own: Kysely<unknown>[] = [];
+  beforeAll(async () => void (database = await createTestDatabase()));
+  afterAll(async () => {
+    for (const db of own) await db.destroy();
+    await database?.drop();
+  });
+
+  const kyselies = {
+    'this Kysely': () => database.connect(4),
+    'a Kysely that resolves a COMMIT turned into ROLLBACK (0.28.0–0.28.18)': () => {
+      const db = new Kysely<unknown>({ dialect: new ResolvesRolledBackCommitDialect({ pool: new pg.Pool({ connectionString: database.url, max: 4 }) }) });
+      own.push(db);
+      return db;
+    },
+  };
+
+  for (const [name, connect] of Object.entries(kyselies)) {
+    it(`rejects and sends nothing, with ${name}`, async () => {
+      const db = connect();
+      const prefix = `ab${own.length}${name.length}_`;
+      const storage = createPostgresStorage({ db, tablePrefix: prefix });
+      await storage.migrate();
+      const transport = recordingTransport();
+      const outbox = createOutbox({ store: storage.outbox, source: 'vault', logger: silent }).configure('t', { transport });
+      let id = '';
+      const committed = outbox.transaction(async (tx) => {
+        id = (await outbox.add(tx, { type: 't', payload: 1 })).id;
+        await sql`select * from no_such_table`.execute(tx).catch(() => undefined); // the business code caught it and carried on
+        return 'done';
+      });
+      await expect(committed).rejects.toThrow();
+      await outbox.idle();
+      expect(transport.sent).toEqual([]);
+      expect(await storage.outbox.get(id)).toBeNull();
+      expect(await outbox.resendUnsentMessages()).toMatchObject({ attempted: 0 });
+    });
+  }
+
+  it('commits and sends when the failed statement was rolled back to a savepoint (the transaction is intact)', async () => {
+    const db = kyselies['a Kysely that resolves a COMMIT turned into ROLLBACK (0.28.0–0.28.18)']();
+    const storage = createPostgresStorage({ db, tablePrefix: 'sp_' });
+    await storage.migrate();
+    const transport = recordingTransport();
+    const outbox = createOutbox({ store: storage.outbox, source: 'vault', logger: silent }).configure('t', { transport });
+    const message = await outbox.transaction(async (tx) => {
+      const added = await outbox.add(tx, { type: 't', payload: 1 });
+      await sql`savepoint before_lookup`.execute(tx);
+      await sql`select * from no_such_table`.execute(tx).catch(() => sql`rollback to savepoint before_lookup`.execute(tx));
+      return added;
+    });
+    await outbox.idle();
+    expect(transport.sent.map((m) => m.id)).toEqual([message.id]);
+    expect(await storage.outbox.get(message.id)).toMatchObject({ status: 'sent' });
+  });
+});
