@@ -1,4 +1,4 @@
-import { describeError, MessageboxError } from '../errors.js';
+import { describeError, MessageboxError, TransportError } from '../errors.js';
 import { Events } from '../events.js';
 import type { JsonValue } from '../json.js';
 import { createMessage, newClaimToken, type Message, type MessageInput } from '../message.js';
@@ -8,6 +8,7 @@ import type { Transport } from '../ports/transport.js';
 import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from '../retry-policy.js';
 import { resolveServiceOptions, type ServiceOptions } from '../service-options.js';
 import { CompletionBatcher } from '../internal/completion-batcher.js';
+import { DestinationLimiters } from '../internal/destination-limiter.js';
 import { exhaustedBeforeStart, settleFailure } from '../internal/settle-failure.js';
 import { PeriodicTask } from '../internal/periodic-task.js';
 import { WorkRunner } from '../internal/work-runner.js';
@@ -116,6 +117,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
   const events = new Events<OutboxEventMap>(() => logger);
   const openTransactions = new WeakMap<object, { token: string; added: Message[] }>();
   const completions = new CompletionBatcher((claims) => store.markSent(claims));
+  const destinations = new DestinationLimiters({ fallback: config.concurrency, maxWaitMs: config.leaseMs / 2 });
   const instrumentation = options.instrumentation ?? {};
   const retention = resolveRetention(options.retention, 'createOutbox');
   const purger =
@@ -162,7 +164,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     if (!failure) {
       try {
         if (!route) throw new MessageboxError('no_transport', `no transport is configured for message type "${message.type}"`);
-        const send = () => route.transport.send(message, { signal, attempt: attempts });
+        const send = () => destinations.run(route.transport, signal, () => route.transport.send(message, { signal, attempt: attempts }));
         await (instrumentation.send ? instrumentation.send(message, attempts, send) : send());
       } catch (error) {
         failure = error ?? new Error('transport rejected without a reason');
@@ -179,6 +181,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
 
   async function record(delivery: Delivery, failure: unknown, started: number, policy: RetryPolicy): Promise<void> {
     const { message, claim, attempts, report } = delivery;
+    if (failure instanceof TransportError && failure.notAttempted) return giveBack(delivery, failure);
     if (!failure) {
       const marked = await completions.complete(claim);
       if (report) report[marked ? 'sent' : 'fenced']++;
@@ -196,6 +199,13 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       logger.warn({ id: message.id, type: message.type, attempts, error: outcome.error }, 'message is dead');
       events.emit('dead', { message, attempts, error: outcome.error });
     } else if (report) report.fenced++;
+  }
+
+  /** Nothing reached the receiver (no connection or slot was free in time): the claim goes back uncounted. */
+  async function giveBack({ message, claim, report }: Delivery, failure: TransportError): Promise<void> {
+    await store.release([claim]);
+    if (report) report.attempted--;
+    logger.debug({ id: message.id, type: message.type, error: describeError(failure) }, 'not attempted; given back to the store');
   }
 
   function build(inputs: readonly MessageInput[]): Message[] {
@@ -219,6 +229,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       if (!route?.transport || typeof route.transport.send !== 'function') {
         throw new MessageboxError('invalid_options', `configure("${type}") needs a transport with a send() method`);
       }
+      destinations.add(route.transport);
       routes.set(type, { transport: route.transport, policy: createRetryPolicy(route.retry, config.retry) });
       return outbox;
     },
