@@ -288,8 +288,9 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
         const limit = Math.min(config.batchSize, maxMessages - report.attempted);
         if (limit <= 0) break;
         const rows = routes.size === 0 ? [] : await store.claimDue(claimOptions(limit));
+        const before = report.attempted;
         await runner.process(toDeliveries(rows, report));
-        if (rows.length < limit) break;
+        if (rows.length < limit || report.attempted === before) break; // all given back: the transport is saturated, stop this pass
       }
       return report;
     },
