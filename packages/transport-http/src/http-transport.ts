@@ -113,7 +113,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     bodyTimeout: timeoutMs,
     keepAliveTimeout: keepAliveTimeoutMs,
   });
-  const gate = new ConnectionGate(maxConnections);
+  const gate = new ConnectionGate(maxConnections, queueTimeoutMs);
   const name = options.name ?? 'http';
   let closed = false;
 
@@ -121,7 +121,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     if (closed) throw new TransportError(`[messagebox] transport "${name}" is closed`, { retryable: true });
     const request = await encodeWebhookRequest(message, { signer, now: clock.now() });
     const external = context?.signal;
-    const waited = await gate.acquire(queueTimeoutMs, external);
+    const waited = await gate.acquire(external);
     if (waited !== 'acquired') throw notSent(waited, message);
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
