@@ -36,7 +36,13 @@ export class MessageboxError extends Error {
  * Thrown by a {@link Transport} when a message could not be delivered.
  * `retryable: false` makes the message dead at once (no retry can help, e.g. a
  * 400 from the receiver); `retryAfterMs` overrides the backoff delay for the
- * next attempt (e.g. from a `Retry-After` header).
+ * next attempt (e.g. from a `Retry-After` header). `notAttempted: true` says
+ * the message never left this process (the outbox gives it back uncounted);
+ * `timedOut: true` says the receiver did not answer in time (the outbox slows
+ * down to that transport).
+ *
+ * @example
+ * throw new TransportError('[messagebox] no connection free within 10000 ms', { notAttempted: true });
  */
 export class TransportError extends MessageboxError {
   override readonly name = 'TransportError';
@@ -44,15 +50,31 @@ export class TransportError extends MessageboxError {
   readonly retryAfterMs: number | undefined;
   /** The receiver's HTTP status (or the equivalent of another protocol), when there was one. */
   readonly status: number | undefined;
+  /**
+   * True when nothing was sent to the receiver because of a limit of this
+   * process (e.g. no connection became free in time, or shutdown while
+   * waiting for one). The outbox then gives the claim back (`store.release`:
+   * attempts not counted, due again now) instead of recording a failure.
+   * Default false.
+   */
+  readonly notAttempted: boolean;
+  /**
+   * True when the receiver did not answer within the transport's deadline.
+   * The outbox then halves how many attempts it runs at once to this
+   * transport (see `Transport.maxConcurrency`). Default false.
+   */
+  readonly timedOut: boolean;
 
   constructor(
     message: string,
-    options: { retryable?: boolean; retryAfterMs?: number; status?: number; cause?: unknown } = {},
+    options: { retryable?: boolean; retryAfterMs?: number; status?: number; notAttempted?: boolean; timedOut?: boolean; cause?: unknown } = {},
   ) {
     super('transport_failed', message, { cause: options.cause });
     this.retryable = options.retryable ?? true;
     this.retryAfterMs = options.retryAfterMs;
     this.status = options.status;
+    this.notAttempted = options.notAttempted ?? false;
+    this.timedOut = options.timedOut ?? false;
   }
 }
 

@@ -13,6 +13,7 @@ import {
   type WebhookSigner,
 } from '@messagebox/core';
 import { Agent, type Dispatcher } from 'undici';
+import { ConnectionGate, type GateOutcome } from './connection-gate.js';
 import { parseRetryAfter } from './retry-after.js';
 
 /** Default whole-request timeout: 10 s. */
@@ -36,13 +37,30 @@ export interface HttpTransportOptions {
    * rotation. Omit only for a receiver that runs with `allowUnsigned`.
    */
   secret?: string | readonly string[] | undefined;
-  /** Time allowed to connect, and again to receive the response headers and body. Default 10 000 ms. */
+  /**
+   * Deadline of one request, counted from the moment it holds one of the
+   * `maxConnections` connections (connect, send, response headers and body).
+   * Time spent waiting for a free connection is not part of it (see
+   * `queueTimeoutMs`). Default 10 000 ms.
+   */
   timeoutMs?: number;
+  /**
+   * Longest wait for a free connection when `maxConnections` requests are
+   * already running. When it runs out the request is not sent: `send()`
+   * rejects with a retryable `TransportError` with `notAttempted: true`,
+   * which the outbox does not count as an attempt. Default: `timeoutMs`.
+   */
+  queueTimeoutMs?: number;
   /** Time allowed to establish the connection. Default: `timeoutMs`. */
   connectTimeoutMs?: number;
   /** Extra request headers (e.g. `authorization`); cannot override `content-type` or `webhook-*`. */
   headers?: Record<string, string>;
-  /** Most sockets kept open to the receiver (keep-alive; requests queue beyond it). Default 10. */
+  /**
+   * Most sockets kept open to the receiver, and so most requests in flight
+   * (keep-alive; requests wait beyond it, see `queueTimeoutMs`). Exposed as
+   * the transport's `maxConcurrency`, so an outbox never runs more attempts
+   * at once to it. Default 10.
+   */
   maxConnections?: number;
   /** How long an idle kept-alive socket stays open. Default 4 000 ms. */
   keepAliveTimeoutMs?: number;
@@ -60,13 +78,17 @@ export interface HttpTransportOptions {
 /**
  * A {@link Transport} that POSTs each message to `url` in the Standard
  * Webhooks format (see `encodeWebhookRequest` in `@messagebox/core`), over a
- * keep-alive connection pool of at most `maxConnections` sockets.
+ * keep-alive connection pool of at most `maxConnections` sockets. A request
+ * first waits (up to `queueTimeoutMs`) for one of them; its deadline
+ * (`timeoutMs`) starts only then, so a queue of requests cannot time out
+ * requests that never reached the receiver.
  *
  * Outcomes: 2xx delivered. 408, 429, 5xx, 3xx (redirects are never
  * followed), timeouts and connection errors reject with a retryable
  * `TransportError` (with `retryAfterMs` from `Retry-After`, in seconds or as
- * an HTTP date). Other 4xx reject with `retryable: false` (see
- * `permanentStatuses`).
+ * an HTTP date; timeouts with `timedOut: true`). Other 4xx reject with
+ * `retryable: false` (see `permanentStatuses`). A request that found no free
+ * connection within `queueTimeoutMs` was not sent: `notAttempted: true`.
  *
  * @example
  * const transport = createHttpTransport({ url: 'http://127.0.0.1:3001/inbox', secret });
@@ -77,6 +99,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
   const url = parseUrl(options?.url);
   const timeoutMs = positive('timeoutMs', options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS);
   const connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs ?? timeoutMs);
+  const queueTimeoutMs = positive('queueTimeoutMs', options.queueTimeoutMs ?? timeoutMs);
   const maxConnections = positive('maxConnections', options.maxConnections ?? DEFAULT_MAX_CONNECTIONS, true);
   const keepAliveTimeoutMs = positive('keepAliveTimeoutMs', options.keepAliveTimeoutMs ?? 4_000);
   const isPermanent = permanentPredicate(options.permanentStatuses);
@@ -92,15 +115,18 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     bodyTimeout: timeoutMs,
     keepAliveTimeout: keepAliveTimeoutMs,
   });
+  const gate = new ConnectionGate(maxConnections, queueTimeoutMs);
   const name = options.name ?? 'http';
   let closed = false;
 
   async function send(message: Message, context: SendContext): Promise<void> {
     if (closed) throw new TransportError(`[messagebox] transport "${name}" is closed`, { retryable: true });
     const request = await encodeWebhookRequest(message, { signer, now: clock.now() });
+    const external = context?.signal;
+    const waited = await gate.acquire(external);
+    if (waited !== 'acquired') throw notSent(waited, message);
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
-    const external = context?.signal;
     const onExternalAbort = () => deadline.abort(external?.reason);
     if (external?.aborted) onExternalAbort();
     else external?.addEventListener('abort', onExternalAbort, { once: true });
@@ -122,6 +148,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     } finally {
       clearTimeout(timer);
       external?.removeEventListener('abort', onExternalAbort);
+      gate.release();
     }
     const status = response.statusCode;
     if (status >= 200 && status < 300) return;
@@ -145,28 +172,43 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     });
   }
 
+  function notSent(outcome: Exclude<GateOutcome, 'acquired'>, message: Message): TransportError {
+    const where = `POST ${url.origin}${url.pathname} for message ${message.id}`;
+    if (outcome === 'closed') return new TransportError(`[messagebox] transport "${name}" was closed before ${where} had a connection`, { retryable: true });
+    const why =
+      outcome === 'timeout'
+        ? `no connection became free within ${queueTimeoutMs} ms (maxConnections ${maxConnections}, ${gate.waiting} more waiting)`
+        : 'the send was aborted (shutdown) while it waited for a connection';
+    return new TransportError(`[messagebox] ${where} was not sent: ${why}`, { retryable: true, notAttempted: true });
+  }
+
   function requestFailure(error: unknown, message: Message, external: AbortSignal | undefined): TransportError {
     const where = `${url.origin}${url.pathname}`;
     const root = rootCause(error);
     const code = (root as { code?: unknown } | undefined)?.code;
     let reason: string;
+    let timedOut = false;
     if (external?.aborted) reason = 'the send was aborted (shutdown)';
     else if (isTimeout(error) || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
       reason = `no answer within ${timeoutMs} ms`;
+      timedOut = true;
     } else if (code === 'ECONNREFUSED') reason = 'connection refused';
     else reason = root instanceof Error ? root.message : String(root);
     return new TransportError(`[messagebox] POST ${where} for message ${message.id} failed: ${reason}`, {
       retryable: true,
+      timedOut,
       cause: error,
     });
   }
 
   return {
     name,
+    maxConcurrency: maxConnections,
     send,
     async close() {
       if (closed) return;
       closed = true;
+      gate.close();
       await agent.destroy();
     },
   };

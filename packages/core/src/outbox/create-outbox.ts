@@ -1,4 +1,4 @@
-import { describeError, MessageboxError } from '../errors.js';
+import { describeError, MessageboxError, TransportError } from '../errors.js';
 import { Events } from '../events.js';
 import type { JsonValue } from '../json.js';
 import { createMessage, newClaimToken, type Message, type MessageInput } from '../message.js';
@@ -8,6 +8,7 @@ import type { Transport } from '../ports/transport.js';
 import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from '../retry-policy.js';
 import { resolveServiceOptions, type ServiceOptions } from '../service-options.js';
 import { CoalescingBatcher } from '../internal/coalescing-batcher.js';
+import { DestinationLimiters } from '../internal/destination-limiter.js';
 import { exhaustedBeforeStart, settleFailure } from '../internal/settle-failure.js';
 import { PeriodicTask } from '../internal/periodic-task.js';
 import { WorkRunner, type FollowUp } from '../internal/work-runner.js';
@@ -174,6 +175,9 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     },
     { maxBatch: RECLAIM_BATCH },
   );
+  /** Passes in which a message was given back unsent: the transport is saturated, so the pass claims no more. */
+  const givenBack = new WeakSet<DeliveryReport>();
+  const destinations = new DestinationLimiters({ fallback: config.concurrency, maxWaitMs: config.leaseMs / 2 });
   const instrumentation = options.instrumentation ?? {};
   const retention = resolveRetention(options.retention, 'createOutbox');
   const purger =
@@ -238,24 +242,30 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
 
   /** Sends once; resolves with the recording of the outcome, which the runner runs outside the concurrency slot. */
   async function attempt(delivery: Delivery, signal: AbortSignal): Promise<FollowUp | undefined> {
-    // Keep this check after any wait for capacity (a per-destination limit): the lease must be checked right before the send.
-    if (!(await holdLease(delivery))) {
-      if (delivery.report) delivery.report.fenced++;
-      return undefined;
-    }
-    const { message, attempts, report } = delivery;
-    const route = routes.get(message.type);
+    const route = routes.get(delivery.message.type);
     const policy = route?.policy ?? config.retry;
-    const started = clock.now();
-    let failure: unknown = exhaustedBeforeStart(attempts, policy);
+    let started = clock.now();
+    let skipped = false;
+    let failure: unknown = exhaustedBeforeStart(delivery.attempts, policy);
     if (!failure) {
       try {
-        if (!route) throw new MessageboxError('no_transport', `no transport is configured for message type "${message.type}"`);
-        const send = () => route.transport.send(message, { signal, attempt: attempts });
-        await (instrumentation.send ? instrumentation.send(message, attempts, send) : send());
+        if (!route) throw new MessageboxError('no_transport', `no transport is configured for message type "${delivery.message.type}"`);
+        await destinations.run(route.transport, signal, async () => {
+          // The lease is checked right before the send, after the wait for a slot of the transport.
+          if (!(await holdLease(delivery))) return void (skipped = true);
+          started = clock.now();
+          const { message, attempts } = delivery;
+          const send = () => route.transport.send(message, { signal, attempt: attempts });
+          await (instrumentation.send ? instrumentation.send(message, attempts, send) : send());
+        });
       } catch (error) {
         failure = error ?? new Error('transport rejected without a reason');
       }
+    }
+    const { report } = delivery;
+    if (skipped) {
+      if (report) report.fenced++;
+      return undefined;
     }
     if (report) report.attempted++;
     return async () => {
@@ -270,6 +280,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
 
   async function record(delivery: Delivery, failure: unknown, started: number, policy: RetryPolicy): Promise<void> {
     const { message, claim, attempts, report } = delivery;
+    if (failure instanceof TransportError && failure.notAttempted) return giveBack(delivery, failure);
     if (!failure) {
       const marked = await completions.run(claim);
       if (report) report[marked ? 'sent' : 'fenced']++;
@@ -307,6 +318,16 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     }
   }
 
+  /** Nothing reached the receiver (no connection or slot was free in time): the claim goes back uncounted. */
+  async function giveBack({ message, claim, report }: Delivery, failure: TransportError): Promise<void> {
+    await store.release([claim]);
+    if (report) {
+      report.attempted--;
+      givenBack.add(report);
+    }
+    logger.debug({ id: message.id, type: message.type, error: describeError(failure) }, 'not attempted; given back to the store');
+  }
+
   function build(inputs: readonly MessageInput[]): Message[] {
     const now = new Date(clock.now());
     return inputs.map((input) => {
@@ -328,6 +349,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       if (!route?.transport || typeof route.transport.send !== 'function') {
         throw new MessageboxError('invalid_options', `configure("${type}") needs a transport with a send() method`);
       }
+      destinations.add(route.transport);
       routes.set(type, { transport: route.transport, policy: createRetryPolicy(route.retry, config.retry) });
       return outbox;
     },
@@ -388,7 +410,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       await pipelined(async (run) => {
         for (;;) {
           const limit = Math.min(config.batchSize, maxMessages - claimed);
-          if (limit <= 0) break;
+          if (limit <= 0 || givenBack.has(report)) break;
           const deliveries = await claimDeliveries(claimOptions(limit), report);
           claimed += deliveries.length;
           await run(deliveries);

@@ -25,6 +25,15 @@ export interface SendContext {
 export interface Transport {
   /** Shown in logs and errors. */
   readonly name: string;
+  /**
+   * Optional: most `send` calls this transport serves at once without
+   * queueing (the HTTP transport: `maxConnections`). The outbox never runs
+   * more attempts at once to this transport; when attempts time out
+   * (`TransportError.timedOut`) it halves that number, and adds one back per
+   * success, up to this value. Without it the outbox's `concurrency` is the
+   * bound. A positive integer.
+   */
+  readonly maxConcurrency?: number;
   send(message: Message, context: SendContext): Promise<void>;
   /** Releases sockets or connections; called by `outbox.close()`. */
   close?(): Promise<void>;
