@@ -2,8 +2,7 @@ import { describeError, MessageboxError } from '../errors.js';
 import { Events } from '../events.js';
 import type { JsonValue } from '../json.js';
 import { createMessage, newClaimToken, type Message } from '../message.js';
-import type { Claim } from '../ports/claim.js';
-import type { ClaimedInboxMessage, InboxStore } from '../ports/inbox-store.js';
+import type { ClaimedInboxMessage, InboxClaim, InboxStore } from '../ports/inbox-store.js';
 import { createRetryPolicy, longestRetrySpanMs, type RetryPolicy, type RetryPolicyOptions } from '../retry-policy.js';
 import { resolveServiceOptions, type ServiceOptions } from '../service-options.js';
 import { exhaustedBeforeStart, settleFailure } from '../internal/settle-failure.js';
@@ -58,8 +57,9 @@ export interface ReceiveResult {
 }
 
 /**
- * The receiving side: stores each message once (deduplicated by id), then
- * runs the handler registered for its type.
+ * The receiving side: stores each message once (deduplicated by
+ * `(source, id)`: the same id from two senders is two messages), then runs
+ * the handler registered for its type.
  *
  * @example
  * const inbox = createInbox({ store: storage.inbox })
@@ -79,7 +79,7 @@ export interface Inbox<Tx> {
   accepts(type: string): boolean;
 
   /**
-   * Stores the message unless its id is known. Rejects with `MessageboxError`:
+   * Stores the message unless one with the same `(source, id)` is known. Rejects with `MessageboxError`:
    * `invalid_message`/`invalid_payload` for a malformed message,
    * `unknown_type` when no handler exists and `unknownTypes` is `reject`,
    * `handler_failed` in inline mode when the handler threw (nothing stored);
@@ -102,7 +102,7 @@ export interface Inbox<Tx> {
 
 interface Job {
   message: Message;
-  claim: Claim;
+  claim: InboxClaim;
   attempts: number;
 }
 
@@ -144,7 +144,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
   function toJobs(rows: ClaimedInboxMessage[]): Job[] {
     return rows.map((row) => ({
       message: { id: row.id, source: row.source, type: row.type, payload: row.payload, headers: row.headers, createdAt: row.createdAt },
-      claim: { id: row.id, token: row.token },
+      claim: { source: row.source, id: row.id, token: row.token },
       attempts: row.attempts,
     }));
   }
@@ -154,7 +154,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
     if (!entry) throw new MessageboxError('unknown_type', `no handler is registered for message type "${job.message.type}"`);
     await entry.handler(job.message as Message<never>, { tx, attempt: job.attempts });
     if (!(await store.markProcessed(tx, job.claim))) {
-      throw new MessageboxError('lease_lost', `inbox message ${job.message.id} was taken over by another worker; rolled back this run`);
+      throw new MessageboxError('lease_lost', `inbox message ${job.message.id} from ${job.message.source} was taken over by another worker; rolled back this run`);
     }
   }
 
@@ -210,7 +210,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
       if (!inbox.accepts(message.type)) {
         throw new MessageboxError('unknown_type', `no handler is registered for message type "${message.type}"`);
       }
-      const job: Job | undefined = handlers.has(message.type) ? { message, claim: { id: message.id, token: newClaimToken() }, attempts: 1 } : undefined;
+      const job: Job | undefined = handlers.has(message.type) ? { message, claim: { source: message.source, id: message.id, token: newClaimToken() }, attempts: 1 } : undefined;
       const claim = job ? { token: job.claim.token, leaseMs: config.leaseMs } : undefined;
       let isNew: boolean;
       if (mode === 'inline' && job) {
