@@ -1,4 +1,4 @@
-import type { InboxStore, InsertClaim, Message } from '@messagebox/core';
+import type { InboxKey, InboxStore, InsertClaim, Message } from '@messagebox/core';
 import { sql, type Transaction } from 'kysely';
 
 import type { AnyDb } from './dialect.js';
@@ -6,7 +6,8 @@ import { byDueOrder, messageColumns, toClaimedInbox, toInboxRecord } from './rec
 import type { InboxRow } from './schema.js';
 import { createStoreContext, type KyselyStoreOptions } from './store-context.js';
 import { integer } from './time.js';
-import { countByStatus, fencedUpdate, sharedStoreMembers, type TableShape } from './shared-operations.js';
+import { claimKeyIn } from './filters.js';
+import { countByStatus, fencedUpdate, getRecord, sharedStoreMembers, type TableShape } from './shared-operations.js';
 
 /**
  * An {@link InboxStore} on the caller's Kysely instance; see
@@ -20,7 +21,7 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
   const context = createStoreContext(options);
   const { db, dialect, tables, time } = context;
   const table = tables.inboxRef;
-  const shape: TableShape = { table, waiting: 'received', finished: 'processed', finishedAt: 'processed_at', waitingSince: 'received_at' };
+  const shape: TableShape = { table, waiting: 'received', finished: 'processed', finishedAt: 'processed_at', waitingSince: 'received_at', scope: ['source'] };
 
   return {
     transaction: (fn) => options.db.transaction().execute(fn),
@@ -46,12 +47,13 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
         candidates: (conn) =>
           conn
             .selectFrom(table)
-            .select('id')
+            .select(['source', 'id'])
             .where('status', '=', sql.lit('received'))
             .where('available_at', '<=', time.now())
             .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', time.now())]))
             .$if(opts.types !== undefined, (qb) => qb.where('type', 'in', [...(opts.types ?? [])])),
         set: { claim_token: opts.token, lease_until: time.plus(opts.leaseMs), attempts: sql`attempts + 1` },
+        keyIn: claimKeyIn(shape.scope),
       });
       return byDueOrder(rows as unknown as InboxRow[]).map(toClaimedInbox);
     },
@@ -69,5 +71,7 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
     },
 
     ...sharedStoreMembers(context, shape, toInboxRecord),
+
+    get: (key: InboxKey) => getRecord(context, shape, { source: key?.source, id: key?.id }, toInboxRecord),
   };
 }

@@ -1,7 +1,7 @@
 import { updateWithLockedSelect, type AnyDb, type MessageboxDialect } from '@messagebox/kysely';
 import { sql } from 'kysely';
 import { mysqlClaim } from './mysql-claim.js';
-import { mysqlCreateMigrationsTable, mysqlCreateTables } from './mysql-ddl.js';
+import { mysqlCreateMigrationsTable, mysqlCreateTables, mysqlInboxIdentityMigration } from './mysql-ddl.js';
 import { mysqlInsertIfAbsent } from './mysql-insert-if-absent.js';
 
 const MIGRATION_LOCK_TIMEOUT_S = 60;
@@ -17,6 +17,7 @@ export const mysqlDialect: MessageboxDialect = {
   contains: (column, text) => sql<boolean>`instr(${sql.ref(column)}, ${text}) > 0`,
   createTables: mysqlCreateTables,
   createMigrationsTable: mysqlCreateMigrationsTable,
+  inboxIdentityMigration: mysqlInboxIdentityMigration,
   claim: mysqlClaim,
   updateReturningIds: updateWithLockedSelect,
   insertIfAbsent: mysqlInsertIfAbsent,

@@ -1,3 +1,4 @@
+import { migrations } from '@messagebox/kysely';
 import { createMessage } from '@messagebox/core';
 import { expectInjectedClock, requireDatabase, sqlLiteral } from '@messagebox/testkit';
 import { sql, type CompiledQuery } from 'kysely';
@@ -17,7 +18,7 @@ describe.runIf(reachable)('mysql storage', () => {
     const db = database.connect();
     const storages = Array.from({ length: 3 }, () => createMysqlStorage({ db, tablePrefix: 'app_' }));
     const applied = await Promise.all(storages.map((s) => s.migrate()));
-    expect(applied.flat()).toEqual(['0001_create_outbox_and_inbox']);
+    expect(applied.flat()).toEqual(migrations.map((m) => m.name));
     expect(await storages[0]!.migrate()).toEqual([]);
     const tables = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = ${database.name} and table_name like 'app\\_%' order by table_name`.execute(db);
     expect(tables.rows.map((r) => r.name)).toEqual(['app_inbox', 'app_migrations', 'app_outbox']);

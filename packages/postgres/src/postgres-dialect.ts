@@ -1,7 +1,7 @@
 import { insertOnConflictDoNothing, updateWithReturning, type AnyDb, type MessageboxDialect } from '@messagebox/kysely';
 import { sql } from 'kysely';
 import { postgresClaim } from './postgres-claim.js';
-import { postgresCreateMigrationsTable, postgresCreateTables } from './postgres-ddl.js';
+import { postgresCreateMigrationsTable, postgresCreateTables, postgresInboxIdentityMigration } from './postgres-ddl.js';
 import { listenForWakeUps, type ListenOptions } from './postgres-listener.js';
 import { notifyOutbox, outboxChannel } from './postgres-notify.js';
 
@@ -29,6 +29,7 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Mes
     contains: (column, text) => sql<boolean>`strpos(${sql.ref(column)}, ${text}) > 0`,
     createTables: postgresCreateTables,
     createMigrationsTable: postgresCreateMigrationsTable,
+    inboxIdentityMigration: postgresInboxIdentityMigration,
     claim: postgresClaim,
     updateReturningIds: updateWithReturning,
     insertIfAbsent: insertOnConflictDoNothing,

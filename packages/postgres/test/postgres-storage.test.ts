@@ -1,3 +1,4 @@
+import { migrations } from '@messagebox/kysely';
 import { createMessage } from '@messagebox/core';
 import { expectInjectedClock, requireDatabase, sqlLiteral } from '@messagebox/testkit';
 import { sql, type CompiledQuery } from 'kysely';
@@ -18,7 +19,7 @@ describe.runIf(reachable)('postgres storage', () => {
     const db = database.connect();
     const storages = Array.from({ length: 3 }, () => createPostgresStorage({ db, schema: 'billing', tablePrefix: 'mb_' }));
     const applied = await Promise.all(storages.map((s) => s.migrate()));
-    expect(applied.flat()).toEqual(['0001_create_outbox_and_inbox']);
+    expect(applied.flat()).toEqual(migrations.map((m) => m.name));
     expect(await storages[0]!.migrate()).toEqual([]);
     const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'billing' order by table_name`.execute(db);
     expect(tables.rows.map((r) => r.table_name)).toEqual(['mb_inbox', 'mb_migrations', 'mb_outbox']);
@@ -35,7 +36,7 @@ describe.runIf(reachable)('postgres storage', () => {
     for (const statement of statements) await sql.raw(statement).execute(db);
     const m = message();
     await storage.inbox.transaction((tx) => storage.inbox.receive(tx, m));
-    expect((await storage.inbox.get(m.id))?.status).toBe('received');
+    expect((await storage.inbox.get(m))?.status).toBe('received');
   });
 
   it('the claim statement uses the partial index of pending rows beside many sent rows', async () => {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { migrations } from '@messagebox/kysely';
 import { createMessage, MessageboxError } from '@messagebox/core';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
@@ -24,7 +25,7 @@ describe('sqlite storage', () => {
   it('migrate() is idempotent and records what it applied', async () => {
     const { database, db } = open();
     const storage = createSqliteStorage({ db });
-    expect(await storage.migrate()).toEqual(['0001_create_outbox_and_inbox']);
+    expect(await storage.migrate()).toEqual(migrations.map((m) => m.name));
     expect(await storage.migrate()).toEqual([]);
     expect(tableNames(database)).toEqual(['messagebox_inbox', 'messagebox_migrations', 'messagebox_outbox']);
     await db.destroy();
@@ -40,7 +41,7 @@ describe('sqlite storage', () => {
     const m = message();
     await storage.outbox.transaction((tx) => storage.outbox.add(tx, [m]));
     expect((await storage.outbox.get(m.id))?.status).toBe('pending');
-    expect(await storage.migrate()).toEqual(['0001_create_outbox_and_inbox']);
+    expect(await storage.migrate()).toEqual(migrations.map((m) => m.name));
     await db.destroy();
   });
 

@@ -5,3 +5,4 @@ export { createScratchDatabase, type ScratchDatabase, type ScratchDatabaseServer
 export { expectInjectedClock } from './injected-clock-case.js';
 export { sqlLiteral } from './sql-literal.js';
 export * from './drain/index.js';
+export { expectInboxIdentityMigration, type InboxIdentityMigrationSetup } from './inbox-identity-migration-case.js';
