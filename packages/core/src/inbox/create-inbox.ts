@@ -10,6 +10,7 @@ import { PeriodicTask } from '../internal/periodic-task.js';
 import { WorkRunner } from '../internal/work-runner.js';
 import type { Instrumentation } from '../instrumentation.js';
 import { purgeInBatches, resolveRetention, type RetentionOptions } from '../retention.js';
+import { GroupCommit } from './group-commit.js';
 import type { InboxEventMap } from './inbox-events.js';
 
 /** What a handler gets besides the message. */
@@ -44,6 +45,18 @@ export interface InboxOptions<Tx> extends ServiceOptions {
   retention?: RetentionOptions | false;
   /** The retry policy your senders use, to check retention against at start-up. Default: messagebox's default policy. */
   senderRetry?: RetryPolicyOptions;
+  /**
+   * Group commit of concurrent receives (after-commit mode, and inline mode
+   * for types without a handler): receives that arrive while one batch is
+   * being committed share the next transaction and one multi-row insert
+   * (`store.receiveMany`), up to `maxMessages` each (default 100). Every
+   * caller is still answered only once its own row is committed; a batch
+   * whose transaction fails is received again one message at a time, so one
+   * bad message fails only its own caller. `false`: one transaction per
+   * receive. Inline mode with a handler always uses one transaction per
+   * message (the handler runs in it).
+   */
+  groupCommit?: { maxMessages?: number } | false;
 }
 
 export interface HandlerOptions {
@@ -120,6 +133,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
   const instrumentation = options.instrumentation ?? {};
   const retention = resolveRetention(options.retention, 'createInbox');
   const senderSpanMs = longestRetrySpanMs(createRetryPolicy(options.senderRetry));
+  const groupCommit = resolveGroupCommit(store, options.groupCommit);
   const purger =
     retention &&
     new PeriodicTask(async () => {
@@ -224,6 +238,8 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
           return true;
         });
         isNew = await (instrumentation.handle ? instrumentation.handle(message, 1, run) : run());
+      } else if (groupCommit) {
+        isNew = await groupCommit.receive(claim ? { message, claim } : { message });
       } else {
         isNew = await store.transaction((tx) => store.receive(tx, message, claim ? { claim } : {}));
       }
@@ -265,3 +281,14 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
   };
   return inbox;
 }
+
+function resolveGroupCommit<Tx>(store: InboxStore<Tx>, option: InboxOptions<Tx>['groupCommit']): GroupCommit<Tx> | undefined {
+  if (option === false) return undefined;
+  const maxMessages = option?.maxMessages ?? DEFAULT_GROUP_COMMIT_MESSAGES;
+  if (!Number.isInteger(maxMessages) || maxMessages <= 0) {
+    throw new MessageboxError('invalid_options', `createInbox: groupCommit.maxMessages must be a positive integer, got ${String(maxMessages)}`);
+  }
+  return new GroupCommit(store, maxMessages);
+}
+
+const DEFAULT_GROUP_COMMIT_MESSAGES = 100;

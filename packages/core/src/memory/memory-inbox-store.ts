@@ -2,7 +2,7 @@ import { systemClock } from '../clock.js';
 import { MessageboxError } from '../errors.js';
 import type { Message } from '../message.js';
 import type { InsertClaim } from '../ports/claim.js';
-import type { InboxKey, InboxRecord, InboxStatus, InboxStore } from '../ports/inbox-store.js';
+import type { InboxEntry, InboxKey, InboxRecord, InboxStatus, InboxStore } from '../ports/inbox-store.js';
 import { MemoryTable, type MemoryKeyed, type MemoryRow } from './memory-table.js';
 import { MemoryDatabase, type MemoryTransaction } from './memory-transaction.js';
 import type { MemoryStoreOptions } from './memory-outbox-store.js';
@@ -17,17 +17,21 @@ export function createMemoryInboxStore(options: MemoryStoreOptions = {}): InboxS
   const db = options.database ?? new MemoryDatabase();
   const table = new MemoryTable(options.clock ?? systemClock, { waiting: 'received', finished: 'processed' }, inboxKey);
 
+  function receiveOne(tx: MemoryTransaction, message: Message, claim: InsertClaim | undefined): boolean {
+    const key = inboxKey(message);
+    const staged = table.stagedKeys(tx);
+    if (table.rows.has(key) || staged.has(key)) return false;
+    staged.add(key);
+    tx.onCommit(() => table.rows.set(key, table.newRow(message, claim)));
+    return true;
+  }
+
   return {
     transaction: (fn) => db.transaction(fn),
 
-    async receive(tx: MemoryTransaction, message: Message, opts?: { claim?: InsertClaim }) {
-      const key = inboxKey(message);
-      const staged = table.stagedKeys(tx);
-      if (table.rows.has(key) || staged.has(key)) return false;
-      staged.add(key);
-      tx.onCommit(() => table.rows.set(key, table.newRow(message, opts?.claim)));
-      return true;
-    },
+    receive: async (tx: MemoryTransaction, message: Message, opts?: { claim?: InsertClaim }) => receiveOne(tx, message, opts?.claim),
+
+    receiveMany: async (tx: MemoryTransaction, entries: readonly InboxEntry[]) => entries.map((entry) => receiveOne(tx, entry.message, entry.claim)),
 
     async claimDue(opts) {
       const types = opts.types ? new Set(opts.types) : undefined;

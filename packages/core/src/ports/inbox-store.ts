@@ -44,6 +44,18 @@ export interface InboxKey {
  */
 export interface InboxClaim extends Claim, InboxKey {}
 
+/**
+ * One message for {@link InboxStore.receiveMany}, with its optional
+ * insert-time claim (as `receive`'s `options.claim`).
+ *
+ * @example
+ * await store.receiveMany(tx, [{ message, claim: { token, leaseMs: 60_000 } }, { message: other }]);
+ */
+export interface InboxEntry {
+  readonly message: Message;
+  readonly claim?: InsertClaim;
+}
+
 /** A row claimed for handling, with the token that proves ownership (it is its own {@link InboxClaim}). */
 export interface ClaimedInboxMessage extends InboxRecord {
   readonly token: string;
@@ -83,6 +95,18 @@ export interface InboxStore<Tx> {
    * With `claim`, the new row is written already claimed (attempts = 1).
    */
   receive(tx: Tx, message: Message, options?: { claim?: InsertClaim }): Promise<boolean>;
+
+  /**
+   * Optional: {@link receive} for several messages inside `tx`, in as few
+   * statements as the store allows (SQL stores: one multi-row
+   * insert-if-absent). Resolves with one boolean per entry, in order: true
+   * when this call inserted it, false for a duplicate of a stored row or of
+   * an earlier entry with the same `(source, id)`. Same guarantees as
+   * `receive`: nothing exists for others before `tx` commits, nothing if it
+   * rolls back, and under concurrent calls exactly one gets true per key.
+   * Absent, the inbox calls `receive` once per entry in one transaction.
+   */
+  receiveMany?(tx: Tx, entries: readonly InboxEntry[]): Promise<boolean[]>;
 
   /**
    * Like {@link OutboxStore.claimDue} for `received` rows; with `types`, only
