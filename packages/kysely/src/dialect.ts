@@ -48,6 +48,16 @@ export interface UpdateReturningIds {
   set: UpdateObject<any, any>;
 }
 
+/** A multi-row insert-if-absent: `rows` have distinct keys (`key` columns), in key order. */
+export interface InsertManyIfAbsent {
+  table: string;
+  rows: readonly Record<string, unknown>[];
+  key: readonly string[];
+  /** A `where` condition: the row's key is one of `keys`. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  keyIn(keys: readonly Record<string, unknown>[]): (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>;
+}
+
 /**
  * Everything that differs between SQL databases; the stores in this package
  * are written once on top of it. Dialect packages (`@messagebox/postgres`,
@@ -88,6 +98,14 @@ export interface MessageboxDialect {
 
   /** Inserts `row` unless a row with its primary key (the inbox: `(source, id)`) exists; true when inserted. Safe under concurrency. */
   insertIfAbsent(tx: AnyDb, table: string, row: Record<string, unknown>): Promise<boolean>;
+
+  /**
+   * Optional: inserts every row of `insert` whose key is absent, in one
+   * statement where the database allows, and returns the `key` columns of
+   * the rows it inserted. Safe under concurrency like `insertIfAbsent`.
+   * Default: `insertIfAbsent` once per row.
+   */
+  insertManyIfAbsent?(tx: AnyDb, insert: InsertManyIfAbsent): Promise<Record<string, unknown>[]>;
 
   /** Runs `fn` holding a lock that keeps concurrent `migrate()` calls apart. Default: none. */
   withMigrationLock?<T>(db: AnyDb, fn: (db: AnyDb) => Promise<T>): Promise<T>;

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { mysqlClaim } from './mysql-claim.js';
 import { mysqlCreateMigrationsTable, mysqlCreateTables, mysqlInboxIdentityMigration } from './mysql-ddl.js';
 import { mysqlInsertIfAbsent } from './mysql-insert-if-absent.js';
+import { mysqlInsertManyIfAbsent } from './mysql-insert-many-if-absent.js';
 
 const MIGRATION_LOCK_TIMEOUT_S = 60;
 
@@ -21,6 +22,7 @@ export const mysqlDialect: MessageboxDialect = {
   claim: mysqlClaim,
   updateReturningIds: updateWithLockedSelect,
   insertIfAbsent: mysqlInsertIfAbsent,
+  insertManyIfAbsent: mysqlInsertManyIfAbsent,
   withMigrationLock: (db: AnyDb, fn) =>
     db.connection().execute(async (conn) => {
       await sql`select get_lock('messagebox.migrate', ${MIGRATION_LOCK_TIMEOUT_S})`.execute(conn);

@@ -1,4 +1,4 @@
-import { insertOnConflictDoNothing, updateWithReturning, type AnyDb, type MessageboxDialect } from '@messagebox/kysely';
+import { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateWithReturning, type AnyDb, type MessageboxDialect } from '@messagebox/kysely';
 import { sql } from 'kysely';
 import { postgresClaim } from './postgres-claim.js';
 import { postgresCreateMigrationsTable, postgresCreateTables, postgresInboxIdentityMigration } from './postgres-ddl.js';
@@ -33,6 +33,7 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Mes
     claim: postgresClaim,
     updateReturningIds: updateWithReturning,
     insertIfAbsent: insertOnConflictDoNothing,
+    insertManyIfAbsent: insertManyOnConflictDoNothing,
     withMigrationLock: (db: AnyDb, fn) =>
       db.transaction().execute(async (trx) => {
         await sql`select pg_advisory_xact_lock(hashtext('messagebox.migrate'))`.execute(trx);

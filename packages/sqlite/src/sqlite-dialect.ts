@@ -1,4 +1,4 @@
-import { insertOnConflictDoNothing, updateWithReturning, type MessageboxDialect } from '@messagebox/kysely';
+import { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateWithReturning, type MessageboxDialect } from '@messagebox/kysely';
 import { sql } from 'kysely';
 import { sqliteClaim } from './sqlite-claim.js';
 import { sqliteCreateMigrationsTable, sqliteCreateTables, sqliteInboxIdentityMigration } from './sqlite-ddl.js';
@@ -18,4 +18,5 @@ export const sqliteDialect: MessageboxDialect = {
   claim: sqliteClaim,
   updateReturningIds: updateWithReturning,
   insertIfAbsent: insertOnConflictDoNothing,
+  insertManyIfAbsent: insertManyOnConflictDoNothing,
 };

@@ -1,4 +1,4 @@
-import type { InboxClaim, InboxStore } from '@messagebox/core';
+import { createInbox, type InboxClaim, type InboxStore, type Message } from '@messagebox/core';
 import { expect } from 'vitest';
 import { AFTER_SHORT, ids, LONG, message, SHORT, sleep, sorted, token } from './fixtures.js';
 import type { StorageCase } from './types.js';
@@ -326,5 +326,67 @@ export const inboxCases: StorageCase[] = [
     };
     await Promise.all(Array.from({ length: 5 }, claimer));
     expect(sorted(seen)).toEqual(sorted(ids(messages)));
+  }),
+
+  {
+    name: 'inbox: receiveMany answers one boolean per entry: duplicates of stored rows and of earlier entries are false; claims as given; rollback stores nothing',
+    run: async ({ inbox: store }, context) => {
+      if (!store.receiveMany) return context.skip('this store has no receiveMany (the inbox falls back to receive)');
+      const [stored, claimed, free] = [message(), message(), message()];
+      const otherSource = { ...free!, source: 'another-sender' };
+      await receive(store, stored!);
+      const t = token();
+      const results = await store.transaction((tx) =>
+        store.receiveMany!(tx, [{ message: stored! }, { message: claimed!, claim: { token: t, leaseMs: LONG } }, { message: free! }, { message: claimed! }, { message: otherSource }, { message: free! }]),
+      );
+      expect(results).toEqual([false, true, true, false, true, false]);
+      expect(await store.get(claimed!)).toMatchObject({ status: 'received', attempts: 1 });
+      expect(await store.get(free!)).toMatchObject({ status: 'received', attempts: 0, leaseUntil: null });
+      const due = await claim(store);
+      expect(due.map((r) => `${r.source}/${r.id}`).sort()).toEqual([stored!, free!, otherSource].map((m) => `${m.source}/${m.id}`).sort());
+      expect(await processed(store, { source: claimed!.source, id: claimed!.id, token: t })).toBe(true);
+      for (const row of due) expect(await processed(store, row)).toBe(true);
+      const rolledBack = message();
+      await expect(store.transaction(async (tx) => { await store.receiveMany!(tx, [{ message: rolledBack }]); throw new Error('rollback'); })).rejects.toThrow('rollback');
+      expect(await store.get(rolledBack)).toBeNull();
+      expect(await store.transaction((tx) => store.receiveMany!(tx, []))).toEqual([]);
+    },
+  },
+
+  {
+    name: 'inbox: concurrent receiveMany batches with overlapping keys insert each key exactly once',
+    run: async ({ inbox: store }, context) => {
+      if (!store.receiveMany) return context.skip('this store has no receiveMany (the inbox falls back to receive)');
+      const all = Array.from({ length: 40 }, () => message());
+      const batches = [0, 10, 20, 30].map((start) => Array.from({ length: 20 }, (_, i) => all[(start + i) % all.length]!));
+      const results = await Promise.all(batches.map((batch) => store.transaction((tx) => store.receiveMany!(tx, batch.map((m) => ({ message: m }))))));
+      const inserted = new Map<string, number>();
+      batches.forEach((batch, b) => batch.forEach((m, i) => results[b]![i] && inserted.set(m.id, (inserted.get(m.id) ?? 0) + 1)));
+      expect([...inserted.values()].every((n) => n === 1)).toBe(true);
+      expect(inserted.size).toBe(40);
+      expect((await store.stats()).received).toBe(40);
+    },
+  },
+
+  c('inbox.receive with group commit: concurrent receives of distinct and duplicate messages are answered right, stored once, handled once', async (store) => {
+    const handled: string[] = [];
+    const inbox = createInbox({ store, logger: { debug() {}, info() {}, warn() {}, error() {} }, retention: false, pollIntervalMs: 3_600_000 }).on('test.event', (m) => void handled.push(`${m.source}/${m.id}`));
+    const distinct = Array.from({ length: 40 }, () => message());
+    const sameIds = distinct.slice(0, 4).map((m) => ({ ...m, source: 'second-sender' }));
+    const resent = distinct.slice(10, 30);
+    const inputs: Message[] = [];
+    for (let i = 0; i < distinct.length; i++) {
+      inputs.push(distinct[i]!);
+      if (i % 2 === 1) inputs.push(resent[(i - 1) / 2 % resent.length]!);
+      if (i < sameIds.length) inputs.push(sameIds[i]!);
+    }
+    const answers = await Promise.all(inputs.map((m) => inbox.receive(m)));
+    const created = inputs.filter((_, i) => answers[i]!.status === 'created').map((m) => `${m.source}/${m.id}`);
+    const expected = [...distinct, ...sameIds].map((m) => `${m.source}/${m.id}`);
+    expect(sorted(created)).toEqual(sorted(expected));
+    expect(answers.filter((a) => a.status === 'duplicate')).toHaveLength(inputs.length - expected.length);
+    await inbox.idle();
+    expect(sorted(handled)).toEqual(sorted(expected));
+    expect(await store.stats()).toMatchObject({ received: 0, processed: expected.length, dead: 0 });
   }),
 ];
