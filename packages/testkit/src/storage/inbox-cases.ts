@@ -389,4 +389,29 @@ export const inboxCases: StorageCase[] = [
     expect(sorted(handled)).toEqual(sorted(expected));
     expect(await store.stats()).toMatchObject({ received: 0, processed: expected.length, dead: 0 });
   }),
+
+  c('inbox.receive with group commit: a batch whose transaction fails loses nothing; it is received again one by one and only the bad message fails', async (store) => {
+    const poison = message();
+    const refuse = () => new Error('the store refused this message');
+    const failing: Store = {
+      ...store,
+      receive: async (tx, m, options) => {
+        if (m.id === poison.id) throw refuse();
+        return store.receive(tx, m, options);
+      },
+      receiveMany: async (tx, entries) => {
+        const results = store.receiveMany ? await store.receiveMany(tx, entries) : await Promise.all(entries.map((e) => store.receive(tx, e.message, e.claim ? { claim: e.claim } : {})));
+        if (entries.some((e) => e.message.id === poison.id)) throw refuse();
+        return results;
+      },
+    };
+    const inbox = createInbox({ store: failing, unknownTypes: 'accept', logger: { debug() {}, info() {}, warn() {}, error() {} }, retention: false });
+    const good = Array.from({ length: 12 }, () => message());
+    const inputs = [...good.slice(0, 6), poison, ...good.slice(6), good[0]!];
+    const outcomes = await Promise.allSettled(inputs.map((m) => inbox.receive(m)));
+    const answer = (o: PromiseSettledResult<{ status: string }>) => (o.status === 'fulfilled' ? o.value.status : 'rejected');
+    expect(outcomes.map(answer)).toEqual([...good.slice(0, 6).map(() => 'created'), 'rejected', ...good.slice(6).map(() => 'created'), 'duplicate']);
+    expect(await store.get(poison)).toBeNull();
+    expect(sorted(ids(await store.list({ limit: 100 })))).toEqual(sorted(ids(good)));
+  }),
 ];
