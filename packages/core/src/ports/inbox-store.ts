@@ -104,7 +104,11 @@ export interface InboxStore<Tx> {
    * an earlier entry with the same `(source, id)`. Same guarantees as
    * `receive`: nothing exists for others before `tx` commits, nothing if it
    * rolls back, and under concurrent calls exactly one gets true per key.
-   * Absent, the inbox calls `receive` once per entry in one transaction.
+   * Concurrent calls whose new keys overlap may be refused as a whole when
+   * the database breaks a deadlock between them (InnoDB does); `tx` is then
+   * rolled back and stores nothing, and the inbox receives those messages
+   * again one at a time. Absent, the inbox calls `receive` once per entry in
+   * one transaction.
    */
   receiveMany?(tx: Tx, entries: readonly InboxEntry[]): Promise<boolean[]>;
 

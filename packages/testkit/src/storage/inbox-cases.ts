@@ -354,14 +354,25 @@ export const inboxCases: StorageCase[] = [
   },
 
   {
-    name: 'inbox: concurrent receiveMany batches with overlapping keys insert each key exactly once',
+    name: 'inbox: concurrent receiveMany batches with overlapping keys insert each key exactly once (a batch refused by a deadlock stores nothing)',
     run: async ({ inbox: store }, context) => {
       if (!store.receiveMany) return context.skip('this store has no receiveMany (the inbox falls back to receive)');
       const all = Array.from({ length: 40 }, () => message());
       const batches = [0, 10, 20, 30].map((start) => Array.from({ length: 20 }, (_, i) => all[(start + i) % all.length]!));
-      const results = await Promise.all(batches.map((batch) => store.transaction((tx) => store.receiveMany!(tx, batch.map((m) => ({ message: m }))))));
+      const outcomes = await Promise.allSettled(batches.map((batch) => store.transaction((tx) => store.receiveMany!(tx, batch.map((m) => ({ message: m }))))));
+      expect(outcomes.some((o) => o.status === 'fulfilled')).toBe(true);
       const inserted = new Map<string, number>();
-      batches.forEach((batch, b) => batch.forEach((m, i) => results[b]![i] && inserted.set(m.id, (inserted.get(m.id) ?? 0) + 1)));
+      batches.forEach((batch, b) => {
+        const outcome = outcomes[b]!;
+        if (outcome.status === 'fulfilled') batch.forEach((m, i) => outcome.value[i] && inserted.set(m.id, (inserted.get(m.id) ?? 0) + 1));
+      });
+      expect([...inserted.values()].every((n) => n === 1)).toBe(true);
+      expect((await store.stats()).received).toBe(inserted.size);
+      const refused = batches.filter((_, b) => outcomes[b]!.status === 'rejected');
+      for (const batch of refused) {
+        const again = await store.transaction((tx) => store.receiveMany!(tx, batch.map((m) => ({ message: m }))));
+        batch.forEach((m, i) => again[i] && inserted.set(m.id, (inserted.get(m.id) ?? 0) + 1));
+      }
       expect([...inserted.values()].every((n) => n === 1)).toBe(true);
       expect(inserted.size).toBe(40);
       expect((await store.stats()).received).toBe(40);
@@ -413,5 +424,16 @@ export const inboxCases: StorageCase[] = [
     expect(outcomes.map(answer)).toEqual([...good.slice(0, 6).map(() => 'created'), 'rejected', ...good.slice(6).map(() => 'created'), 'duplicate']);
     expect(await store.get(poison)).toBeNull();
     expect(sorted(ids(await store.list({ limit: 100 })))).toEqual(sorted(ids(good)));
+  }),
+
+  c('inbox.receive with group commit: two inboxes (two receiver processes) receiving the same messages at once create each exactly once', async (store) => {
+    const silent = { debug() {}, info() {}, warn() {}, error() {} };
+    const inboxes = [0, 1].map(() => createInbox({ store, unknownTypes: 'accept', logger: silent, retention: false }));
+    const messages = Array.from({ length: 60 }, () => message());
+    const answers = await Promise.all(inboxes.flatMap((inbox, n) => (n === 0 ? messages : [...messages].reverse()).map(async (m) => ({ m, status: (await inbox.receive(m)).status }))));
+    const created = answers.filter((a) => a.status === 'created').map((a) => a.m.id);
+    expect(sorted(created)).toEqual(sorted(ids(messages)));
+    expect(answers.filter((a) => a.status === 'duplicate')).toHaveLength(messages.length);
+    expect((await store.stats()).received).toBe(messages.length);
   }),
 ];
