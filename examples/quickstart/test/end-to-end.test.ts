@@ -131,7 +131,7 @@ describe('end to end over SQLite files and HTTP', () => {
     expect((await sender.storage.outbox.get(message.id))?.status).toBe('sent');
     expect(receiver.handled).toEqual([message.id]);
     expect(await receiver.db.selectFrom('booking').selectAll().execute()).toEqual([{ payment_id: 'p1' }]);
-    expect(await receiver.storage.inbox.get(message.id)).toMatchObject({ status: 'processed', source: 'vault', payload: { id: 'p1' } });
+    expect(await receiver.storage.inbox.get(message)).toMatchObject({ status: 'processed', source: 'vault', payload: { id: 'p1' } });
   });
 
   it('sends nothing for a rolled-back transaction', async () => {
@@ -224,14 +224,14 @@ describe('end to end over SQLite files and HTTP', () => {
     const message = await sender.pay('p6');
     await settle(sender.outbox, receiver.inbox);
     expect((await sender.storage.outbox.get(message.id))?.status).toBe('sent');
-    expect(await receiver.storage.inbox.get(message.id)).toMatchObject({ status: 'received', attempts: 1, lastError: 'ledger locked' });
+    expect(await receiver.storage.inbox.get(message)).toMatchObject({ status: 'received', attempts: 1, lastError: 'ledger locked' });
     expect(await receiver.db.selectFrom('booking').selectAll().execute()).toEqual([]);
 
     receiver.clock.advance(999);
     expect(await receiver.inbox.processDue()).toBe(0);
     receiver.clock.advance(1);
     expect(await receiver.inbox.processDue()).toBe(1);
-    expect(await receiver.storage.inbox.get(message.id)).toMatchObject({ status: 'processed', attempts: 2 });
+    expect(await receiver.storage.inbox.get(message)).toMatchObject({ status: 'processed', attempts: 2 });
     expect((await receiver.db.selectFrom('booking').select('payment_id').orderBy('payment_id').execute()).map((r) => r.payment_id)).toEqual(['p6', 'p6-partial']);
     expect(receiver.handled).toEqual([message.id, message.id]);
   });
@@ -254,7 +254,7 @@ describe('end to end over SQLite files and HTTP', () => {
       receiver.clock.advance(10_000);
       await receiver.inbox.processDue();
     }
-    const row = await receiver.storage.inbox.get(message.id);
+    const row = await receiver.storage.inbox.get(message);
     expect(row).toMatchObject({ status: 'dead', attempts: 3 });
     expect(row!.lastError).toContain('account frozen');
     expect(dead).toHaveLength(1);

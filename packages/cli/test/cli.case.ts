@@ -169,6 +169,32 @@ export function runCliSuite(name: string, createDatabase: () => Promise<TestData
       expect(result.stderr).toMatch(/"soon" is not a duration/);
       expect((await cli(['purge'])).code).toBe(2);
     });
+
+    it('an inbox id two sources used needs --source to show or replay; the error names the sources', async (ctx) => {
+      if (skip) return ctx.skip(`${name} is not reachable`);
+      const id = `same-${name}`;
+      await database.receiveInInbox(['shop', 'bank'].map((source) => ({ id, source, type: 'note.twice', payload: { source } })));
+      const inbox = database.storage.inbox;
+      for (const row of await inbox.claimDue({ token: 'cli-dup', leaseMs: 60_000, limit: 10, types: ['note.twice'] })) {
+        await inbox.markDead(row, { error: `refused from ${row.source}` });
+      }
+      const ambiguous = await cli(['dead', 'show', id]);
+      expect(ambiguous.code).toBe(2);
+      expect(ambiguous.stderr).toMatch(/ambiguous.*sources: bank, shop/);
+      const shown = await cli(['dead', 'show', id, '--source', 'bank', '--json']);
+      expect(shown.code).toBe(0);
+      expect(JSON.parse(shown.stdout)).toMatchObject({ side: 'inbox', id, source: 'bank', lastError: 'refused from bank' });
+      expect((await cli(['dead', 'show', id, '--source', 'nobody'])).code).toBe(1);
+      const listed = JSON.parse((await cli(['dead', 'list', '--side', 'inbox', '--source', 'shop', '--json'])).stdout);
+      expect(listed.map((m: { source: string; id: string }) => `${m.source}/${m.id}`)).toEqual([`shop/${id}`]);
+      const refused = await cli(['dead', 'replay', id]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/sources: bank, shop/);
+      const replay = await cli(['dead', 'replay', id, '--side', 'inbox', '--source', 'shop']);
+      expect(replay.stdout).toMatch(/replayed 1 dead message\(s\) \(outbox 0, inbox 1\)/);
+      expect(await inbox.get({ source: 'shop', id })).toMatchObject({ status: 'received' });
+      expect(await inbox.get({ source: 'bank', id })).toMatchObject({ status: 'dead' });
+    });
   });
 }
 

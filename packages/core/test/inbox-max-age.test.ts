@@ -18,10 +18,10 @@ describe('inbox maxAgeMs counts from receipt, on the receiver clock', () => {
     const old = createMessage({ type: 't', payload: 1 }, { source: 's', now: new Date(clock.now() - 3_600_000) });
     await inbox.receive(old);
     await inbox.idle();
-    expect(await store.get(old.id)).toMatchObject({ status: 'received', attempts: 1, lastError: 'not yet' });
+    expect(await store.get(old)).toMatchObject({ status: 'received', attempts: 1, lastError: 'not yet' });
     clock.advance(59_000);
     expect(await inbox.processDue()).toBe(1);
-    expect(await store.get(old.id)).toMatchObject({ status: 'received', attempts: 2 });
+    expect(await store.get(old)).toMatchObject({ status: 'received', attempts: 2 });
   });
 
   it('gives up once the message has been in this inbox longer than maxAgeMs (also when claimed by a worker)', async () => {
@@ -34,7 +34,7 @@ describe('inbox maxAgeMs counts from receipt, on the receiver clock', () => {
     await inbox.idle();
     clock.advance(60_000);
     expect(await inbox.processDue()).toBe(1);
-    const row = await store.get(fresh.id);
+    const row = await store.get(fresh);
     expect(row).toMatchObject({ status: 'dead', attempts: 2 });
     expect(row!.lastError).toContain('maxAgeMs');
   });

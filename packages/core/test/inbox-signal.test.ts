@@ -19,7 +19,7 @@ describe('inbox handler abort signal', () => {
     expect(await inbox.stop({ timeoutMs: 20 })).toBe(false);
     expect(signal.aborted).toBe(true);
     await inbox.idle();
-    expect(await store.get('m1')).toMatchObject({ status: 'received', attempts: 1, lastError: expect.stringMatching(/stopped before this attempt finished/) });
+    expect(await store.get({ source: 's', id: 'm1' })).toMatchObject({ status: 'received', attempts: 1, lastError: expect.stringMatching(/stopped before this attempt finished/) });
   });
 
   it('is a live signal, never aborted, for an inline handler and for a handler that finishes in time', async () => {

@@ -29,15 +29,45 @@ describe('inbox', () => {
     expect(await inbox.receive({ ...m, payload: { amount: 999 } })).toEqual({ status: 'duplicate' });
     await inbox.idle();
     expect(seen.map((x) => [x.id, x.payload])).toEqual([[m.id, { amount: 1 }]]);
-    expect(await store.get(m.id)).toMatchObject({ status: 'processed', attempts: 1, payload: { amount: 1 } });
+    expect(await store.get(m)).toMatchObject({ status: 'processed', attempts: 1, payload: { amount: 1 } });
     expect(await store.stats()).toMatchObject({ received: 0, processed: 1 });
+  });
+
+  it('the same id from two sources is two messages: both stored, both handled; a resend of either is a duplicate', async () => {
+    const { inbox, store } = setup();
+    const seen: string[] = [];
+    inbox.on('payment.created', (m) => void seen.push(`${m.source}/${m.id}`));
+    const fromA = { ...message(), id: 'order-42', source: 'billing' };
+    const fromB = { ...message(), id: 'order-42', source: 'shipping', payload: { amount: 2 } };
+    expect(await inbox.receive(fromA)).toEqual({ status: 'created' });
+    expect(await inbox.receive(fromB)).toEqual({ status: 'created' });
+    expect(await inbox.receive({ ...fromA, payload: { amount: 999 } })).toEqual({ status: 'duplicate' });
+    await inbox.idle();
+    expect(seen.sort()).toEqual(['billing/order-42', 'shipping/order-42']);
+    expect(await store.get(fromA)).toMatchObject({ status: 'processed', payload: { amount: 1 } });
+    expect(await store.get(fromB)).toMatchObject({ status: 'processed', payload: { amount: 2 } });
+    expect(await store.get({ source: 'other', id: 'order-42' })).toBeNull();
+  });
+
+  it('a handler failure of (A, x) retries only that row, never (B, x) claimed in the same batch', async () => {
+    const { inbox, store } = setup({ retry: { initialDelayMs: 1_000, maxAttempts: 1, jitter: 0 } });
+    inbox.on('payment.created', (m) => {
+      if (m.source === 'billing') throw new Error('billing handler broke');
+    });
+    await store.transaction(async (tx) => {
+      await store.receive(tx, { ...message(), id: 'x', source: 'billing' });
+      await store.receive(tx, { ...message(), id: 'x', source: 'shipping' });
+    });
+    expect(await inbox.processDue()).toBe(2);
+    expect(await store.get({ source: 'billing', id: 'x' })).toMatchObject({ status: 'dead', lastError: expect.stringContaining('billing handler broke') });
+    expect(await store.get({ source: 'shipping', id: 'x' })).toMatchObject({ status: 'processed', lastError: null });
   });
 
   it('rejects a type without handler by default, storing nothing', async () => {
     const { inbox, store } = setup();
     const m = message('nobody.handles');
     await expect(inbox.receive(m)).rejects.toMatchObject({ code: 'unknown_type' });
-    expect(await store.get(m.id)).toBeNull();
+    expect(await store.get(m)).toBeNull();
   });
 
   it('accepts and keeps a type without handler when unknownTypes is "accept"', async () => {
@@ -45,7 +75,7 @@ describe('inbox', () => {
     const m = message('later.handled');
     expect(await inbox.receive(m)).toEqual({ status: 'created' });
     expect(await inbox.processDue()).toBe(0);
-    expect(await store.get(m.id)).toMatchObject({ status: 'received', attempts: 0 });
+    expect(await store.get(m)).toMatchObject({ status: 'received', attempts: 0 });
   });
 
   it('rejects a malformed message with a clear error', async () => {
@@ -66,14 +96,14 @@ describe('inbox', () => {
     const m = message();
     await inbox.receive(m);
     await inbox.idle();
-    expect(await store.get(m.id)).toMatchObject({ status: 'received', attempts: 1, lastError: 'flaky 1' });
+    expect(await store.get(m)).toMatchObject({ status: 'received', attempts: 1, lastError: 'flaky 1' });
     clock.advance(1_000);
     expect(await inbox.processDue()).toBe(1);
-    expect((await store.get(m.id))!.availableAt.getTime() - clock.now()).toBe(2_000);
+    expect((await store.get(m))!.availableAt.getTime() - clock.now()).toBe(2_000);
     clock.advance(2_000);
     await inbox.processDue();
     expect(attempts).toEqual([1, 2, 3]);
-    expect(await store.get(m.id)).toMatchObject({ status: 'processed', attempts: 3 });
+    expect(await store.get(m)).toMatchObject({ status: 'processed', attempts: 3 });
   });
 
   it('dead-letters a handler that keeps failing, keeping the error', async () => {
@@ -90,7 +120,7 @@ describe('inbox', () => {
       clock.advance(10_000);
       await inbox.processDue();
     }
-    expect(await store.get(m.id)).toMatchObject({ status: 'dead', attempts: 3 });
+    expect(await store.get(m)).toMatchObject({ status: 'dead', attempts: 3 });
     expect(dead).toHaveLength(1);
     expect(dead[0]).toContain('ledger closed');
   });
@@ -105,10 +135,10 @@ describe('inbox', () => {
     const error = await inbox.receive(m).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MessageboxError);
     expect((error as MessageboxError).code).toBe('handler_failed');
-    expect(await store.get(m.id)).toBeNull();
+    expect(await store.get(m)).toBeNull();
     fail = false;
     expect(await inbox.receive(m)).toEqual({ status: 'created' });
-    expect(await store.get(m.id)).toMatchObject({ status: 'processed' });
+    expect(await store.get(m)).toMatchObject({ status: 'processed' });
   });
 
   it('refuses a second handler for one type', () => {

@@ -46,7 +46,7 @@ describe('expressInbox mounting', () => {
     expect(json.error.message).toContain('express.json()');
     expect(json.error.message).toMatch(/before any body parser, or on a router of its own/);
     expect(errors).toHaveLength(1);
-    expect(await store.get('msg_1')).toBeNull();
+    expect(await store.get({ source: 'shop', id: 'msg_1' })).toBeNull();
   });
 
   it.each([
@@ -61,7 +61,7 @@ describe('expressInbox mounting', () => {
     const signed = signWithReference({ secret, id: 'msg_raw', body: body() });
     const response = await fetch(`${server.url}/inbox`, { method: 'POST', headers: signed.headers, body: signed.body });
     expect(response.status).toBe(200);
-    expect(await store.get('msg_raw')).not.toBeNull();
+    expect(await store.get({ source: 'shop', id: 'msg_raw' })).not.toBeNull();
     const text = await fetch(`${server.url}/inbox`, { method: 'POST', headers: { ...signed.headers, 'content-type': 'text/plain' }, body: signed.body });
     expect(text.status).toBe(415);
     const tampered = await fetch(`${server.url}/inbox`, { method: 'POST', headers: signed.headers, body: `${signed.body} ` });
@@ -82,7 +82,7 @@ describe('expressInbox mounting', () => {
       const signed = signWithReference({ secret, id, body: body() });
       const response = await fetch(url, { method: 'POST', headers: signed.headers, body: signed.body });
       expect(response.status).toBe(200);
-      expect(await store.get(id)).not.toBeNull();
+      expect(await store.get({ source: 'shop', id })).not.toBeNull();
     }
   });
 
@@ -114,9 +114,9 @@ describe('expressInbox mounting', () => {
         // Served at once, not after the unread 2 MiB body times out: a generous bound, not a speed test.
         const answered = await Promise.race([send(next.headers, next.body), new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20_000).unref())]);
         expect(answered).toBe(200);
-        expect(await store.get(`msg_after_${status}`)).not.toBeNull();
+        expect(await store.get({ source: 'shop', id: `msg_after_${status}` })).not.toBeNull();
       }
-      expect(await store.get('msg_big')).toBeNull();
+      expect(await store.get({ source: 'shop', id: 'msg_big' })).toBeNull();
     } finally {
       agent.destroy();
     }
@@ -138,7 +138,7 @@ describe('expressInbox mounting', () => {
     const next = signWithReference({ secret, id: 'msg_after', body: body() });
     const response = await rawRequest(`${server.url}/inbox`, { headers: next.headers, body: next.body });
     expect(response.status).toBe(200);
-    expect(await store.get('msg_cut')).toBeNull();
-    expect(await store.get('msg_after')).not.toBeNull();
+    expect(await store.get({ source: 'shop', id: 'msg_cut' })).toBeNull();
+    expect(await store.get({ source: 'shop', id: 'msg_after' })).not.toBeNull();
   });
 });

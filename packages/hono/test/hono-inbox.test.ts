@@ -42,7 +42,7 @@ describe('honoInbox', () => {
     const request = signed('msg_env');
     const response = await fetch(`${server.url}/inbox`, { method: 'POST', headers: request.headers, body: request.body });
     expect(response.status).toBe(200);
-    expect(await store.get('msg_env')).not.toBeNull();
+    expect(await store.get({ source: 'shop', id: 'msg_env' })).not.toBeNull();
     expect((await fetch(`${server.url}/inbox`)).status).toBe(404);
     expect(seen).toEqual(['POST', 'GET']);
   });
@@ -60,7 +60,7 @@ describe('honoInbox', () => {
     const response = await fetch(`${server.url}/inbox`, { method: 'POST', headers: request.headers, body: request.body });
     expect(response.status).toBe(500);
     expect((await response.json()).error.code).toBe('body_already_read');
-    expect(await store.get('msg_parsed')).toBeNull();
+    expect(await store.get({ source: 'shop', id: 'msg_parsed' })).toBeNull();
   });
 
   it('works through app.request() without a server (Fetch all the way)', async () => {
@@ -69,6 +69,6 @@ describe('honoInbox', () => {
     const request = signed('msg_fetch');
     const response = await app.request('/inbox', { method: 'POST', headers: request.headers, body: request.body });
     expect(response.status).toBe(200);
-    expect(await store.get('msg_fetch')).not.toBeNull();
+    expect(await store.get({ source: 'shop', id: 'msg_fetch' })).not.toBeNull();
   });
 });

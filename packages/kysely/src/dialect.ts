@@ -9,12 +9,25 @@ export type AnyTx = Transaction<any>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnySelect = SelectQueryBuilder<any, any, { id: string }>;
 
-/** What the shared store asks a dialect to claim. */
+/**
+ * What the shared store asks a dialect to claim. A row's key may be more than
+ * `id` (the inbox's is `(source, id)`): match claimed rows with `keyIn`, never
+ * with `id IN (…)`.
+ *
+ * @example
+ * db.updateTable(claim.table).set(claim.set).where(claim.keyIn(claim.candidates(db).limit(claim.limit))).returningAll()
+ */
 export interface ClaimStatement {
   /** Qualified table name (`schema.table` or `table`). */
   table: string;
-  /** Due, unleased, filtered candidates (`select id`), without order, limit or lock. */
+  /** Due, unleased, filtered candidates (selecting the key columns), without order, limit or lock. */
   candidates(db: AnyDb): AnySelect;
+  /**
+   * A `where` condition: the row's key is among `candidates`, given as a
+   * subquery of {@link candidates} or as the rows it returned.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  keyIn(candidates: AnySelect | readonly Record<string, unknown>[]): (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>;
   /** Columns to set on the claimed rows (token, lease, attempts + 1). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   set: UpdateObject<any, any>;
@@ -33,6 +46,16 @@ export interface UpdateReturningIds {
   where: (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   set: UpdateObject<any, any>;
+}
+
+/** A multi-row insert-if-absent: `rows` have distinct keys (`key` columns), in key order. */
+export interface InsertManyIfAbsent {
+  table: string;
+  rows: readonly Record<string, unknown>[];
+  key: readonly string[];
+  /** A `where` condition: the row's key is one of `keys`. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  keyIn(keys: readonly Record<string, unknown>[]): (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>;
 }
 
 /**
@@ -58,14 +81,31 @@ export interface MessageboxDialect {
   /** DDL creating the migrations bookkeeping table (and its schema, if any), idempotent. */
   createMigrationsTable(tables: MessageboxTables): string[];
 
+  /**
+   * DDL of migration `0002_inbox_identity_source_id`: turns an inbox keyed by
+   * `id` (as `0001` created it before) into one keyed by `(source, id)`,
+   * keeping every row. Must also succeed on a table `createTables` made with
+   * today's key. Absent: the migration does nothing (a dialect of your own
+   * whose `createTables` keys the inbox by `(source, id)` needs none).
+   */
+  inboxIdentityMigration?(tables: MessageboxTables): string[];
+
   /** Atomically claims rows (lock, update, return them) in as few round trips as the database allows. */
   claim(db: AnyDb, statement: ClaimStatement): Promise<Record<string, unknown>[]>;
 
   /** Runs a fenced update and returns the ids of the rows it changed. */
   updateReturningIds(db: AnyDb, update: UpdateReturningIds): Promise<string[]>;
 
-  /** Inserts `row` unless a row with its primary key exists; true when inserted. Safe under concurrency. */
+  /** Inserts `row` unless a row with its primary key (the inbox: `(source, id)`) exists; true when inserted. Safe under concurrency. */
   insertIfAbsent(tx: AnyDb, table: string, row: Record<string, unknown>): Promise<boolean>;
+
+  /**
+   * Optional: inserts every row of `insert` whose key is absent, in one
+   * statement where the database allows, and returns the `key` columns of
+   * the rows it inserted. Safe under concurrency like `insertIfAbsent`.
+   * Default: `insertIfAbsent` once per row.
+   */
+  insertManyIfAbsent?(tx: AnyDb, insert: InsertManyIfAbsent): Promise<Record<string, unknown>[]>;
 
   /** Runs `fn` holding a lock that keeps concurrent `migrate()` calls apart. Default: none. */
   withMigrationLock?<T>(db: AnyDb, fn: (db: AnyDb) => Promise<T>): Promise<T>;

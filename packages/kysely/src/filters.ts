@@ -1,6 +1,6 @@
-import type { Claim, RecordFilter } from '@messagebox/core';
+import { MessageboxError, type Claim, type RecordFilter } from '@messagebox/core';
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
-import type { MessageboxDialect } from './dialect.js';
+import type { AnySelect, MessageboxDialect } from './dialect.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Eb = ExpressionBuilder<any, any>;
@@ -16,19 +16,63 @@ export function recordFilter(eb: Eb, dialect: MessageboxDialect, filter: RecordF
   if (filter.errorContains !== undefined) {
     conditions.push(eb.and([eb('last_error', 'is not', null), dialect.contains('last_error', filter.errorContains)]));
   }
+  if (filter.source !== undefined) conditions.push(eb('source', '=', filter.source));
   if (filter.ids !== undefined) conditions.push(filter.ids.length ? eb('id', 'in', [...filter.ids]) : never);
   return eb.and(conditions);
 }
 
-/** Rows still owned by one of `claims`: waiting status and the same token. */
-export function ownedBy(eb: Eb, claims: readonly Claim[], waitingStatus: string): Expression<SqlBool> {
-  if (claims.length === 0) return never;
-  const byToken = new Map<string, string[]>();
-  for (const claim of claims) {
-    const ids = byToken.get(claim.token);
-    if (ids) ids.push(claim.id);
-    else byToken.set(claim.token, [claim.id]);
+/**
+ * Rows whose key is one of `keys`: `id IN (…)` per distinct value of the
+ * `scope` columns (the columns besides `id` that identify a row, e.g.
+ * `['source']` in the inbox), so `(A, x)` never matches `(B, x)`. Portable
+ * (no row values) and served by the primary key.
+ */
+export function keysIn(eb: Eb, keys: readonly Record<string, unknown>[], scope: readonly string[] = []): Expression<SqlBool> {
+  if (keys.length === 0) return never;
+  if (scope.length === 0) return eb('id', 'in', keys.map((k) => k.id as string));
+  const groups = new Map<string, { values: unknown[]; ids: string[] }>();
+  for (const key of keys) {
+    const values = scope.map((column) => scopeValue(key, column));
+    const group = JSON.stringify(values);
+    const found = groups.get(group);
+    if (found) found.ids.push(key.id as string);
+    else groups.set(group, { values, ids: [key.id as string] });
   }
-  const owned = [...byToken].map(([token, ids]) => eb.and([eb('claim_token', '=', token), eb('id', 'in', ids)]));
+  return eb.or([...groups.values()].map(({ values, ids }) => eb.and([...scope.map((column, i) => eb(column, '=', values[i])), eb('id', 'in', ids)])));
+}
+
+/** Rows still owned by one of `claims`: waiting status, the same token and the same key (`id` and the `scope` columns). */
+export function ownedBy(eb: Eb, claims: readonly Claim[], waitingStatus: string, scope: readonly string[] = []): Expression<SqlBool> {
+  if (claims.length === 0) return never;
+  const byToken = new Map<string, Claim[]>();
+  for (const claim of claims) {
+    const same = byToken.get(claim.token);
+    if (same) same.push(claim);
+    else byToken.set(claim.token, [claim]);
+  }
+  const owned = [...byToken].map(([token, held]) => eb.and([eb('claim_token', '=', token), keysIn(eb, held as unknown as Record<string, unknown>[], scope)]));
   return eb.and([eb('status', '=', waitingStatus), eb.or(owned)]);
+}
+
+/**
+ * The {@link ClaimStatement.keyIn} of a table whose key is `id` plus `scope`:
+ * `id IN (subquery)`, `(source, id) IN (subquery)` (row values: Postgres,
+ * SQLite, MySQL), or {@link keysIn} for rows already read.
+ */
+export function claimKeyIn(scope: readonly string[] = []) {
+  return (candidates: AnySelect | readonly Record<string, unknown>[]) =>
+    (eb: Eb): Expression<SqlBool> => {
+      if (Array.isArray(candidates)) return keysIn(eb, candidates, scope);
+      const subquery = candidates as AnySelect;
+      if (scope.length === 0) return eb('id', 'in', subquery);
+      return eb(eb.refTuple(...([...scope, 'id'] as [string, string])), 'in', subquery as never);
+    };
+}
+
+function scopeValue(key: Record<string, unknown>, column: string): unknown {
+  const value = key[column];
+  if (typeof value !== 'string') {
+    throw new MessageboxError('invalid_options', `a claim or key of this table needs \`${column}\` as well as the id (id ${String(key.id)})`);
+  }
+  return value;
 }

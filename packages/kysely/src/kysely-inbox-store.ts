@@ -1,12 +1,18 @@
-import type { InboxStore, InsertClaim, Message } from '@messagebox/core';
+import type { InboxEntry, InboxKey, InboxStore, InsertClaim, Message } from '@messagebox/core';
 import { sql, type Transaction } from 'kysely';
 
+import { committedTransaction } from './committed-transaction.js';
 import type { AnyDb } from './dialect.js';
 import { byDueOrder, messageColumns, toClaimedInbox, toInboxRecord } from './records.js';
 import type { InboxRow } from './schema.js';
-import { createStoreContext, type KyselyStoreOptions } from './store-context.js';
+import { chunks, createStoreContext, type KyselyStoreOptions } from './store-context.js';
 import { integer } from './time.js';
-import { countByStatus, fencedUpdate, sharedStoreMembers, type TableShape } from './shared-operations.js';
+import { claimKeyIn, keysIn } from './filters.js';
+import { countByStatus, fencedUpdate, getRecord, sharedStoreMembers, type TableShape } from './shared-operations.js';
+
+const INSERT_CHUNK = 500;
+const KEY = ['source', 'id'] as const;
+const rowKey = (m: { source: string; id: string }) => JSON.stringify([m.source, m.id]);
 
 /**
  * An {@link InboxStore} on the caller's Kysely instance; see
@@ -20,22 +26,57 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
   const context = createStoreContext(options);
   const { db, dialect, tables, time } = context;
   const table = tables.inboxRef;
-  const shape: TableShape = { table, waiting: 'received', finished: 'processed', finishedAt: 'processed_at', waitingSince: 'received_at' };
+  const shape: TableShape = { table, waiting: 'received', finished: 'processed', finishedAt: 'processed_at', waitingSince: 'received_at', scope: ['source'] };
+
+  const inboxRow = (message: Message, claim: InsertClaim | undefined) => ({
+    ...messageColumns(message),
+    status: 'received',
+    received_at: time.now(),
+    available_at: time.now(),
+    last_error: null,
+    processed_at: null,
+    ...(claim ? { claim_token: claim.token, lease_until: time.plus(claim.leaseMs), attempts: 1 } : { claim_token: null, lease_until: null, attempts: 0 }),
+  });
+
+  /**
+   * One multi-row insert-if-absent per chunk, rows in key order (so
+   * concurrent batches wait for each other's keys in the same order); an
+   * entry repeating an earlier entry's key is a duplicate without a row.
+   */
+  async function receiveMany(trx: AnyDb, entries: readonly InboxEntry[]): Promise<boolean[]> {
+    const results = entries.map(() => false);
+    const first = new Map<string, number>();
+    entries.forEach((entry, i) => {
+      const key = rowKey(entry.message);
+      if (!first.has(key)) first.set(key, i);
+    });
+    if (first.size === 0) return results;
+    const order = [...first].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const batch of chunks(order, INSERT_CHUNK)) {
+      const rows = batch.map(([, i]) => inboxRow(entries[i]!.message, entries[i]!.claim));
+      const inserted = dialect.insertManyIfAbsent
+        ? await dialect.insertManyIfAbsent(trx, { table, rows, key: KEY, keyIn: (keys) => (eb) => keysIn(eb, keys, shape.scope) })
+        : await insertOneByOne(trx, rows);
+      for (const row of inserted) results[first.get(rowKey(row as { source: string; id: string }))!] = true;
+    }
+    return results;
+  }
+
+  async function insertOneByOne(trx: AnyDb, rows: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const inserted: Record<string, unknown>[] = [];
+    for (const row of rows) if (await dialect.insertIfAbsent(trx, table, row)) inserted.push(row);
+    return inserted;
+  }
 
   return {
-    transaction: (fn) => (dialect.transaction ? dialect.transaction(db, fn) : options.db.transaction().execute(fn)),
+    transaction: (fn) => committedTransaction(options.db, fn, dialect.transaction && ((conn, run) => dialect.transaction!(conn, run))),
 
     async receive(tx, message: Message, opts?: { claim?: InsertClaim }) {
-      const claim = opts?.claim;
-      return dialect.insertIfAbsent(tx as unknown as AnyDb, table, {
-        ...messageColumns(message),
-        status: 'received',
-        received_at: time.now(),
-        available_at: time.now(),
-        last_error: null,
-        processed_at: null,
-        ...(claim ? { claim_token: claim.token, lease_until: time.plus(claim.leaseMs), attempts: 1 } : { claim_token: null, lease_until: null, attempts: 0 }),
-      });
+      return dialect.insertIfAbsent(tx as unknown as AnyDb, table, inboxRow(message, opts?.claim));
+    },
+
+    async receiveMany(tx, entries: readonly InboxEntry[]) {
+      return receiveMany(tx as unknown as AnyDb, entries);
     },
 
     async claimDue(opts) {
@@ -46,12 +87,13 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
         candidates: (conn) =>
           conn
             .selectFrom(table)
-            .select('id')
+            .select(['source', 'id'])
             .where('status', '=', sql.lit('received'))
             .where('available_at', '<=', time.now())
             .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', time.now())]))
             .$if(opts.types !== undefined, (qb) => qb.where('type', 'in', [...(opts.types ?? [])])),
         set: { claim_token: opts.token, lease_until: time.plus(opts.leaseMs), attempts: sql`attempts + 1` },
+        keyIn: claimKeyIn(shape.scope),
       });
       return byDueOrder(rows as unknown as InboxRow[]).map(toClaimedInbox);
     },
@@ -69,5 +111,7 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
     },
 
     ...sharedStoreMembers(context, shape, toInboxRecord),
+
+    get: (key: InboxKey) => getRecord(context, shape, { source: key?.source, id: key?.id }, toInboxRecord),
   };
 }

@@ -3,7 +3,7 @@ import { sql, type Transaction } from 'kysely';
 
 import { committedTransaction } from './committed-transaction.js';
 import type { AnyDb } from './dialect.js';
-import { ownedBy } from './filters.js';
+import { claimKeyIn, ownedBy } from './filters.js';
 import { byDueOrder, messageColumns, toClaimedOutbox, toOutboxRecord } from './records.js';
 import type { OutboxRow } from './schema.js';
 import { chunks, createStoreContext, type KyselyStoreOptions } from './store-context.js';
@@ -70,6 +70,7 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
             .$if(opts.ids !== undefined, (qb) => qb.where('id', 'in', [...(opts.ids ?? [])]))
             .$if(opts.types !== undefined, (qb) => qb.where('type', 'in', [...(opts.types ?? [])])),
         set: { claim_token: opts.token, lease_until: time.plus(opts.leaseMs), attempts: sql`attempts + 1` },
+        keyIn: claimKeyIn(),
       });
       return byDueOrder(rows as unknown as OutboxRow[]).map(toClaimedOutbox);
     },

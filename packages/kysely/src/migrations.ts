@@ -11,6 +11,7 @@ export interface MessageboxMigration {
 /** Every migration, in order. Append only. */
 export const migrations: readonly MessageboxMigration[] = [
   { name: '0001_create_outbox_and_inbox', statements: (dialect, tables) => dialect.createTables(tables) },
+  { name: '0002_inbox_identity_source_id', statements: (dialect, tables) => dialect.inboxIdentityMigration?.(tables) ?? [] },
   { name: '0003_mysql_claim_order', statements: (dialect, tables) => dialect.claimOrderIndexes?.(tables) ?? [] },
 ];
 
@@ -22,7 +23,10 @@ export function migrationSql(dialect: MessageboxDialect, tables: MessageboxTable
 /**
  * Applies the migrations not yet recorded in the `<prefix>migrations` table.
  * Idempotent: every statement is `IF NOT EXISTS`, and concurrent callers are
- * kept apart by the dialect's migration lock where it has one.
+ * kept apart by the dialect's migration lock where it has one. Each migration
+ * and its record run in one transaction (inside the lock's own transaction
+ * where it has one), so where DDL is transactional (Postgres, SQLite) a
+ * migration is applied whole or not at all.
  * Returns the names it applied.
  *
  * @example
@@ -35,11 +39,18 @@ export async function runMigrations(db: AnyDb, dialect: MessageboxDialect, table
     const applied: string[] = [];
     for (const migration of migrations) {
       if (done.has(migration.name)) continue;
-      for (const statement of migration.statements(dialect, tables)) await sql.raw(statement).execute(conn);
-      await dialect.insertIfAbsent(conn, tables.migrationsRef, { name: migration.name, applied_at: Date.now() });
+      await inTransaction(conn, async (trx) => {
+        for (const statement of migration.statements(dialect, tables)) await sql.raw(statement).execute(trx);
+        await dialect.insertIfAbsent(trx, tables.migrationsRef, { name: migration.name, applied_at: Date.now() });
+      });
       applied.push(migration.name);
     }
     return applied;
   };
   return dialect.withMigrationLock ? dialect.withMigrationLock(db, run) : run(db);
+}
+
+/** Runs `fn` in a transaction of `conn`, or directly when `conn` is one already. */
+function inTransaction(conn: AnyDb, fn: (trx: AnyDb) => Promise<void>): Promise<void> {
+  return conn.isTransaction ? fn(conn) : conn.transaction().execute(fn);
 }

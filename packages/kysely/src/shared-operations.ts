@@ -1,7 +1,7 @@
 import type { Claim, PurgeOptions, RecordFilter, RetryOptions } from '@messagebox/core';
 import { sql } from 'kysely';
 import type { AnyDb } from './dialect.js';
-import { never, ownedBy, recordFilter } from './filters.js';
+import { keysIn, ownedBy, recordFilter } from './filters.js';
 import type { StoreContext } from './store-context.js';
 import { integer } from './time.js';
 
@@ -17,11 +17,22 @@ export interface TableShape {
    * `stats().oldestPendingAt` reads, `before` compares, and lists order by.
    */
   waitingSince: string;
+  /**
+   * Columns besides `id` that identify a row, read from claims and keys by
+   * the same name: `['source']` in the inbox, whose key is `(source, id)`.
+   * Default none (the outbox: `id`).
+   */
+  scope?: readonly string[];
 }
 
-/** Fenced update of one claimed row: still waiting and still holding the claim's token. */
+/** The columns a row's key is made of: `id` and the shape's scope. */
+export function keyColumns(shape: TableShape): string[] {
+  return [...(shape.scope ?? []), 'id'];
+}
+
+/** Fenced update of one claimed row: still waiting, still holding the claim's token, same key. */
 export function fencedUpdate(conn: AnyDb, shape: TableShape, claim: Claim) {
-  return conn.updateTable(shape.table).where((eb) => ownedBy(eb, [claim], shape.waiting));
+  return conn.updateTable(shape.table).where((eb) => ownedBy(eb, [claim], shape.waiting, shape.scope));
 }
 
 /** Fenced: makes the row due after `delayMs`, records the error, clears the lease. */
@@ -43,7 +54,7 @@ export async function releaseClaims({ db, time }: StoreContext, shape: TableShap
   if (claims.length === 0) return 0;
   const result = await db
     .updateTable(shape.table)
-    .where((eb) => ownedBy(eb, claims, shape.waiting))
+    .where((eb) => ownedBy(eb, claims, shape.waiting, shape.scope))
     .set((eb) => ({
       attempts: eb.case().when('attempts', '>', 0).then(eb('attempts', '-', 1)).else(0).end(),
       available_at: eb.case().when('available_at', '>', time.now()).then(time.now()).else(eb.ref('available_at')).end(),
@@ -82,9 +93,13 @@ export async function listRecords<Row, R>({ db, dialect }: StoreContext, shape: 
   return (rows as Row[]).map(toRecord);
 }
 
-/** One row by id mapped by `toRecord`, or `null` when there is none. */
-export async function getRecord<Row, R>({ db }: StoreContext, shape: TableShape, id: string, toRecord: (row: Row) => R): Promise<R | null> {
-  const row = await db.selectFrom(shape.table).selectAll().where('id', '=', id).executeTakeFirst();
+/** One row by its key (`{ id }`, or `{ source, id }` in the inbox) mapped by `toRecord`, or `null` when there is none. */
+export async function getRecord<Row, R>({ db }: StoreContext, shape: TableShape, key: Record<string, unknown>, toRecord: (row: Row) => R): Promise<R | null> {
+  const row = await db
+    .selectFrom(shape.table)
+    .selectAll()
+    .where((eb) => keysIn(eb, [key], shape.scope))
+    .executeTakeFirst();
   return row ? toRecord(row as Row) : null;
 }
 
@@ -108,24 +123,23 @@ export async function replayDead(context: StoreContext, shape: TableShape, filte
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function replayTarget(db: AnyDb, shape: TableShape, filter: { limit?: number }, where: (eb: any) => any): Promise<(eb: any) => any> {
   if (filter.limit === undefined) return where;
-  const rows = await db.selectFrom(shape.table).select('id').where(where).orderBy(shape.waitingSince).orderBy('id').limit(integer(filter.limit, 'limit')).execute();
-  const ids = rows.map((r) => r.id as string);
-  return (eb) => (ids.length ? eb('id', 'in', ids) : never);
+  const keys = await db.selectFrom(shape.table).select(keyColumns(shape)).where(where).orderBy(shape.waitingSince).orderBy('id').limit(integer(filter.limit, 'limit')).execute();
+  return (eb) => keysIn(eb, keys, shape.scope);
 }
 
 /** Deletes at most `limit` finished rows older than `olderThanMs`: picks ids first (DELETE … LIMIT is not portable). */
 export async function purgeFinished({ db, time }: StoreContext, shape: TableShape, options: PurgeOptions): Promise<number> {
-  const ids = await db
+  const keys = await db
     .selectFrom(shape.table)
-    .select('id')
+    .select(keyColumns(shape))
     .where('status', '=', sql.lit(shape.finished))
     .where(shape.finishedAt, '<', time.plus(-options.olderThanMs))
     .limit(integer(options.limit, 'limit'))
     .execute();
-  if (ids.length === 0) return 0;
+  if (keys.length === 0) return 0;
   const result = await db
     .deleteFrom(shape.table)
-    .where('id', 'in', ids.map((r) => r.id as string))
+    .where((eb) => keysIn(eb, keys, shape.scope))
     .where('status', '=', shape.finished)
     .executeTakeFirst();
   return Number(result.numDeletedRows);
@@ -141,7 +155,7 @@ export function sharedStoreMembers<Row, R>(context: StoreContext, shape: TableSh
     markDead: (claim: Claim, options: { error: string }) => markDead(context, shape, claim, options),
     release: (claims: readonly Claim[]) => releaseClaims(context, shape, claims),
     list: (filter: RecordFilter<string> = {}) => listRecords(context, shape, filter, toRecord),
-    get: (id: string) => getRecord(context, shape, id, toRecord),
+    get: (id: string) => getRecord(context, shape, { id }, toRecord),
     replay: (filter: Omit<RecordFilter<string>, 'status'>) => replayDead(context, shape, filter),
     purge: (options: PurgeOptions) => purgeFinished(context, shape, options),
   };

@@ -1,4 +1,4 @@
-import type { AnyDb, UpdateReturningIds } from './dialect.js';
+import type { AnyDb, InsertManyIfAbsent, UpdateReturningIds } from './dialect.js';
 
 /**
  * `UPDATE … WHERE <fence> RETURNING id`, one round trip, for databases with
@@ -27,4 +27,19 @@ export async function updateWithLockedSelect(db: AnyDb, update: UpdateReturningI
 export async function insertOnConflictDoNothing(tx: AnyDb, table: string, row: Record<string, unknown>): Promise<boolean> {
   const result = await tx.insertInto(table).values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+/**
+ * `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING <key>`: one
+ * statement, and the rows it returns are exactly the ones it inserted
+ * (Postgres, SQLite). A concurrent insert of the same key waits for the
+ * other transaction and then skips the row (or inserts it, if that one rolled back).
+ */
+export async function insertManyOnConflictDoNothing(tx: AnyDb, insert: InsertManyIfAbsent): Promise<Record<string, unknown>[]> {
+  return tx
+    .insertInto(insert.table)
+    .values([...insert.rows])
+    .onConflict((oc) => oc.doNothing())
+    .returning([...insert.key])
+    .execute();
 }

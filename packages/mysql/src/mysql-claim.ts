@@ -19,10 +19,9 @@ export async function mysqlClaim(db: AnyDb, claim: ClaimStatement): Promise<Reco
     .transaction()
     .setIsolationLevel('read committed')
     .execute(async (trx) => {
-      const candidates = claim.candidates(trx).orderBy('available_at').orderBy('id').limit(claim.limit).forUpdate().skipLocked();
-      const ids = (await candidates.execute()).map((r) => r.id);
-      if (ids.length === 0) return [];
-      await trx.updateTable(claim.table).set(claim.set).where('id', 'in', ids).execute();
-      return trx.selectFrom(claim.table).selectAll().where('id', 'in', ids).execute();
+      const keys = await claim.candidates(trx).orderBy('available_at').orderBy('id').limit(claim.limit).forUpdate().skipLocked().execute();
+      if (keys.length === 0) return [];
+      await trx.updateTable(claim.table).set(claim.set).where(claim.keyIn(keys)).execute();
+      return trx.selectFrom(claim.table).selectAll().where(claim.keyIn(keys)).execute();
     });
 }

@@ -39,7 +39,7 @@ export function mysqlCreateTables(t: MessageboxTables): string[] {
   ${q('processed_at')} BIGINT NULL,
   ${q('lease_until')} BIGINT NULL,
   ${q('claim_token')} ${ascii(255)} NULL,
-  PRIMARY KEY (${q('id')}),
+  PRIMARY KEY (${q('source')}, ${q('id')}),
   KEY ${q(`${t.inbox}_due`)} (${q('status')}, ${q('available_at')}, ${q('lease_until')}),
   KEY ${q(`${t.inbox}_processed`)} (${q('status')}, ${q('processed_at')}),
   KEY ${q(`${t.inbox}_status_received`)} (${q('status')}, ${q('received_at')})
@@ -49,6 +49,15 @@ export function mysqlCreateTables(t: MessageboxTables): string[] {
 
 export function mysqlCreateMigrationsTable(t: MessageboxTables): string[] {
   return [`CREATE TABLE IF NOT EXISTS ${q(t.migrations)} (${q('name')} ${ascii(255)} NOT NULL PRIMARY KEY, ${q('applied_at')} BIGINT NOT NULL) ${TABLE_OPTIONS}`];
+}
+
+/**
+ * Migration `0002_inbox_identity_source_id`: the inbox's primary key becomes
+ * `(source, id)`, a message's identity. One `ALTER TABLE` (InnoDB rebuilds
+ * the table); harmless on a table that has that key already.
+ */
+export function mysqlInboxIdentityMigration(t: MessageboxTables): string[] {
+  return [`ALTER TABLE ${q(t.inbox)} DROP PRIMARY KEY, ADD PRIMARY KEY (${q('source')}, ${q('id')})`];
 }
 
 /**

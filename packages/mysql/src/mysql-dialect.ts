@@ -2,8 +2,9 @@ import { MessageboxError } from '@messagebox/core';
 import { integer, updateWithLockedSelect, type AnyDb, type MessageboxDialect } from '@messagebox/kysely';
 import { sql } from 'kysely';
 import { mysqlClaim } from './mysql-claim.js';
-import { mysqlClaimOrderIndexes, mysqlCreateMigrationsTable, mysqlCreateTables } from './mysql-ddl.js';
+import { mysqlClaimOrderIndexes, mysqlCreateMigrationsTable, mysqlCreateTables, mysqlInboxIdentityMigration } from './mysql-ddl.js';
 import { mysqlInsertIfAbsent } from './mysql-insert-if-absent.js';
+import { mysqlInsertManyIfAbsent } from './mysql-insert-many-if-absent.js';
 
 const MIGRATION_LOCK = 'messagebox.migrate';
 
@@ -31,10 +32,12 @@ export function createMysqlDialect(options: MysqlDialectOptions = {}): Messagebo
     contains: (column, text) => sql<boolean>`instr(${sql.ref(column)}, ${text}) > 0`,
     createTables: mysqlCreateTables,
     createMigrationsTable: mysqlCreateMigrationsTable,
+    inboxIdentityMigration: mysqlInboxIdentityMigration,
     claimOrderIndexes: mysqlClaimOrderIndexes,
     claim: mysqlClaim,
     updateReturningIds: updateWithLockedSelect,
     insertIfAbsent: mysqlInsertIfAbsent,
+    insertManyIfAbsent: mysqlInsertManyIfAbsent,
     withMigrationLock: (db: AnyDb, fn) =>
       db.connection().execute(async (conn) => {
         const { rows } = await sql<{ locked: number | string | null }>`select get_lock(${MIGRATION_LOCK}, ${lockTimeoutS}) as locked`.execute(conn);

@@ -9,7 +9,7 @@ export async function postgresClaim(db: AnyDb, claim: ClaimStatement): Promise<R
   return db
     .updateTable(claim.table)
     .set(claim.set)
-    .where('id', 'in', claim.candidates(db).orderBy('available_at').orderBy('id').limit(claim.limit).forUpdate().skipLocked())
+    .where(claim.keyIn(claim.candidates(db).orderBy('available_at').orderBy('id').limit(claim.limit).forUpdate().skipLocked()))
     .returningAll()
     .execute();
 }

@@ -4,10 +4,12 @@ const q = (name: string) => `"${name}"`;
 const ref = (t: MessageboxTables, name: string) => (t.schema ? `${q(t.schema)}.${q(name)}` : q(name));
 const createSchema = (t: MessageboxTables) => (t.schema ? [`CREATE SCHEMA IF NOT EXISTS ${q(t.schema)}`] : []);
 
-/** Tables with partial indexes on waiting rows (claims) and finished rows (purge). */
+/**
+ * Tables with partial indexes on waiting rows (claims) and finished rows
+ * (purge). The inbox's primary key is `(source, id)`: a message's identity.
+ */
 export function postgresCreateTables(t: MessageboxTables): string[] {
-  const common = `"id" varchar(255) PRIMARY KEY,
-  "source" varchar(255) NOT NULL,
+  const common = `"source" varchar(255) NOT NULL,
   "type" varchar(255) NOT NULL,
   "payload" text NOT NULL,
   "headers" text NOT NULL,
@@ -19,6 +21,7 @@ export function postgresCreateTables(t: MessageboxTables): string[] {
   return [
     ...createSchema(t),
     `CREATE TABLE IF NOT EXISTS ${outbox} (
+  "id" varchar(255) PRIMARY KEY,
   ${common}
   "available_at" bigint NOT NULL,
   "last_error" text,
@@ -29,13 +32,15 @@ export function postgresCreateTables(t: MessageboxTables): string[] {
     `CREATE INDEX IF NOT EXISTS ${q(`${t.outbox}_due`)} ON ${outbox} ("available_at", "id") WHERE "status" = 'pending'`,
     `CREATE INDEX IF NOT EXISTS ${q(`${t.outbox}_sent`)} ON ${outbox} ("sent_at") WHERE "status" = 'sent'`,
     `CREATE TABLE IF NOT EXISTS ${inbox} (
+  "id" varchar(255) NOT NULL,
   ${common}
   "received_at" bigint NOT NULL,
   "available_at" bigint NOT NULL,
   "last_error" text,
   "processed_at" bigint,
   "lease_until" bigint,
-  "claim_token" varchar(255)
+  "claim_token" varchar(255),
+  PRIMARY KEY ("source", "id")
 )`,
     `CREATE INDEX IF NOT EXISTS ${q(`${t.inbox}_due`)} ON ${inbox} ("available_at", "id") WHERE "status" = 'received'`,
     `CREATE INDEX IF NOT EXISTS ${q(`${t.inbox}_processed`)} ON ${inbox} ("processed_at") WHERE "status" = 'processed'`,
@@ -44,4 +49,24 @@ export function postgresCreateTables(t: MessageboxTables): string[] {
 
 export function postgresCreateMigrationsTable(t: MessageboxTables): string[] {
   return [...createSchema(t), `CREATE TABLE IF NOT EXISTS ${ref(t, t.migrations)} ("name" varchar(255) PRIMARY KEY, "applied_at" bigint NOT NULL)`];
+}
+
+/**
+ * Migration `0002_inbox_identity_source_id`: an inbox created with the
+ * primary key `id` gets `(source, id)` instead (one `ALTER TABLE`, which
+ * rebuilds the key's index under an exclusive lock). Nothing happens when the
+ * key has two columns already (a table created by today's DDL).
+ */
+export function postgresInboxIdentityMigration(t: MessageboxTables): string[] {
+  const inbox = ref(t, t.inbox);
+  return [
+    `DO $$
+DECLARE pk name;
+BEGIN
+  SELECT conname INTO pk FROM pg_constraint WHERE conrelid = to_regclass('${inbox}') AND contype = 'p' AND array_length(conkey, 1) = 1;
+  IF pk IS NOT NULL THEN
+    EXECUTE format('ALTER TABLE ${inbox} DROP CONSTRAINT %I, ADD PRIMARY KEY ("source", "id")', pk);
+  END IF;
+END $$`,
+  ];
 }

@@ -1,7 +1,7 @@
-import { insertOnConflictDoNothing, updateWithReturning, type AnyDb, type MessageboxDialect } from '@messagebox/kysely';
+import { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateWithReturning, type AnyDb, type MessageboxDialect } from '@messagebox/kysely';
 import { sql } from 'kysely';
 import { postgresClaim } from './postgres-claim.js';
-import { postgresCreateMigrationsTable, postgresCreateTables } from './postgres-ddl.js';
+import { postgresCreateMigrationsTable, postgresCreateTables, postgresInboxIdentityMigration } from './postgres-ddl.js';
 import { listenForWakeUps, type ListenOptions } from './postgres-listener.js';
 import { insertOutboxRowsAndNotify, outboxChannel } from './postgres-notify.js';
 
@@ -29,9 +29,11 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Mes
     contains: (column, text) => sql<boolean>`strpos(${sql.ref(column)}, ${text}) > 0`,
     createTables: postgresCreateTables,
     createMigrationsTable: postgresCreateMigrationsTable,
+    inboxIdentityMigration: postgresInboxIdentityMigration,
     claim: postgresClaim,
     updateReturningIds: updateWithReturning,
     insertIfAbsent: insertOnConflictDoNothing,
+    insertManyIfAbsent: insertManyOnConflictDoNothing,
     withMigrationLock: (db: AnyDb, fn) =>
       db.transaction().execute(async (trx) => {
         await sql`select pg_advisory_xact_lock(hashtext('messagebox.migrate'))`.execute(trx);

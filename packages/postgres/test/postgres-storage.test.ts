@@ -1,5 +1,5 @@
-import { createMessage } from '@messagebox/core';
 import { migrations } from '@messagebox/kysely';
+import { createMessage } from '@messagebox/core';
 import { expectInjectedClock, requireDatabase, sqlLiteral } from '@messagebox/testkit';
 import { sql, type CompiledQuery } from 'kysely';
 import pg from 'pg';
@@ -37,7 +37,7 @@ describe.runIf(reachable)('postgres storage', () => {
     for (const statement of statements) await sql.raw(statement).execute(db);
     const m = message();
     await storage.inbox.transaction((tx) => storage.inbox.receive(tx, m));
-    expect((await storage.inbox.get(m.id))?.status).toBe('received');
+    expect((await storage.inbox.get(m))?.status).toBe('received');
   });
 
   it('the claim statement uses the partial index of pending rows beside many sent rows', async () => {

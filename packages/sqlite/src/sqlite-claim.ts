@@ -9,7 +9,7 @@ export async function sqliteClaim(db: AnyDb, claim: ClaimStatement): Promise<Rec
   return db
     .updateTable(claim.table)
     .set(claim.set)
-    .where('id', 'in', claim.candidates(db).orderBy('available_at').orderBy('id').limit(claim.limit))
+    .where(claim.keyIn(claim.candidates(db).orderBy('available_at').orderBy('id').limit(claim.limit)))
     .returningAll()
     .execute();
 }

@@ -1,7 +1,7 @@
-import { insertOnConflictDoNothing, updateWithReturning, type MessageboxDialect } from '@messagebox/kysely';
+import { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateWithReturning, type MessageboxDialect } from '@messagebox/kysely';
 import { sql } from 'kysely';
 import { sqliteClaim } from './sqlite-claim.js';
-import { sqliteCreateMigrationsTable, sqliteCreateTables } from './sqlite-ddl.js';
+import { sqliteCreateMigrationsTable, sqliteCreateTables, sqliteInboxIdentityMigration } from './sqlite-ddl.js';
 import { sqliteTransaction } from './sqlite-transaction.js';
 
 /**
@@ -16,8 +16,10 @@ export const sqliteDialect: MessageboxDialect = {
   contains: (column, text) => sql<boolean>`instr(${sql.ref(column)}, ${text}) > 0`,
   createTables: sqliteCreateTables,
   createMigrationsTable: sqliteCreateMigrationsTable,
+  inboxIdentityMigration: sqliteInboxIdentityMigration,
   claim: sqliteClaim,
   updateReturningIds: updateWithReturning,
   insertIfAbsent: insertOnConflictDoNothing,
   transaction: sqliteTransaction,
+  insertManyIfAbsent: insertManyOnConflictDoNothing,
 };

@@ -49,7 +49,7 @@ describe('HTTP transport → inbox endpoint', () => {
     const m = message();
     await transport.send(m, { attempt: 1 });
     await transport.send(m, { attempt: 2 });
-    const row = await r.store.get(m.id);
+    const row = await r.store.get(m);
     expect(row).toMatchObject({ id: m.id, type: m.type, source: 'shop', payload: m.payload, headers: { traceparent: 'tp-1' } });
     expect(row!.createdAt.toISOString()).toBe('2030-03-03T03:03:03.333Z');
     expect((await r.store.stats()).received + (await r.store.stats()).processed).toBe(1);

@@ -8,6 +8,7 @@ import { duration, positiveInteger, side } from './parse.js';
 
 interface FilterOptions {
   side?: 'outbox' | 'inbox';
+  source?: string;
   type?: string;
   olderThan?: number;
   error?: string;
@@ -16,6 +17,7 @@ interface FilterOptions {
 function addFilters(command: Command): Command {
   return command
     .addOption(new Option('--side <side>', 'only the outbox or only the inbox').argParser(side))
+    .option('--source <source>', 'only messages from this source (an inbox message is identified by source and id)')
     .option('--type <type>', 'only messages of this type')
     .option('--older-than <duration>', 'only messages created (outbox) or received (inbox) longer ago, e.g. 1h, 7d', duration)
     .option('--error <text>', 'only messages whose last error contains this text');
@@ -24,6 +26,7 @@ function addFilters(command: Command): Command {
 function toFilter(options: FilterOptions, ids?: string[]): DeadMessageFilter {
   const filter: DeadMessageFilter = {};
   if (options.side) filter.side = options.side;
+  if (options.source !== undefined) filter.source = options.source;
   if (options.type !== undefined) filter.type = options.type;
   if (options.olderThan !== undefined) filter.olderThanMs = options.olderThan;
   if (options.error !== undefined) filter.errorContains = options.error;
@@ -47,10 +50,10 @@ export function deadCommand(program: Command, io: CliIO): void {
         const found = await context.operations().listDead({ ...toFilter(options), limit: options.limit });
         if (options.json) return print(io.out, json(found));
         if (found.length === 0) return print(io.out, 'no dead messages match');
-        const rows = [['SIDE', 'ID', 'TYPE', 'ATTEMPTS', 'AGE', 'LAST ERROR']];
+        const rows = [['SIDE', 'SOURCE', 'ID', 'TYPE', 'ATTEMPTS', 'AGE', 'LAST ERROR']];
         const now = Date.now();
-        for (const m of found) rows.push([m.side, m.id, m.type, String(m.attempts), formatDuration(now - timeOf(m)), truncate(m.lastError ?? '', 80)]);
-        print(io.out, table(rows, [3]));
+        for (const m of found) rows.push([m.side, m.source, m.id, m.type, String(m.attempts), formatDuration(now - timeOf(m)), truncate(m.lastError ?? '', 80)]);
+        print(io.out, table(rows, [4]));
         print(io.out, `\n${found.length} dead message(s)${found.length === options.limit ? ` (the first ${options.limit}; raise --limit for more)` : ''}`);
       });
     });
@@ -60,13 +63,14 @@ export function deadCommand(program: Command, io: CliIO): void {
     .description('show one message (any state) with its last error, attempts, headers and payload')
     .argument('<id>', 'the message id')
     .addOption(new Option('--side <side>', 'look only in the outbox or the inbox').argParser(side))
+    .option('--source <source>', 'the sender of the message; needed when several inbox sources used the same id')
     .option('--json', 'print the message as JSON')
-    .addHelpText('after', '\nExample:\n  messagebox dead show 0190b7c2-8f5e-7cc1-a5b3-3f1f0d0c9a11')
-    .action(async (id: string, options: { side?: 'outbox' | 'inbox'; json?: boolean }, command: Command) => {
+    .addHelpText('after', '\nExamples:\n  messagebox dead show 0190b7c2-8f5e-7cc1-a5b3-3f1f0d0c9a11\n  messagebox dead show order-42 --side inbox --source billing')
+    .action(async (id: string, options: { side?: 'outbox' | 'inbox'; source?: string; json?: boolean }, command: Command) => {
       await withConfig(command.optsWithGlobals<GlobalOptions>(), io, 'reading the message', async (context) => {
-        const message = await context.operations().show(id, options.side ? { side: options.side } : {});
+        const message = await context.operations().show(id, { ...(options.side ? { side: options.side } : {}), ...(options.source !== undefined ? { source: options.source } : {}) });
         if (!message) {
-          throw new CliError(`no message with id ${id} in the ${options.side ?? 'outbox or inbox'}`, {
+          throw new CliError(`no message with id ${id}${options.source !== undefined ? ` from ${options.source}` : ''} in the ${options.side ?? 'outbox or inbox'}`, {
             exitCode: ExitCode.failed,
             hint: 'list dead messages with `messagebox dead list`; sent and processed ones may have been purged',
           });
@@ -89,11 +93,15 @@ Replayed outbox messages are sent by a running worker or the next
 Examples:
   messagebox dead replay 0190b7c2-… 0190b7c3-…
   messagebox dead replay --type payment.created --error ECONNREFUSED
-  messagebox dead replay --all`,
+  messagebox dead replay order-42 --side inbox --source billing
+  messagebox dead replay --all
+
+An inbox message is identified by its source and id: an id that several
+sources used needs --source.`,
     )
     .action(async (ids: string[], options: FilterOptions & { all?: boolean; dryRun?: boolean }, command: Command) => {
       const filter = toFilter(options, ids);
-      const selective = filter.ids || filter.type !== undefined || filter.olderThanMs !== undefined || filter.errorContains !== undefined;
+      const selective = filter.ids || filter.source !== undefined || filter.type !== undefined || filter.olderThanMs !== undefined || filter.errorContains !== undefined;
       if (!selective && !options.all) {
         throw new CliError('say which dead messages to replay', {
           exitCode: ExitCode.usage,
@@ -104,7 +112,7 @@ Examples:
         const ops = context.operations();
         if (options.dryRun) {
           const found = await ops.listDead({ ...filter, limit: Number.MAX_SAFE_INTEGER });
-          for (const m of found) print(io.out, `${m.side}  ${m.id}  ${m.type}`);
+          for (const m of found) print(io.out, `${m.side}  ${m.source}  ${m.id}  ${m.type}`);
           return print(io.out, `would replay ${found.length} dead message(s); nothing changed`);
         }
         const counts = await ops.replayDead({ ...filter, all: Boolean(options.all) });

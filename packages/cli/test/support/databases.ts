@@ -23,7 +23,7 @@ export interface TestDatabase {
   /** Writes messages into the outbox as the application would (nothing is sent from the test process). */
   addToOutbox(messages: Array<{ type: string; payload: object; headers?: Record<string, string> }>): Promise<string[]>;
   /** Stores messages in the inbox as the HTTP endpoint would. */
-  receiveInInbox(messages: Array<{ id: string; type: string; payload: object }>): Promise<void>;
+  receiveInInbox(messages: Array<{ id: string; type: string; payload: object; source?: string }>): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -44,7 +44,7 @@ function wrap(dialect: TestDatabase['dialect'], env: Record<string, string>, db:
       return added.map((m) => m.id);
     },
     async receiveInInbox(messages) {
-      for (const m of messages) await inbox.receive({ ...m, source: 'shop', headers: {}, createdAt: new Date(), payload: m.payload as never });
+      for (const m of messages) await inbox.receive({ ...m, source: m.source ?? 'shop', headers: {}, createdAt: new Date(), payload: m.payload as never });
     },
     async destroy() {
       await db.destroy();

@@ -76,7 +76,7 @@ export type InboxRequestHandler = (request: Request) => Promise<Response>;
  * | status | code                          | when                                                            |
  * |--------|-------------------------------|-----------------------------------------------------------------|
  * | 200    | body `{ status: "created" }`  | stored (and, in inline mode, handled)                           |
- * | 200    | body `{ status: "duplicate" }`| the id was already stored; nothing new stored                   |
+ * | 200    | body `{ status: "duplicate" }`| its (source, id) was already stored; nothing new stored         |
  * | 400    | `malformed_json`              | body not UTF-8 JSON                                             |
  * | 400    | `unreadable_body`             | the client broke off while sending                              |
  * | 401    | `missing_signature`           | a `webhook-*` header is missing                                 |

@@ -2,8 +2,7 @@ import { describeError, MessageboxError } from '../errors.js';
 import { Events } from '../events.js';
 import type { JsonValue } from '../json.js';
 import { createMessage, newClaimToken, type Message } from '../message.js';
-import type { Claim } from '../ports/claim.js';
-import type { ClaimedInboxMessage, InboxStore } from '../ports/inbox-store.js';
+import type { ClaimedInboxMessage, InboxClaim, InboxStore } from '../ports/inbox-store.js';
 import { createRetryPolicy, longestRetrySpanMs, type RetryPolicy, type RetryPolicyOptions } from '../retry-policy.js';
 import { resolveServiceOptions, type ServiceOptions } from '../service-options.js';
 import { exhaustedBeforeStart, settleFailure } from '../internal/settle-failure.js';
@@ -11,6 +10,7 @@ import { PeriodicTask } from '../internal/periodic-task.js';
 import { WorkRunner } from '../internal/work-runner.js';
 import type { Instrumentation } from '../instrumentation.js';
 import { purgeInBatches, resolveRetention, type RetentionOptions } from '../retention.js';
+import { GroupCommit } from './group-commit.js';
 import type { InboxEventMap } from './inbox-events.js';
 
 /** What a handler gets besides the message. */
@@ -52,6 +52,18 @@ export interface InboxOptions<Tx> extends ServiceOptions {
   retention?: RetentionOptions | false;
   /** The retry policy your senders use, to check retention against at start-up. Default: messagebox's default policy. */
   senderRetry?: RetryPolicyOptions;
+  /**
+   * Group commit of concurrent receives (after-commit mode, and inline mode
+   * for types without a handler): receives that arrive while one batch is
+   * being committed share the next transaction and one multi-row insert
+   * (`store.receiveMany`), up to `maxMessages` each (default 100). Every
+   * caller is still answered only once its own row is committed; a batch
+   * whose transaction fails is received again one message at a time, so one
+   * bad message fails only its own caller. `false`: one transaction per
+   * receive. Inline mode with a handler always uses one transaction per
+   * message (the handler runs in it).
+   */
+  groupCommit?: { maxMessages?: number } | false;
 }
 
 export interface HandlerOptions {
@@ -65,8 +77,9 @@ export interface ReceiveResult {
 }
 
 /**
- * The receiving side: stores each message once (deduplicated by id), then
- * runs the handler registered for its type.
+ * The receiving side: stores each message once (deduplicated by
+ * `(source, id)`: the same id from two senders is two messages), then runs
+ * the handler registered for its type.
  *
  * @example
  * const inbox = createInbox({ store: storage.inbox })
@@ -86,7 +99,7 @@ export interface Inbox<Tx> {
   accepts(type: string): boolean;
 
   /**
-   * Stores the message unless its id is known. Rejects with `MessageboxError`:
+   * Stores the message unless one with the same `(source, id)` is known. Rejects with `MessageboxError`:
    * `invalid_message`/`invalid_payload` for a malformed message,
    * `unknown_type` when no handler exists and `unknownTypes` is `reject`,
    * `handler_failed` in inline mode when the handler threw (nothing stored);
@@ -112,7 +125,7 @@ const neverAborted = new AbortController().signal;
 
 interface Job {
   message: Message;
-  claim: Claim;
+  claim: InboxClaim;
   attempts: number;
   /** When this inbox received it: `maxAgeMs` counts from here, not from the sender's clock. */
   receivedAt: Date;
@@ -132,6 +145,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
   const instrumentation = options.instrumentation ?? {};
   const retention = resolveRetention(options.retention, 'createInbox');
   const senderSpanMs = longestRetrySpanMs(createRetryPolicy(options.senderRetry));
+  const groupCommit = resolveGroupCommit(store, options.groupCommit);
   const purger =
     retention &&
     new PeriodicTask(async () => {
@@ -156,7 +170,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
   function toJobs(rows: ClaimedInboxMessage[]): Job[] {
     return rows.map((row) => ({
       message: { id: row.id, source: row.source, type: row.type, payload: row.payload, headers: row.headers, createdAt: row.createdAt },
-      claim: { id: row.id, token: row.token },
+      claim: { source: row.source, id: row.id, token: row.token },
       attempts: row.attempts,
       receivedAt: row.receivedAt,
     }));
@@ -167,7 +181,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
     if (!entry) throw new MessageboxError('unknown_type', `no handler is registered for message type "${job.message.type}"`);
     await entry.handler(job.message as Message<never>, { tx, attempt: job.attempts, signal });
     if (!(await store.markProcessed(tx, job.claim))) {
-      throw new MessageboxError('lease_lost', `inbox message ${job.message.id} was taken over by another worker; rolled back this run`);
+      throw new MessageboxError('lease_lost', `inbox message ${job.message.id} from ${job.message.source} was taken over by another worker; rolled back this run`);
     }
   }
 
@@ -223,7 +237,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
       if (!inbox.accepts(message.type)) {
         throw new MessageboxError('unknown_type', `no handler is registered for message type "${message.type}"`);
       }
-      const job: Job | undefined = handlers.has(message.type) ? { message, claim: { id: message.id, token: newClaimToken() }, attempts: 1, receivedAt: new Date(clock.now()) } : undefined;
+      const job: Job | undefined = handlers.has(message.type) ? { message, claim: { source: message.source, id: message.id, token: newClaimToken() }, attempts: 1, receivedAt: new Date(clock.now()) } : undefined;
       const claim = job ? { token: job.claim.token, leaseMs: config.leaseMs } : undefined;
       let isNew: boolean;
       if (mode === 'inline' && job) {
@@ -237,6 +251,8 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
           return true;
         });
         isNew = await (instrumentation.handle ? instrumentation.handle(message, 1, run) : run());
+      } else if (groupCommit) {
+        isNew = await groupCommit.receive(claim ? { message, claim } : { message });
       } else {
         isNew = await store.transaction((tx) => store.receive(tx, message, claim ? { claim } : {}));
       }
@@ -278,3 +294,14 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
   };
   return inbox;
 }
+
+function resolveGroupCommit<Tx>(store: InboxStore<Tx>, option: InboxOptions<Tx>['groupCommit']): GroupCommit<Tx> | undefined {
+  if (option === false) return undefined;
+  const maxMessages = option?.maxMessages ?? DEFAULT_GROUP_COMMIT_MESSAGES;
+  if (!Number.isInteger(maxMessages) || maxMessages <= 0) {
+    throw new MessageboxError('invalid_options', `createInbox: groupCommit.maxMessages must be a positive integer, got ${String(maxMessages)}`);
+  }
+  return new GroupCommit(store, maxMessages);
+}
+
+const DEFAULT_GROUP_COMMIT_MESSAGES = 100;

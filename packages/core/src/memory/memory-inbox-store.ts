@@ -2,8 +2,8 @@ import { systemClock } from '../clock.js';
 import { MessageboxError } from '../errors.js';
 import type { Message } from '../message.js';
 import type { InsertClaim } from '../ports/claim.js';
-import type { InboxRecord, InboxStatus, InboxStore } from '../ports/inbox-store.js';
-import { MemoryTable, type MemoryRow } from './memory-table.js';
+import type { InboxEntry, InboxKey, InboxRecord, InboxStatus, InboxStore } from '../ports/inbox-store.js';
+import { MemoryTable, type MemoryKeyed, type MemoryRow } from './memory-table.js';
 import { MemoryDatabase, type MemoryTransaction } from './memory-transaction.js';
 import type { MemoryStoreOptions } from './memory-outbox-store.js';
 
@@ -15,17 +15,23 @@ import type { MemoryStoreOptions } from './memory-outbox-store.js';
  */
 export function createMemoryInboxStore(options: MemoryStoreOptions = {}): InboxStore<MemoryTransaction> {
   const db = options.database ?? new MemoryDatabase();
-  const table = new MemoryTable(options.clock ?? systemClock, { waiting: 'received', finished: 'processed' });
+  const table = new MemoryTable(options.clock ?? systemClock, { waiting: 'received', finished: 'processed' }, inboxKey);
+
+  function receiveOne(tx: MemoryTransaction, message: Message, claim: InsertClaim | undefined): boolean {
+    const key = inboxKey(message);
+    const staged = table.stagedKeys(tx);
+    if (table.rows.has(key) || staged.has(key)) return false;
+    staged.add(key);
+    tx.onCommit(() => table.rows.set(key, table.newRow(message, claim)));
+    return true;
+  }
 
   return {
     transaction: (fn) => db.transaction(fn),
 
-    async receive(tx: MemoryTransaction, message: Message, opts?: { claim?: InsertClaim }) {
-      if (table.rows.has(message.id) || tx.stagedIds.has(message.id)) return false;
-      tx.stagedIds.add(message.id);
-      tx.onCommit(() => table.rows.set(message.id, table.newRow(message, opts?.claim)));
-      return true;
-    },
+    receive: async (tx: MemoryTransaction, message: Message, opts?: { claim?: InsertClaim }) => receiveOne(tx, message, opts?.claim),
+
+    receiveMany: async (tx: MemoryTransaction, entries: readonly InboxEntry[]) => entries.map((entry) => receiveOne(tx, entry.message, entry.claim)),
 
     async claimDue(opts) {
       const types = opts.types ? new Set(opts.types) : undefined;
@@ -34,10 +40,13 @@ export function createMemoryInboxStore(options: MemoryStoreOptions = {}): InboxS
 
     async markProcessed(tx: MemoryTransaction, claim) {
       // Either the claim owns the row now, or this transaction inserts it (already claimed) at commit.
-      const insertedHere = () => tx.stagedIds.has(claim.id) && !table.rows.has(claim.id);
+      const key = inboxKey(claim);
+      const insertedHere = () => table.stagedKeys(tx).has(key) && !table.rows.has(key);
       if (!table.owned(claim) && !insertedHere()) return false;
       tx.checks.push(() => {
-        if (!table.owned(claim) && !insertedHere()) throw new MessageboxError('lease_lost', `inbox message ${claim.id} was claimed by another worker before commit`);
+        if (!table.owned(claim) && !insertedHere()) {
+          throw new MessageboxError('lease_lost', `inbox message ${claim.id} from ${claim.source} was claimed by another worker before commit`);
+        }
       });
       tx.onCommit(() => table.finish(table.owned(claim)!));
       return true;
@@ -49,7 +58,17 @@ export function createMemoryInboxStore(options: MemoryStoreOptions = {}): InboxS
     },
 
     ...table.sharedOperations(toRecord),
+
+    get: async (key: InboxKey) => table.getRecord(key, toRecord),
   };
+}
+
+/** An inbox row's key: `(source, id)`. A claim without a source names no row of the inbox. */
+function inboxKey(keyed: MemoryKeyed): string {
+  if (typeof keyed?.source !== 'string') {
+    throw new MessageboxError('invalid_options', `an inbox claim or key needs the message's source as well as its id (id ${String(keyed?.id)})`);
+  }
+  return JSON.stringify([keyed.source, keyed.id]);
 }
 
 function toRecord(row: MemoryRow): InboxRecord {

@@ -21,17 +21,36 @@ export interface MemoryStatuses {
   finished: string;
 }
 
+/** What a row is looked up by: a message, a record or a claim. */
+export interface MemoryKeyed {
+  readonly id: string;
+  readonly source?: string;
+}
+
+/** Maps a message, record or claim to the key its row is stored under. Default: the id. */
+export type MemoryKeyOf = (keyed: MemoryKeyed) => string;
+
 /**
  * The rows of one in-memory store and the operations both sides share.
- * Fencing and leases behave as the ports describe.
+ * Fencing and leases behave as the ports describe. Rows are stored under
+ * `keyOf(message)`, and claims are matched by `keyOf(claim)`.
  */
 export class MemoryTable {
   readonly rows = new Map<string, MemoryRow>();
+  readonly #staged = new WeakMap<object, Set<string>>();
 
   constructor(
     readonly clock: Clock,
     readonly statuses: MemoryStatuses,
+    readonly keyOf: MemoryKeyOf = (keyed) => keyed.id,
   ) {}
+
+  /** Keys a transaction is about to insert into this table (so a second insert in it is a duplicate). */
+  stagedKeys(tx: object): Set<string> {
+    let keys = this.#staged.get(tx);
+    if (!keys) this.#staged.set(tx, (keys = new Set()));
+    return keys;
+  }
 
   newRow(message: Message, claim: InsertClaim | undefined): MemoryRow {
     const now = this.clock.now();
@@ -64,7 +83,7 @@ export class MemoryTable {
 
   /** The row if `claim` still owns it (waiting, same token); undefined when fenced out. */
   owned(claim: Claim): MemoryRow | undefined {
-    const row = this.rows.get(claim.id);
+    const row = this.rows.get(this.keyOf(claim));
     return row && row.status === this.statuses.waiting && row.token === claim.token ? row : undefined;
   }
 
@@ -120,6 +139,7 @@ export class MemoryTable {
           (filter.type === undefined || r.message.type === filter.type) &&
           (before === undefined || r.createdAt < before) &&
           (filter.errorContains === undefined || (r.lastError ?? '').includes(filter.errorContains)) &&
+          (filter.source === undefined || r.message.source === filter.source) &&
           (ids === undefined || ids.has(r.message.id)),
       )
       .sort((a, b) => a.createdAt - b.createdAt || a.message.id.localeCompare(b.message.id))
@@ -142,10 +162,10 @@ export class MemoryTable {
   purge(options: PurgeOptions): number {
     const cutoff = this.clock.now() - options.olderThanMs;
     let deleted = 0;
-    for (const [id, row] of this.rows) {
+    for (const [key, row] of this.rows) {
       if (deleted >= options.limit) break;
       if (row.status === this.statuses.finished && row.finishedAt !== null && row.finishedAt < cutoff) {
-        this.rows.delete(id);
+        this.rows.delete(key);
         deleted++;
       }
     }
@@ -159,13 +179,16 @@ export class MemoryTable {
       markDead: async (claim: Claim, options: { error: string }) => this.markDead(claim, options.error),
       release: async (claims: readonly Claim[]) => this.release(claims),
       list: async (filter?: RecordFilter<string>) => this.list(filter).map(toRecord),
-      get: async (id: string) => {
-        const row = this.rows.get(id);
-        return row ? toRecord(row) : null;
-      },
+      get: async (id: string) => this.getRecord({ id }, toRecord),
       replay: async (filter: Omit<RecordFilter<string>, 'status'>) => this.replay(filter),
       purge: async (options: PurgeOptions) => this.purge(options),
     };
+  }
+
+  /** The row stored under `keyOf(keyed)` as a record, or null. */
+  getRecord<R>(keyed: MemoryKeyed, toRecord: (row: MemoryRow) => R): R | null {
+    const row = this.rows.get(this.keyOf(keyed));
+    return row ? toRecord(row) : null;
   }
 
   counts(): { byStatus: Map<string, number>; oldestWaiting: Date | null } {

@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { MessageboxError } from '../errors.js';
 import type { DeliveryReport } from '../outbox/outbox-report.js';
 import type { RecordFilter } from '../ports/claim.js';
-import type { InboxStatus } from '../ports/inbox-store.js';
+import type { InboxRecord, InboxStatus } from '../ports/inbox-store.js';
 import type { OutboxStatus } from '../ports/outbox-store.js';
 import { purgeInBatches } from '../retention.js';
 import { createRetryPolicy, longestRetrySpanMs, type RetryPolicyOptions } from '../retry-policy.js';
@@ -109,6 +109,12 @@ export interface DeadMessageFilter {
   olderThanMs?: number;
   /** Only messages whose last error contains this text (case-sensitive). */
   errorContains?: string;
+  /**
+   * Only messages from this source. Inbox messages are identified by
+   * `(source, id)`: with `ids` and no `source`, an id held by several inbox
+   * sources is ambiguous, and `replayDead` refuses it (`invalid_options`).
+   */
+  source?: string;
   ids?: readonly string[];
   /** Most messages returned, over both sides. Default 100. */
   limit?: number;
@@ -209,11 +215,16 @@ export interface MessageboxOperations {
   status(options?: StatusOptions): Promise<StatusReport>;
   /** Dead messages matching `filter`, oldest first. */
   listDead(filter?: DeadMessageFilter): Promise<StoredMessage[]>;
-  /** One message, whatever its state (outbox first unless `side` is given), or null. */
-  show(id: string, options?: { side?: MessageboxSide }): Promise<StoredMessage | null>;
+  /**
+   * One message, whatever its state (outbox first unless `side` is given), or
+   * null. In the inbox a message is `(source, id)`: without `source`, an id
+   * that several sources used throws `invalid_options` naming them.
+   */
+  show(id: string, options?: { side?: MessageboxSide; source?: string }): Promise<StoredMessage | null>;
   /**
    * Puts dead messages back to be tried again (attempts reset, due now).
-   * Throws `invalid_options` when given neither ids, a filter nor `all: true`.
+   * Throws `invalid_options` when given neither ids, a filter nor `all: true`,
+   * and when an id (without `source`) names dead inbox messages of several sources.
    */
   replayDead(options: ReplayOptions): Promise<SideCounts>;
   /** Deletes finished messages older than a retention age, in bounded batches. Dead messages are kept. */
@@ -267,22 +278,34 @@ export function createOperations(targets: OperationTargets, options: OperationsO
 
     async show(id, opts = {}) {
       if (typeof id !== 'string' || !id) throw new MessageboxError('invalid_options', 'show() needs a message id');
+      const source = opts.source;
+      if (source !== undefined && (typeof source !== 'string' || !source)) throw new MessageboxError('invalid_options', 'show(): source must be a non-empty string');
       for (const side of sidesOf(resolved, opts.side)) {
-        const record = side === 'outbox' ? await resolved.outboxStore!.get(id) : await resolved.inboxStore!.get(id);
-        if (record) return { ...record, side } as StoredMessage;
+        if (side === 'outbox') {
+          const record = await resolved.outboxStore!.get(id);
+          if (record && (source === undefined || record.source === source)) return { ...record, side };
+          continue;
+        }
+        const inbox = resolved.inboxStore!;
+        const record = source !== undefined ? await inbox.get({ source, id }) : onlyOne(id, await inbox.list({ ids: [id], limit: AMBIGUITY_SCAN }));
+        if (record) return { ...record, side };
       }
       return null;
     },
 
     async replayDead(opts) {
       const filter = toRecordFilter(opts, clock);
-      const hasFilter = filter.ids !== undefined || filter.type !== undefined || filter.before !== undefined || filter.errorContains !== undefined;
+      const hasFilter = filter.ids !== undefined || filter.source !== undefined || filter.type !== undefined || filter.before !== undefined || filter.errorContains !== undefined;
       if (!hasFilter && !opts.all) {
         throw new MessageboxError('invalid_options', 'replay needs message ids, a filter (type, age, error) or `all: true` to replay every dead message');
       }
       if (filter.ids && filter.ids.length === 0) return { outbox: 0, inbox: 0, total: 0 };
+      const sides = sidesOf(resolved, opts.side);
+      if (sides.includes('inbox') && filter.ids && filter.source === undefined) {
+        refuseAmbiguous(await resolved.inboxStore!.list({ ...filter, status: 'dead', limit: Number.MAX_SAFE_INTEGER }));
+      }
       const counts: SideCounts = { outbox: 0, inbox: 0, total: 0 };
-      for (const side of sidesOf(resolved, opts.side)) {
+      for (const side of sides) {
         const { limit: _limit, status: _status, ...where } = filter;
         counts[side] = side === 'outbox' ? await resolved.outboxStore!.replay(where) : await resolved.inboxStore!.replay(where);
         counts.total += counts[side];
@@ -352,6 +375,10 @@ function toRecordFilter(filter: DeadMessageFilter, clock: Clock): RecordFilter<s
   const out: RecordFilter<string> = {};
   if (filter.type !== undefined) out.type = filter.type;
   if (filter.errorContains !== undefined) out.errorContains = filter.errorContains;
+  if (filter.source !== undefined) {
+    if (typeof filter.source !== 'string' || !filter.source) throw new MessageboxError('invalid_options', 'source must be a non-empty string');
+    out.source = filter.source;
+  }
   if (filter.ids !== undefined) out.ids = filter.ids;
   if (filter.olderThanMs !== undefined) {
     if (!Number.isFinite(filter.olderThanMs) || filter.olderThanMs < 0) {
@@ -369,6 +396,24 @@ async function list(targets: ResolvedTargets, side: MessageboxSide, filter: Reco
   }
   const rows = await targets.inboxStore!.list(filter as RecordFilter<InboxStatus>);
   return rows.map((row) => ({ ...row, side }));
+}
+
+/** How many inbox rows with one id `show` looks at to tell whether the id is ambiguous. */
+const AMBIGUITY_SCAN = 100;
+
+function onlyOne(id: string, rows: readonly InboxRecord[]): InboxRecord | null {
+  refuseAmbiguous(rows);
+  return rows.find((row) => row.id === id) ?? null;
+}
+
+/** Throws when one id names inbox rows of several sources: the caller must say which. */
+function refuseAmbiguous(rows: readonly InboxRecord[]): void {
+  const sources = new Map<string, Set<string>>();
+  for (const row of rows) sources.set(row.id, (sources.get(row.id) ?? new Set()).add(row.source));
+  const ambiguous = [...sources].filter(([, of]) => of.size > 1);
+  if (ambiguous.length === 0) return;
+  const described = ambiguous.map(([id, of]) => `${id} (sources: ${[...of].sort().join(', ')})`).join('; ');
+  throw new MessageboxError('invalid_options', `inbox message id is ambiguous, several sources used it: ${described}; give the source`);
 }
 
 function timeOf(message: StoredMessage): number {

@@ -41,7 +41,12 @@ export interface RecordFilter<S extends string> {
   before?: Date;
   /** Only rows whose `lastError` contains this text (case-sensitive). */
   errorContains?: string;
-  /** Only these ids. */
+  /**
+   * Only messages from this source. An inbox message is identified by
+   * `(source, id)`, so `{ source, ids }` names inbox messages exactly.
+   */
+  source?: string;
+  /** Only these ids (of any source unless `source` is given). */
   ids?: readonly string[];
   /** Most rows to return. Default 100. */
   limit?: number;

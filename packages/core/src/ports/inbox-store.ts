@@ -19,6 +19,44 @@ export interface InboxRecord extends Message<JsonValue> {
   readonly leaseUntil: Date | null;
 }
 
+/**
+ * What identifies an inbox message: the sender's `source` and the message
+ * `id`. Two senders may use the same id (`order-42`) for different messages;
+ * the inbox stores both. A {@link Message} or an {@link InboxRecord} is a key.
+ *
+ * @example
+ * const row = await store.get({ source: 'billing', id: 'order-42' });
+ */
+export interface InboxKey {
+  readonly source: string;
+  readonly id: string;
+}
+
+/**
+ * A {@link Claim} on an inbox row. One claim token covers a whole batch, and a
+ * batch may hold `(A, x)` and `(B, x)`, so the claim names the source too: a
+ * fenced update touches only the row of that source. A
+ * {@link ClaimedInboxMessage} is one.
+ *
+ * @example
+ * const [row] = await store.claimDue({ token, leaseMs: 60_000, limit: 1 });
+ * await store.scheduleRetry(row, { delayMs: 1_000, error: 'handler threw' });
+ */
+export interface InboxClaim extends Claim, InboxKey {}
+
+/**
+ * One message for {@link InboxStore.receiveMany}, with its optional
+ * insert-time claim (as `receive`'s `options.claim`).
+ *
+ * @example
+ * await store.receiveMany(tx, [{ message, claim: { token, leaseMs: 60_000 } }, { message: other }]);
+ */
+export interface InboxEntry {
+  readonly message: Message;
+  readonly claim?: InsertClaim;
+}
+
+/** A row claimed for handling, with the token that proves ownership (it is its own {@link InboxClaim}). */
 export interface ClaimedInboxMessage extends InboxRecord {
   readonly token: string;
 }
@@ -35,6 +73,11 @@ export interface InboxStats {
  * Storage of the receiving side. Same conventions as {@link OutboxStore}:
  * store time, fencing by claim token, "not applied" as a result rather than
  * an error.
+ *
+ * A message's identity is its {@link InboxKey} `(source, id)`: deduplication,
+ * fencing and `get` all use both. Every member that takes a claim takes an
+ * {@link InboxClaim}; one without a `source` is a programming error (rejects
+ * with `invalid_options`) rather than a match on the id alone.
  *
  * @example
  * const isNew = await store.transaction((tx) => store.receive(tx, message));
@@ -53,13 +96,30 @@ export interface InboxStore<Tx> {
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
 
   /**
-   * Inserts the message as `received` inside `tx` unless a row with its id
-   * exists. Resolves true when it inserted, false for a duplicate (nothing is
-   * changed then, whatever the duplicate's content). Safe under concurrent
-   * receives of the same id: exactly one caller gets true. With `claim`, the
-   * new row is written already claimed (attempts = 1).
+   * Inserts the message as `received` inside `tx` unless a row with the same
+   * `(source, id)` exists. Resolves true when it inserted, false for a
+   * duplicate (nothing is changed then, whatever the duplicate's content). The
+   * same id from another source is a different message and is inserted. Safe
+   * under concurrent receives of the same key: exactly one caller gets true.
+   * With `claim`, the new row is written already claimed (attempts = 1).
    */
   receive(tx: Tx, message: Message, options?: { claim?: InsertClaim }): Promise<boolean>;
+
+  /**
+   * Optional: {@link receive} for several messages inside `tx`, in as few
+   * statements as the store allows (SQL stores: one multi-row
+   * insert-if-absent). Resolves with one boolean per entry, in order: true
+   * when this call inserted it, false for a duplicate of a stored row or of
+   * an earlier entry with the same `(source, id)`. Same guarantees as
+   * `receive`: nothing exists for others before `tx` commits, nothing if it
+   * rolls back, and under concurrent calls exactly one gets true per key.
+   * Concurrent calls whose new keys overlap may be refused as a whole when
+   * the database breaks a deadlock between them (InnoDB does); `tx` is then
+   * rolled back and stores nothing, and the inbox receives those messages
+   * again one at a time. Absent, the inbox calls `receive` once per entry in
+   * one transaction.
+   */
+  receiveMany?(tx: Tx, entries: readonly InboxEntry[]): Promise<boolean[]>;
 
   /**
    * Like {@link OutboxStore.claimDue} for `received` rows; with `types`, only
@@ -68,19 +128,26 @@ export interface InboxStore<Tx> {
   claimDue(options: ClaimOptions & { types?: readonly string[] }): Promise<ClaimedInboxMessage[]>;
 
   /**
-   * Fenced: marks the row `processed` inside `tx`, so the handler's own writes
-   * in `tx` and this mark commit or roll back together. False when the claim
-   * was lost (the caller must then roll back `tx`).
+   * Fenced: marks the row `(claim.source, claim.id)` `processed` inside `tx`,
+   * so the handler's own writes in `tx` and this mark commit or roll back
+   * together. False when the claim was lost (the caller must then roll back
+   * `tx`). Also applies to a row this `tx` inserted already claimed.
    */
-  markProcessed(tx: Tx, claim: Claim): Promise<boolean>;
+  markProcessed(tx: Tx, claim: InboxClaim): Promise<boolean>;
 
-  scheduleRetry(claim: Claim, options: RetryOptions): Promise<boolean>;
-  markDead(claim: Claim, options: { error: string }): Promise<boolean>;
-  release(claims: readonly Claim[]): Promise<number>;
+  /** Fenced: keeps the row `received`, due after `delayMs`, records `error`, clears the lease. True if applied. */
+  scheduleRetry(claim: InboxClaim, options: RetryOptions): Promise<boolean>;
+  /** Fenced: marks the row `dead` with `error` as its last error, clears the lease. True if applied. */
+  markDead(claim: InboxClaim, options: { error: string }): Promise<boolean>;
+  /** Fenced: gives claimed rows back (lease cleared, attempts decremented, due now). Returns how many. */
+  release(claims: readonly InboxClaim[]): Promise<number>;
+  /** Counts by status and the oldest row waiting for its handler. */
   stats(): Promise<InboxStats>;
+  /** Rows matching `filter`, oldest received first (then by id); `source` and `ids` narrow it. */
   list(filter?: RecordFilter<InboxStatus>): Promise<InboxRecord[]>;
-  get(id: string): Promise<InboxRecord | null>;
-  /** Puts `dead` rows matching `filter` back to `received`, due now, attempts 0. */
+  /** The row with this `(source, id)`, or null. A {@link Message} is a key: `get(message)`. */
+  get(key: InboxKey): Promise<InboxRecord | null>;
+  /** Puts `dead` rows matching `filter` back to `received`, due now, attempts 0; `lastError` kept. Returns how many. */
   replay(filter: Omit<RecordFilter<InboxStatus>, 'status'>): Promise<number>;
   /** Deletes at most `limit` `processed` rows whose `processedAt` is older than `olderThanMs`. */
   purge(options: PurgeOptions): Promise<number>;

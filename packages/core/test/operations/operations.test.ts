@@ -121,6 +121,22 @@ describe('operations: dead letters', () => {
     expect(await ops.show(deadRefunded.id, { side: 'inbox' })).toBeNull();
   });
 
+  it('inbox messages are (source, id): an id two sources used needs the source to show or replay', async () => {
+    const { ops, inbox, inboxStore, clock } = await setup();
+    for (const source of ['shop', 'bank']) {
+      await inbox.receive({ id: 'in-42', source, type: 'payment.failed', payload: { source }, headers: {}, createdAt: new Date(clock.now()) });
+    }
+    await inbox.idle();
+    await expect(ops.show('in-42', { side: 'inbox' })).rejects.toMatchObject({ code: 'invalid_options', message: expect.stringMatching(/in-42 \(sources: bank, shop\)/) });
+    expect(await ops.show('in-42', { side: 'inbox', source: 'bank' })).toMatchObject({ side: 'inbox', source: 'bank', payload: { source: 'bank' } });
+    expect(await ops.show('in-42', { source: 'nobody' })).toBeNull();
+    await expect(ops.replayDead({ ids: ['in-42'] })).rejects.toMatchObject({ code: 'invalid_options', message: expect.stringContaining('bank, shop') });
+    expect((await ops.listDead({ source: 'shop' })).map((m) => [m.source, m.id])).toEqual([['shop', 'in-42']]);
+    expect(await ops.replayDead({ ids: ['in-42'], source: 'shop' })).toEqual({ outbox: 0, inbox: 1, total: 1 });
+    expect(await inboxStore.get({ source: 'shop', id: 'in-42' })).toMatchObject({ status: 'received', attempts: 0 });
+    expect(await inboxStore.get({ source: 'bank', id: 'in-42' })).toMatchObject({ status: 'dead' });
+  });
+
   it('replays one, several by filter, or all, and the replayed messages are sent', async () => {
     const { ops, outbox, transport, clock, deadCreated, deadRefunded } = await withHistory();
     expect(await ops.replayDead({ ids: [deadRefunded.id] })).toEqual({ outbox: 1, inbox: 0, total: 1 });

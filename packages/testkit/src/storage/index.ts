@@ -5,3 +5,5 @@ export { createScratchDatabase, type ScratchDatabase, type ScratchDatabaseServer
 export { expectInjectedClock } from './injected-clock-case.js';
 export { sqlLiteral } from './sql-literal.js';
 export * from './drain/index.js';
+export { expectInboxIdentityMigration, type InboxIdentityMigrationSetup } from './inbox-identity-migration-case.js';
+export { expectGroupCommitUnderLoad, type GroupCommitLoad } from './group-commit-load.js';

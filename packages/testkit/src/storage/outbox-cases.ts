@@ -396,7 +396,7 @@ export const outboxCases: StorageCase[] = [
         if (previous !== undefined) await eventually(() => Date.now() > previous + 1, 5_000, 'the clock to pass the previous due time');
         await outbox.transaction((tx) => outbox.add(tx, [m]));
         await inbox.transaction((tx) => inbox.receive(tx, m));
-        const times = [(await outbox.get(m.id))!.availableAt.getTime(), (await inbox.get(m.id))!.availableAt.getTime()];
+        const times = [(await outbox.get(m.id))!.availableAt.getTime(), (await inbox.get(m))!.availableAt.getTime()];
         if (previous !== undefined) expect(Math.min(...times), 'precondition: each message due after the one before').toBeGreaterThan(previous);
         dueAt.push(Math.max(...times));
       }
@@ -427,13 +427,13 @@ export const outboxCases: StorageCase[] = [
       await outbox.markSent([{ id: m.id, token: claimed!.token }]);
       near((await outbox.get(m.id))?.sentAt, 'outbox sentAt');
       await inbox.transaction((tx) => inbox.receive(tx, m));
-      const row = await inbox.get(m.id);
+      const row = await inbox.get(m);
       near(row?.receivedAt, 'inbox receivedAt');
       near(row?.availableAt, 'inbox availableAt');
       const [handling] = await inbox.claimDue({ token: token(), leaseMs: LONG, limit: 1 });
       near(handling?.leaseUntil, 'inbox leaseUntil', LONG);
-      await inbox.transaction((tx) => inbox.markProcessed(tx, { id: m.id, token: handling!.token }));
-      near((await inbox.get(m.id))?.processedAt, 'inbox processedAt');
+      await inbox.transaction((tx) => inbox.markProcessed(tx, { source: m.source, id: m.id, token: handling!.token }));
+      near((await inbox.get(m))?.processedAt, 'inbox processedAt');
     },
   },
 ];
