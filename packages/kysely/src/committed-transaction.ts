@@ -13,7 +13,10 @@ import { sql, type Kysely, type KyselyPlugin, type PluginTransformQueryArgs, typ
  * and rejects when it is aborted. Transactions where every query returned
  * cost nothing extra. `begin` opens the transaction (a dialect's
  * `transaction` hook, e.g. SQLite's `BEGIN IMMEDIATE`; default
- * `db.transaction()`).
+ * `db.transaction()`). `confirm`, run after that check, says whether the
+ * transaction still holds what it wrote: MySQL/MariaDB roll the whole
+ * transaction back on a deadlock, after which the session runs on in
+ * autocommit and COMMIT succeeds, so only the missing rows tell.
  *
  * @example
  * await committedTransaction(db, async (tx) => {
@@ -25,6 +28,7 @@ export function committedTransaction<DB, T>(
   db: Kysely<DB>,
   fn: (tx: Transaction<DB>) => Promise<T>,
   begin: (db: Kysely<DB>, fn: (tx: Transaction<DB>) => Promise<T>) => Promise<T> = (conn, run) => conn.transaction().execute(run),
+  confirm?: (tx: Transaction<DB>) => Promise<boolean>,
 ): Promise<T> {
   return begin(db, async (trx) => {
     const watcher = new UnansweredQueries();
@@ -36,6 +40,9 @@ export function committedTransaction<DB, T>(
         throw new MessageboxError('store_failed', 'the transaction was rolled back, not committed: a statement in it failed (its error was caught) and the database aborted the transaction', {
           cause: error,
         });
+      }
+      if (confirm && !(await confirm(trx))) {
+        throw new MessageboxError('store_failed', 'the transaction was rolled back, not committed: a statement in it failed (its error was caught, e.g. a deadlock) and the database rolled back what the transaction had written');
       }
     }
     return result;
