@@ -243,6 +243,8 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       if (delivery.report) delivery.report.fenced++;
       return undefined;
     }
+    // stop() gave up while the lease was being renewed: give the message back untouched instead of sending it with an aborted signal.
+    if (signal.aborted) return async () => void (await store.release([delivery.claim]));
     const { message, attempts, report } = delivery;
     const route = routes.get(message.type);
     const policy = route?.policy ?? config.retry;
