@@ -8,7 +8,8 @@ import { sql, type Kysely, type KyselyPlugin, type PluginTransformQueryArgs, typ
  * COMMIT then silently becomes a ROLLBACK; Kysely before 0.28.19 resolves
  * anyway. When `fn` caught such an error and resolved, the after-commit path
  * would send messages that were never stored. So queries run through `tx`
- * are watched: when one did not return (it failed, or was only compiled), a
+ * are watched: when one did not return (it failed, or was only compiled) or
+ * a raw statement rolled back (`ROLLBACK TO SAVEPOINT`), a
  * cheap `select 1` checks before COMMIT that the transaction still works,
  * and rejects when it is aborted. Transactions where every query returned
  * cost nothing extra. `begin` opens the transaction (a dialect's
@@ -42,23 +43,30 @@ export function committedTransaction<DB, T>(
         });
       }
       if (confirm && !(await confirm(trx))) {
-        throw new MessageboxError('store_failed', 'the transaction was rolled back, not committed: a statement in it failed (its error was caught, e.g. a deadlock) and the database rolled back what the transaction had written');
+        throw new MessageboxError(
+          'store_failed',
+          'the transaction was rolled back, not committed: messages it added were undone before COMMIT (a failed statement whose error was caught, e.g. a deadlock, or a ROLLBACK TO SAVEPOINT past the add); add messages outside a savepoint you may roll back to',
+        );
       }
     }
     return result;
   });
 }
 
-/** Tracks queries compiled through it that never returned a result. */
+const ROLLBACK = /\brollback\b/i;
+
+/** Tracks queries compiled through it that never returned a result, and raw statements that roll back (to a savepoint). */
 class UnansweredQueries implements KyselyPlugin {
   readonly #open = new Set<unknown>();
+  #rolledBack = false;
 
   get any(): boolean {
-    return this.#open.size > 0;
+    return this.#open.size > 0 || this.#rolledBack;
   }
 
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
     this.#open.add(args.queryId);
+    if (args.node.kind === 'RawNode' && ROLLBACK.test(args.node.sqlFragments.join(' '))) this.#rolledBack = true;
     return args.node;
   }
 
