@@ -33,7 +33,7 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
   const stillHeld = async (trx: AnyDb, claimed: Map<string, number>) => {
     if (claimed.size === 0) return true;
     const tokens = [...claimed.keys()];
-    const row = await trx.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('claim_token', 'in', tokens).executeTakeFirst();
+    const row = await trx.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('status', '=', sql.lit('pending')).where('claim_token', 'in', tokens).executeTakeFirst();
     return Number(row?.n ?? 0) === [...claimed.values()].reduce((a, b) => a + b, 0);
   };
 
