@@ -26,7 +26,7 @@ export interface RetryPolicyOptions {
   jitter?: number;
   /** Attempts in all, the first one included; when spent the message is dead. Default 10. */
   maxAttempts?: number;
-  /** A message older than this when it fails is dead, whatever its attempts: in the outbox since it was created, in the inbox since it was received (both on this process's clock). Default: no limit. */
+  /** A message older than this when it fails is dead, whatever its attempts: in the outbox since it was created, in the inbox since it was received (the receiving store's time: database time for SQL stores), measured against this process's clock. Default: no limit. */
   maxAgeMs?: number;
 }
 

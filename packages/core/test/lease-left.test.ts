@@ -125,6 +125,27 @@ describe('outbox: the lease left before an attempt', () => {
     expect(count(transport.sends, waitingId)).toBe(1);
   });
 
+  it('a message whose re-claim was still in flight when stop() gave up is given back, not sent with the aborted signal', async () => {
+    const clock = manualClock();
+    const inner = createMemoryOutboxStore({ clock });
+    let openRelease!: () => void;
+    const releaseHeld = new Promise<void>((resolve) => (openRelease = resolve));
+    let releases = 0;
+    const store = { ...inner, release: async (claims: Parameters<typeof inner.release>[0]) => (++releases === 1 && (await releaseHeld), inner.release(claims)) };
+    const transport = gatedTransport(1);
+    const producer = createOutbox({ store, source: 'vault', clock, logger: silent, random: () => 0.5, pollIntervalMs: 3_600_000, leaseMs: 1_000, concurrency: 1 }).configure('t', { transport });
+    const [, queued] = await producer.transaction(async (tx) => [await producer.add(tx, { type: 't', payload: 1 }), await producer.add(tx, { type: 't', payload: 2 })]);
+    await until(() => transport.sends.length === 1, 'the first attempt to start');
+    clock.advance(600); // the queued one's lease runs low: it is claimed again before its attempt
+    transport.release();
+    await until(() => releases === 1, 'the re-claim to give the claim back');
+    expect(await producer.stop({ timeoutMs: 10 })).toBe(false);
+    openRelease();
+    await producer.idle();
+    expect(transport.sends).not.toContain(queued!.id);
+    expect(await store.get(queued!.id)).toMatchObject({ status: 'pending', attempts: 0, leaseUntil: null, lastError: null });
+  });
+
   it('rejects a minLeaseLeftMs that leaves no lease to send in', () => {
     const store = createMemoryOutboxStore();
     expect(() => createOutbox({ store, leaseMs: 1_000, minLeaseLeftMs: 1_000 })).toThrow(/minLeaseLeftMs/);

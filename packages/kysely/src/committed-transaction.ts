@@ -8,12 +8,16 @@ import { sql, type Kysely, type KyselyPlugin, type PluginTransformQueryArgs, typ
  * COMMIT then silently becomes a ROLLBACK; Kysely before 0.28.19 resolves
  * anyway. When `fn` caught such an error and resolved, the after-commit path
  * would send messages that were never stored. So queries run through `tx`
- * are watched: when one did not return (it failed, or was only compiled), a
+ * are watched: when one did not return (it failed, or was only compiled) or
+ * a raw statement rolled back (`ROLLBACK TO SAVEPOINT`), a
  * cheap `select 1` checks before COMMIT that the transaction still works,
  * and rejects when it is aborted. Transactions where every query returned
  * cost nothing extra. `begin` opens the transaction (a dialect's
  * `transaction` hook, e.g. SQLite's `BEGIN IMMEDIATE`; default
- * `db.transaction()`).
+ * `db.transaction()`). `confirm`, run after that check, says whether the
+ * transaction still holds what it wrote: MySQL/MariaDB roll the whole
+ * transaction back on a deadlock, after which the session runs on in
+ * autocommit and COMMIT succeeds, so only the missing rows tell.
  *
  * @example
  * await committedTransaction(db, async (tx) => {
@@ -25,6 +29,7 @@ export function committedTransaction<DB, T>(
   db: Kysely<DB>,
   fn: (tx: Transaction<DB>) => Promise<T>,
   begin: (db: Kysely<DB>, fn: (tx: Transaction<DB>) => Promise<T>) => Promise<T> = (conn, run) => conn.transaction().execute(run),
+  confirm?: (tx: Transaction<DB>) => Promise<boolean>,
 ): Promise<T> {
   return begin(db, async (trx) => {
     const watcher = new UnansweredQueries();
@@ -37,21 +42,31 @@ export function committedTransaction<DB, T>(
           cause: error,
         });
       }
+      if (confirm && !(await confirm(trx))) {
+        throw new MessageboxError(
+          'store_failed',
+          'the transaction was rolled back, not committed: messages it added were undone before COMMIT (a failed statement whose error was caught, e.g. a deadlock, or a ROLLBACK TO SAVEPOINT past the add); add messages outside a savepoint you may roll back to',
+        );
+      }
     }
     return result;
   });
 }
 
-/** Tracks queries compiled through it that never returned a result. */
+const ROLLBACK = /\brollback\b/i;
+
+/** Tracks queries compiled through it that never returned a result, and raw statements that roll back (to a savepoint). */
 class UnansweredQueries implements KyselyPlugin {
   readonly #open = new Set<unknown>();
+  #rolledBack = false;
 
   get any(): boolean {
-    return this.#open.size > 0;
+    return this.#open.size > 0 || this.#rolledBack;
   }
 
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
     this.#open.add(args.queryId);
+    if (args.node.kind === 'RawNode' && ROLLBACK.test(args.node.sqlFragments.join(' '))) this.#rolledBack = true;
     return args.node;
   }
 

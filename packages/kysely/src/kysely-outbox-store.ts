@@ -27,8 +27,29 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
   const table = tables.outboxRef;
   const shape: TableShape = { table, waiting: 'pending', finished: 'sent', finishedAt: 'sent_at', waitingSince: 'created_at' };
 
+  /** Rows each open `transaction()` wrote already claimed, by claim token: they must still be there at COMMIT. */
+  const claimedIn = new WeakMap<object, Map<string, number>>();
+  /** True when every row the transaction wrote claimed is still in it (a deadlock on MySQL rolls them back and lets COMMIT succeed). */
+  const stillHeld = async (trx: AnyDb, claimed: Map<string, number>) => {
+    if (claimed.size === 0) return true;
+    const tokens = [...claimed.keys()];
+    const row = await trx.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('status', '=', sql.lit('pending')).where('claim_token', 'in', tokens).executeTakeFirst();
+    return Number(row?.n ?? 0) === [...claimed.values()].reduce((a, b) => a + b, 0);
+  };
+
   const store: OutboxStore<Transaction<DB>> = {
-    transaction: (fn) => committedTransaction(options.db, fn, dialect.transaction && ((conn, run) => dialect.transaction!(conn, run))),
+    transaction: (fn) => {
+      const claimed = new Map<string, number>();
+      return committedTransaction(
+        options.db,
+        (tx) => {
+          claimedIn.set(tx, claimed);
+          return fn(tx);
+        },
+        dialect.transaction && ((conn, run) => dialect.transaction!(conn, run)),
+        (trx) => stillHeld(trx as unknown as AnyDb, claimed),
+      );
+    },
 
     async add(tx, messages: readonly Message[], opts?: { claim?: InsertClaim }) {
       if (messages.length === 0) return;
@@ -52,6 +73,8 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
           await trx.insertInto(table).values(rows).execute();
           if (wake) await dialect.afterAdd?.(trx, tables);
         }
+        const claimed = claim && claimedIn.get(tx as object);
+        if (claimed) claimed.set(claim.token, (claimed.get(claim.token) ?? 0) + batch.length);
       }
     },
 

@@ -1,4 +1,4 @@
-import { createMessage, MessageboxError } from '@messagebox/core';
+import { createMessage, createOutbox, MessageboxError, type Message } from '@messagebox/core';
 import { migrations } from '@messagebox/kysely';
 import { expectInjectedClock, requireDatabase, sqlLiteral } from '@messagebox/testkit';
 import { CompiledQuery, Kysely, MysqlDialect, sql } from 'kysely';
@@ -137,6 +137,44 @@ describe.runIf(reachable)('mysql storage', () => {
     const tables = await sql`select table_name from information_schema.tables where table_schema = ${database.name} and table_name like 'locked\\_%'`.execute(db);
     expect(tables.rows).toEqual([]);
     expect(await createMysqlStorage({ db, tablePrefix: 'locked_', migrationLockTimeoutMs: 1_000 }).migrate()).toEqual(migrations.map((m) => m.name));
+  });
+
+  it('a deadlock caught inside outbox.transaction() rolls the whole transaction back: it rejects and nothing is sent', { timeout: 60_000 }, async () => {
+    const db = database.connect(4);
+    const storage = createMysqlStorage({ db, tablePrefix: 'deadlock_' });
+    await storage.migrate();
+    await sql`create table deadlock_t (id int primary key, v int)`.execute(db);
+    await sql`create table deadlock_heavy (id int primary key)`.execute(db);
+    await sql`insert into deadlock_t values (1, 0), (2, 0)`.execute(db);
+    const sent: string[] = [];
+    const outbox = createOutbox({ store: storage.outbox, source: 's', logger: { debug() {}, info() {}, warn() {}, error() {} } }).configure('t', {
+      transport: { name: 'recording', send: async (m: Message) => void sent.push(m.id) },
+    });
+    const other = database.connect(1);
+    let added: Message | undefined;
+    let deadlock: unknown;
+    const run = outbox.transaction(async (tx) => {
+      added = await outbox.add(tx, { type: 't', payload: 1 });
+      await sql`update deadlock_t set v = 1 where id = 1`.execute(tx);
+      await other.connection().execute(async (conn) => {
+        await sql`begin`.execute(conn);
+        // The heavier transaction: InnoDB rolls back the lighter one (this outbox transaction) to break the deadlock.
+        await sql`insert into deadlock_heavy (id) values ${sql.join(Array.from({ length: 200 }, (_, id) => sql`(${id})`))}`.execute(conn);
+        await sql`update deadlock_t set v = 2 where id = 2`.execute(conn);
+        await Promise.all([
+          sql`update deadlock_t set v = 1 where id = 2`.execute(tx).catch((error: unknown) => void (deadlock = error)),
+          sql`update deadlock_t set v = 2 where id = 1`.execute(conn),
+        ]);
+        await sql`commit`.execute(conn);
+      });
+      return 'done';
+    });
+    await expect(run).rejects.toMatchObject({ code: 'store_failed' });
+    expect(String(deadlock)).toMatch(/deadlock/i);
+    await outbox.idle();
+    expect(sent).toEqual([]);
+    expect(await storage.outbox.get(added!.id)).toBeNull();
+    await other.destroy();
   });
 
   it('an injected clock replaces database time', async () => {

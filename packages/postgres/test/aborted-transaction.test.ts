@@ -79,4 +79,38 @@ describe.runIf(reachable)('postgres: a statement error caught inside outbox.tran
     expect(transport.sent.map((m) => m.id)).toEqual([message.id]);
     expect(await storage.outbox.get(message.id)).toMatchObject({ status: 'sent' });
   });
+  it('rejects and sends nothing when a ROLLBACK TO SAVEPOINT undid a message it added (no statement failed)', async () => {
+    const storage = createPostgresStorage({ db: database.connect(4), tablePrefix: 'spr_' });
+    await storage.migrate();
+    const transport = recordingTransport();
+    const outbox = createOutbox({ store: storage.outbox, source: 'vault', logger: silent }).configure('t', { transport });
+    const ids: string[] = [];
+    const committed = outbox.transaction(async (tx) => {
+      ids.push((await outbox.add(tx, { type: 't', payload: 1 })).id);
+      await sql`savepoint optional_part`.execute(tx);
+      ids.push((await outbox.add(tx, { type: 't', payload: 2 })).id);
+      await sql`rollback to savepoint optional_part`.execute(tx); // the business code changed its mind
+      return 'done';
+    });
+    await expect(committed).rejects.toMatchObject({ code: 'store_failed', message: expect.stringMatching(/SAVEPOINT/) });
+    await outbox.idle();
+    expect(transport.sent).toEqual([]);
+    for (const id of ids) expect(await storage.outbox.get(id)).toBeNull();
+  });
+
+  it('commits and sends when a ROLLBACK TO SAVEPOINT undid none of its messages', async () => {
+    const storage = createPostgresStorage({ db: database.connect(4), tablePrefix: 'spk_' });
+    await storage.migrate();
+    const transport = recordingTransport();
+    const outbox = createOutbox({ store: storage.outbox, source: 'vault', logger: silent }).configure('t', { transport });
+    const message = await outbox.transaction(async (tx) => {
+      await sql`savepoint optional_part`.execute(tx);
+      await sql`select 1`.execute(tx);
+      await sql`rollback to savepoint optional_part`.execute(tx);
+      return outbox.add(tx, { type: 't', payload: 1 });
+    });
+    await outbox.idle();
+    expect(transport.sent.map((m) => m.id)).toEqual([message.id]);
+    expect(await storage.outbox.get(message.id)).toMatchObject({ status: 'sent' });
+  });
 });

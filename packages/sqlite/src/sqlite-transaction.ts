@@ -5,6 +5,8 @@ const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
 const COMMIT = CompiledQuery.raw('commit');
 const ROLLBACK = CompiledQuery.raw('rollback');
 
+const NO_TRANSACTION = /no transaction is active/i;
+
 const unused = () => Promise.reject(new Error('[messagebox] the BEGIN IMMEDIATE driver only begins, commits and rolls back transactions'));
 
 /**
@@ -16,7 +18,14 @@ const immediateDriver: Driver = {
   acquireConnection: unused,
   beginTransaction: async (connection: DatabaseConnection) => void (await connection.executeQuery(BEGIN_IMMEDIATE)),
   commitTransaction: async (connection: DatabaseConnection) => void (await connection.executeQuery(COMMIT)),
-  rollbackTransaction: async (connection: DatabaseConnection) => void (await connection.executeQuery(ROLLBACK)),
+  rollbackTransaction: async (connection: DatabaseConnection) => {
+    try {
+      await connection.executeQuery(ROLLBACK);
+    } catch (error) {
+      // SQLite already rolled back (ON CONFLICT ROLLBACK, SQLITE_FULL, …): keep the error that caused it, not this one.
+      if (!NO_TRANSACTION.test(String((error as Error | undefined)?.message))) throw error;
+    }
+  },
   releaseConnection: async () => {},
   destroy: async () => {},
 };

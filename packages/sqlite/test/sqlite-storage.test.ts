@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createMessage, MessageboxError } from '@messagebox/core';
 import { migrations } from '@messagebox/kysely';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, Transaction, type CompiledQuery } from 'kysely';
+import { Kysely, sql, SqliteDialect, Transaction, type CompiledQuery } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteStorage } from '../src/index.js';
 
@@ -169,6 +169,23 @@ describe('sqlite storage', () => {
     expect(await storage.migrate()).toEqual(migrations.map((m) => m.name));
     expect(database.pragma('journal_mode', { simple: true })).toBe('wal');
     await db.destroy();
+  });
+
+  it('a statement that rolled the whole transaction back (ON CONFLICT ROLLBACK) rejects with its own error, not "cannot rollback"', async () => {
+    const { database, db } = open();
+    const storage = createSqliteStorage({ db });
+    await storage.migrate();
+    database.exec('create table payment (id text primary key on conflict rollback)');
+    database.exec(`insert into payment values ('p1')`);
+    const m = message();
+    const failed = storage.outbox.transaction(async (tx) => {
+      await storage.outbox.add(tx, [m]);
+      await sql`insert into payment values ('p1')`.execute(tx);
+    });
+    await expect(failed).rejects.toThrow(/UNIQUE constraint failed/);
+    expect(await storage.outbox.get(m.id)).toBeNull();
+    await storage.outbox.transaction((tx) => storage.outbox.add(tx, [m])); // the connection is usable again
+    expect(await storage.outbox.get(m.id)).toMatchObject({ status: 'pending' });
   });
 
   it('the inbox store declares one transaction at a time', async () => {

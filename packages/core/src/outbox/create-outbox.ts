@@ -246,6 +246,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     const policy = route?.policy ?? config.retry;
     let started = clock.now();
     let skipped = false;
+    let stopped = false;
     let failure: unknown = exhaustedBeforeStart(delivery.attempts, policy);
     if (!failure) {
       try {
@@ -253,6 +254,8 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
         await destinations.run(route.transport, signal, async () => {
           // The lease is checked right before the send, after the wait for a slot of the transport.
           if (!(await holdLease(delivery))) return void (skipped = true);
+          // stop() gave up while the lease was being renewed: give the message back untouched instead of sending it with an aborted signal.
+          if (signal.aborted) return void (stopped = true);
           started = clock.now();
           const { message, attempts } = delivery;
           const send = () => route.transport.send(message, { signal, attempt: attempts });
@@ -263,6 +266,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       }
     }
     const { report } = delivery;
+    if (stopped) return async () => void (await store.release([delivery.claim]));
     if (skipped) {
       if (report) report.fenced++;
       return undefined;
