@@ -1,5 +1,7 @@
 import { expectInboxIdentityMigration, requireDatabase } from '@messagebox/testkit';
+import { resolveTables } from '@messagebox/kysely';
 import { sql } from 'kysely';
+import { mysqlCreateTables } from '../src/mysql-ddl.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMysqlStorage } from '../src/index.js';
 import { createTestDatabase, probeMysql, type TestDatabase } from './support/test-database.js';
@@ -9,8 +11,9 @@ const reachable = await requireDatabase('MySQL/MariaDB', probeMysql);
 const ascii = (n: number) => `VARCHAR(${n}) CHARACTER SET ascii COLLATE ascii_bin`;
 const OPTIONS = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
 
-/** The inbox and migrations tables exactly as migration 0001 created them before 0002 (inbox keyed by id). */
+/** The tables exactly as migration 0001 created them before 0002 (inbox keyed by id; the outbox as 0001 still creates it). */
 const legacy = (p: string) => [
+  mysqlCreateTables(resolveTables({ tablePrefix: p }))[0]!,
   `CREATE TABLE IF NOT EXISTS \`${p}inbox\` (
   \`id\` ${ascii(255)} NOT NULL,
   \`source\` ${ascii(255)} NOT NULL,
