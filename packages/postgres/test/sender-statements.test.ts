@@ -43,6 +43,6 @@ describe.runIf(reachable)('postgres: statements the sender runs per message', ()
     const observer = createPostgresStorage({ db: database.connect(1), tablePrefix: 'count_', listen: false });
     expect(await observer.outbox.stats()).toMatchObject({ pending: 0, sent: total, dead: 0 });
     expect(transport.sent.size).toBe(total);
-    expect(statements / total).toBeLessThan(0.06); // 0.11 before completions were batched across in-flight sends
+    expect(statements / total).toBeLessThan(0.1); // the bound; 0.11 before completions were batched across in-flight sends, ~0.02 on an idle machine
   });
 });
