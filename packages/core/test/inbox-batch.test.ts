@@ -166,6 +166,26 @@ describe('inbox batch handlers (onBatch)', () => {
     expect(await base.get(stale!)).toMatchObject({ status: 'dead', attempts: 2 });
   });
 
+  it('a batch aborted by stop({ timeoutMs }) is not run again one by one: each message is settled with the abort and retried later', async () => {
+    const { inbox, base, storeAll } = setup({ retry: { initialDelayMs: 60_000, jitter: 0 } });
+    let calls = 0;
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    inbox.onBatch(TYPE, (_batch, { signal }) => {
+      calls++;
+      started();
+      return new Promise<void>((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    });
+    const messages = Array.from({ length: 3 }, (_, i) => message(i));
+    await storeAll(messages);
+    await inbox.start();
+    await running;
+    expect(await inbox.stop({ timeoutMs: 20 })).toBe(false);
+    await inbox.idle();
+    expect(calls).toBe(1);
+    for (const m of messages) expect(await base.get(m)).toMatchObject({ status: 'received', attempts: 1, lastError: expect.stringMatching(/stopped before this attempt finished/) });
+  });
+
   it('inline mode handles a batch type per message, with a one-message array', async () => {
     const { inbox, base } = setup({ mode: 'inline' });
     const calls: number[] = [];
