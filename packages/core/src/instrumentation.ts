@@ -18,4 +18,11 @@ export interface Instrumentation {
   send?<T>(message: Message, attempt: number, run: () => Promise<T>): Promise<T>;
   /** Wraps one handler run (with its transaction); must call `run` once and return (or rethrow) its outcome. */
   handle?<T>(message: Message, attempt: number, run: () => Promise<T>): Promise<T>;
+  /**
+   * Wraps one batch handler run (`inbox.onBatch`, with its transaction);
+   * `attempts[i]` is the attempt of `messages[i]`. Must call `run` once and
+   * return (or rethrow) its outcome. Absent, a batch run is not wrapped (the
+   * one-by-one runs after a failed batch are, by `handle`).
+   */
+  handleBatch?<T>(messages: readonly Message[], attempts: readonly number[], run: () => Promise<T>): Promise<T>;
 }

@@ -48,6 +48,14 @@ export interface UpdateReturningIds {
   set: UpdateObject<any, any>;
 }
 
+/** A fenced update run inside the caller's transaction, whose caller needs the keys (`keys` columns) of the rows it changed; `where` as in {@link UpdateReturningIds}. */
+export interface UpdateReturningKeys extends UpdateReturningIds {
+  keys: readonly string[];
+  /** A `where` condition: the row's key is one of `rows` (as selected by `keys`). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  keyIn(rows: readonly Record<string, unknown>[]): (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>;
+}
+
 /** A multi-row insert-if-absent: `rows` have distinct keys (`key` columns), in key order. */
 export interface InsertManyIfAbsent {
   table: string;
@@ -95,6 +103,16 @@ export interface MessageboxDialect {
 
   /** Runs a fenced update and returns the ids of the rows it changed. */
   updateReturningIds(db: AnyDb, update: UpdateReturningIds): Promise<string[]>;
+
+  /**
+   * Optional: runs a fenced update inside the caller's transaction `tx` and
+   * returns the `keys` columns of the rows it changed, in one statement
+   * (`UPDATE … RETURNING`). The inbox's `markProcessedMany` uses it. Default
+   * ({@link updateKeysWithLockedSelect}): select the matching rows `FOR
+   * UPDATE`, then update them: two statements, for databases without
+   * `RETURNING` on `UPDATE` (MySQL, MariaDB).
+   */
+  updateReturningKeys?(tx: AnyDb, update: UpdateReturningKeys): Promise<Record<string, unknown>[]>;
 
   /** Inserts `row` unless a row with its primary key (the inbox: `(source, id)`) exists; true when inserted. Safe under concurrency. */
   insertIfAbsent(tx: AnyDb, table: string, row: Record<string, unknown>): Promise<boolean>;

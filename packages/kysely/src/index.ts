@@ -1,5 +1,5 @@
-export type { AnyDb, AnySelect, AnyTx, ClaimStatement, InsertManyIfAbsent, MessageboxDialect, UpdateReturningIds } from './dialect.js';
-export { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateWithLockedSelect, updateWithReturning } from './shared-statements.js';
+export type { AnyDb, AnySelect, AnyTx, ClaimStatement, InsertManyIfAbsent, MessageboxDialect, UpdateReturningIds, UpdateReturningKeys } from './dialect.js';
+export { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateKeysWithLockedSelect, updateKeysWithReturning, updateWithLockedSelect, updateWithReturning } from './shared-statements.js';
 export { committedTransaction } from './committed-transaction.js';
 export { createKyselyInboxStore } from './kysely-inbox-store.js';
 export { createKyselyOutboxStore } from './kysely-outbox-store.js';

@@ -1,4 +1,4 @@
-import type { InboxEntry, InboxKey, InboxStore, InsertClaim, Message } from '@messagebox/core';
+import type { InboxClaim, InboxEntry, InboxKey, InboxStore, InsertClaim, Message } from '@messagebox/core';
 import { sql, type Transaction } from 'kysely';
 
 import { committedTransaction } from './committed-transaction.js';
@@ -7,7 +7,8 @@ import { byDueOrder, messageColumns, toClaimedInbox, toInboxRecord } from './rec
 import type { InboxRow } from './schema.js';
 import { chunks, createStoreContext, type KyselyStoreOptions } from './store-context.js';
 import { integer } from './time.js';
-import { claimKeyIn, keysIn } from './filters.js';
+import { claimKeyIn, keysIn, ownedBy } from './filters.js';
+import { updateKeysWithLockedSelect } from './shared-statements.js';
 import { countByStatus, fencedUpdate, getRecord, sharedStoreMembers, type TableShape } from './shared-operations.js';
 
 const INSERT_CHUNK = 500;
@@ -103,6 +104,19 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
         .set({ status: 'processed', processed_at: time.now(), lease_until: null, claim_token: null })
         .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
+    },
+
+    async markProcessedMany(tx, claims: readonly InboxClaim[]) {
+      if (claims.length === 0) return [];
+      const update = dialect.updateReturningKeys ?? updateKeysWithLockedSelect;
+      const marked = await update(tx as unknown as AnyDb, {
+        table,
+        keys: KEY,
+        keyIn: (rows) => (eb) => keysIn(eb, rows, shape.scope),
+        where: (eb) => ownedBy(eb, claims, shape.waiting, shape.scope),
+        set: { status: 'processed', processed_at: time.now(), lease_until: null, claim_token: null },
+      });
+      return marked.map((row) => ({ source: row.source as string, id: row.id as string }));
     },
 
     async stats() {

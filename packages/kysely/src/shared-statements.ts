@@ -1,4 +1,4 @@
-import type { AnyDb, InsertManyIfAbsent, UpdateReturningIds } from './dialect.js';
+import type { AnyDb, InsertManyIfAbsent, UpdateReturningIds, UpdateReturningKeys } from './dialect.js';
 
 /**
  * `UPDATE … WHERE <fence> RETURNING id`, one round trip, for databases with
@@ -21,6 +21,24 @@ export async function updateWithLockedSelect(db: AnyDb, update: UpdateReturningI
     await trx.updateTable(update.table).set(update.set).where('id', 'in', ids).execute();
     return ids;
   });
+}
+
+/** `UPDATE … WHERE <fence> RETURNING <keys>` inside the caller's transaction: one statement (Postgres, SQLite). */
+export async function updateKeysWithReturning(tx: AnyDb, update: UpdateReturningKeys): Promise<Record<string, unknown>[]> {
+  return tx.updateTable(update.table).set(update.set).where(update.where).returning([...update.keys]).execute();
+}
+
+/**
+ * Inside the caller's transaction: select the keys `FOR UPDATE`, then update
+ * those rows (still fenced by `where`), for databases without `UPDATE …
+ * RETURNING` (MySQL, MariaDB). The rows stay locked in between, so the keys
+ * returned are exactly the rows changed.
+ */
+export async function updateKeysWithLockedSelect(tx: AnyDb, update: UpdateReturningKeys): Promise<Record<string, unknown>[]> {
+  const locked = await tx.selectFrom(update.table).select([...update.keys]).where(update.where).forUpdate().execute();
+  if (locked.length === 0) return [];
+  await tx.updateTable(update.table).set(update.set).where(update.where).where(update.keyIn(locked)).execute();
+  return locked;
 }
 
 /** `INSERT … ON CONFLICT DO NOTHING`, for databases that have it (Postgres, SQLite). */

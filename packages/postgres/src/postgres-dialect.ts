@@ -1,4 +1,4 @@
-import { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateWithReturning, type AnyDb, type MessageboxDialect } from '@messagebox/kysely';
+import { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateKeysWithReturning, updateWithReturning, type AnyDb, type MessageboxDialect } from '@messagebox/kysely';
 import { sql } from 'kysely';
 import { postgresClaim } from './postgres-claim.js';
 import { postgresCreateMigrationsTable, postgresCreateTables, postgresInboxIdentityMigration } from './postgres-ddl.js';
@@ -32,6 +32,7 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Mes
     inboxIdentityMigration: postgresInboxIdentityMigration,
     claim: postgresClaim,
     updateReturningIds: updateWithReturning,
+    updateReturningKeys: updateKeysWithReturning,
     insertIfAbsent: insertOnConflictDoNothing,
     insertManyIfAbsent: insertManyOnConflictDoNothing,
     withMigrationLock: (db: AnyDb, fn) =>

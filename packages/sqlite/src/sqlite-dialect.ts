@@ -1,4 +1,4 @@
-import { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateWithReturning, type MessageboxDialect } from '@messagebox/kysely';
+import { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateKeysWithReturning, updateWithReturning, type MessageboxDialect } from '@messagebox/kysely';
 import { sql } from 'kysely';
 import { sqliteClaim } from './sqlite-claim.js';
 import { sqliteCreateMigrationsTable, sqliteCreateTables, sqliteInboxIdentityMigration } from './sqlite-ddl.js';
@@ -19,6 +19,7 @@ export const sqliteDialect: MessageboxDialect = {
   inboxIdentityMigration: sqliteInboxIdentityMigration,
   claim: sqliteClaim,
   updateReturningIds: updateWithReturning,
+  updateReturningKeys: updateKeysWithReturning,
   insertIfAbsent: insertOnConflictDoNothing,
   transaction: sqliteTransaction,
   insertManyIfAbsent: insertManyOnConflictDoNothing,

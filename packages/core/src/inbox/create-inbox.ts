@@ -2,7 +2,7 @@ import { describeError, MessageboxError } from '../errors.js';
 import { Events } from '../events.js';
 import type { JsonValue } from '../json.js';
 import { createMessage, newClaimToken, type Message } from '../message.js';
-import type { ClaimedInboxMessage, InboxClaim, InboxStore } from '../ports/inbox-store.js';
+import type { ClaimedInboxMessage, InboxClaim, InboxKey, InboxStore } from '../ports/inbox-store.js';
 import { createRetryPolicy, longestRetrySpanMs, type RetryPolicy, type RetryPolicyOptions } from '../retry-policy.js';
 import { resolveServiceOptions, type ServiceOptions } from '../service-options.js';
 import { exhaustedBeforeStart, settleFailure } from '../internal/settle-failure.js';
@@ -30,6 +30,24 @@ export interface HandlerContext<Tx> {
 
 /** Runs for each newly received message of its type. Throw to have it retried. */
 export type InboxHandler<Tx, P extends JsonValue = JsonValue> = (message: Message<P>, context: HandlerContext<Tx>) => Promise<void> | void;
+
+/** What a batch handler gets besides its messages. */
+export interface BatchHandlerContext<Tx> {
+  /** The one transaction that marks every message of the batch processed: write with it so your changes commit together with those marks. */
+  tx: Tx;
+  /** `attempts[i]` is the attempt of `messages[i]`: 1 for its first run, 2 for its first retry… */
+  attempts: readonly number[];
+  /** As {@link HandlerContext.signal}: aborted when `inbox.stop()` runs out of time. */
+  signal: AbortSignal;
+}
+
+/**
+ * Runs once for several due messages of its type (registered with
+ * `inbox.onBatch`), in one transaction. Throw to have them retried: they are
+ * then run again one by one (`messages` holds one message), each settled on
+ * its own, so one bad message cannot hold the others back.
+ */
+export type InboxBatchHandler<Tx, P extends JsonValue = JsonValue> = (messages: readonly Message<P>[], context: BatchHandlerContext<Tx>) => Promise<void> | void;
 
 export interface InboxOptions<Tx> extends ServiceOptions {
   store: InboxStore<Tx>;
@@ -71,6 +89,16 @@ export interface HandlerOptions {
   retry?: RetryPolicyOptions;
 }
 
+/** Options of `inbox.onBatch`. */
+export interface BatchHandlerOptions extends HandlerOptions {
+  /**
+   * Most messages per handler call (default 100). A batch is made of the
+   * messages due together: those one worker claim returned (at most the
+   * inbox's `batchSize`), or those received and committed together.
+   */
+  maxMessages?: number;
+}
+
 /** What `receive` did. */
 export interface ReceiveResult {
   status: 'created' | 'duplicate';
@@ -93,8 +121,26 @@ export interface Inbox<Tx> {
   readonly store: InboxStore<Tx>;
   readonly mode: 'after-commit' | 'inline';
 
-  /** Registers the handler for a type (one per type). Returns the inbox. */
+  /** Registers the handler for a type (one per type, per-message or batch). Returns the inbox. */
   on<P extends JsonValue = JsonValue>(type: string, handler: InboxHandler<Tx, P>, options?: HandlerOptions): Inbox<Tx>;
+  /**
+   * Registers a batch handler for a type (one handler per type): the worker
+   * runs it once for up to `maxMessages` due messages of that type, in one
+   * transaction, and marks them all processed in that transaction with one
+   * store call (`store.markProcessedMany`). When it throws, or when a claim of
+   * the batch was lost meanwhile, that transaction rolls back and the
+   * messages run again one by one (each in its own transaction, the handler
+   * given a one-message array), each retried with backoff or dead-lettered on
+   * its own; a message whose claim was lost is left to its new owner.
+   * Events (`handled`, `handlerFailed`, `dead`) are per message. In inline
+   * mode, and for a batch of one, the handler runs per message. Returns the inbox.
+   *
+   * @example
+   * inbox.onBatch<{ amount: number }>('payment.created', async (messages, { tx }) => {
+   *   await tx.insertInto('ledger').values(messages.map((m) => ({ id: m.id, amount: m.payload.amount }))).execute();
+   * }, { maxMessages: 200 });
+   */
+  onBatch<P extends JsonValue = JsonValue>(type: string, handler: InboxBatchHandler<Tx, P>, options?: BatchHandlerOptions): Inbox<Tx>;
   /** Whether `receive` takes messages of this type. */
   accepts(type: string): boolean;
 
@@ -131,6 +177,13 @@ interface Job {
   receivedAt: Date;
 }
 
+type Entry<Tx> =
+  | { kind: 'message'; handler: InboxHandler<Tx, never>; policy: RetryPolicy }
+  | { kind: 'batch'; handler: InboxBatchHandler<Tx, never>; policy: RetryPolicy; maxMessages: number };
+
+/** What a worker slot runs: one job, or several of one batch type. */
+type Work = readonly Job[];
+
 export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
   if (!options?.store) throw new MessageboxError('invalid_options', 'createInbox needs a `store`');
   const store = options.store;
@@ -140,7 +193,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
   const unknownTypes = options.unknownTypes ?? 'reject';
   if (mode !== 'after-commit' && mode !== 'inline') throw new MessageboxError('invalid_options', `createInbox: mode must be "after-commit" or "inline", got ${String(mode)}`);
   if (unknownTypes !== 'reject' && unknownTypes !== 'accept') throw new MessageboxError('invalid_options', `createInbox: unknownTypes must be "reject" or "accept"`);
-  const handlers = new Map<string, { handler: InboxHandler<Tx, never>; policy: RetryPolicy }>();
+  const handlers = new Map<string, Entry<Tx>>();
   const events = new Events<InboxEventMap>(() => logger);
   const instrumentation = options.instrumentation ?? {};
   const retention = resolveRetention(options.retention, 'createInbox');
@@ -157,12 +210,12 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
       }
     }, retention.intervalMs);
 
-  const runner = new WorkRunner<Job>(
+  const runner = new WorkRunner<Work>(
     {
       claim: async (limit) =>
-        handlers.size === 0 ? [] : toJobs(await store.claimDue({ limit, leaseMs: config.leaseMs, token: newClaimToken(), types: [...handlers.keys()] })),
-      process: (job, signal) => handle(job, signal),
-      release: async (jobs) => void (await store.release(jobs.map((j) => j.claim))),
+        handlers.size === 0 ? [] : toWork(toJobs(await store.claimDue({ limit, leaseMs: config.leaseMs, token: newClaimToken(), types: [...handlers.keys()] }))),
+      process: (work, signal) => processWork(work, signal),
+      release: async (works) => void (await store.release(works.flat().map((j) => j.claim))),
     },
     { name: 'inbox', ...config, concurrency: Math.max(1, Math.min(config.concurrency, store.maxConcurrentTransactions ?? Infinity)) },
   );
@@ -176,13 +229,81 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
     }));
   }
 
+  /** Jobs of a batch type grouped per type, up to its `maxMessages`, in their order; every other job on its own. */
+  function toWork(jobs: readonly Job[]): Work[] {
+    const work: Work[] = [];
+    const open = new Map<string, Job[]>();
+    for (const job of jobs) {
+      const entry = handlers.get(job.message.type);
+      if (entry?.kind !== 'batch') {
+        work.push([job]);
+        continue;
+      }
+      let group = open.get(job.message.type);
+      if (!group || group.length >= entry.maxMessages) {
+        group = [];
+        open.set(job.message.type, group);
+        work.push(group);
+      }
+      group.push(job);
+    }
+    return work;
+  }
+
+  /** Freshly received jobs of batch types, held until the end of this turn of the event loop so that receives committed together run together. */
+  let fresh: Job[] = [];
+  let freshFlush: Promise<void> | undefined;
+  function submitFresh(job: Job): void {
+    if (handlers.get(job.message.type)?.kind !== 'batch') return runner.submit([[job]]);
+    fresh.push(job);
+    freshFlush ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        const jobs = fresh;
+        fresh = [];
+        freshFlush = undefined;
+        runner.submit(toWork(jobs));
+        resolve();
+      }),
+    );
+  }
+
   async function runHandler(tx: Tx, job: Job, signal: AbortSignal): Promise<void> {
     const entry = handlers.get(job.message.type);
     if (!entry) throw new MessageboxError('unknown_type', `no handler is registered for message type "${job.message.type}"`);
-    await entry.handler(job.message as Message<never>, { tx, attempt: job.attempts, signal });
+    if (entry.kind === 'batch') await entry.handler([job.message as Message<never>], { tx, attempts: [job.attempts], signal });
+    else await entry.handler(job.message as Message<never>, { tx, attempt: job.attempts, signal });
     if (!(await store.markProcessed(tx, job.claim))) {
       throw new MessageboxError('lease_lost', `inbox message ${job.message.id} from ${job.message.source} was taken over by another worker; rolled back this run`);
     }
+  }
+
+  /** Runs a batch handler and marks every job processed, in `tx`; adds the keys whose claim was lost to `lost` (and throws) when not all could be marked. */
+  async function runBatchHandler(tx: Tx, entry: Extract<Entry<Tx>, { kind: 'batch' }>, jobs: readonly Job[], signal: AbortSignal, lost: Set<string>): Promise<void> {
+    await entry.handler(
+      jobs.map((j) => j.message as Message<never>),
+      { tx, attempts: jobs.map((j) => j.attempts), signal },
+    );
+    const claims = jobs.map((j) => j.claim);
+    const marked = store.markProcessedMany ? await store.markProcessedMany(tx, claims) : await markOneByOne(tx, claims);
+    if (marked.length >= claims.length) return;
+    const done = new Set(marked.map(keyOf));
+    for (const claim of claims) if (!done.has(keyOf(claim))) lost.add(keyOf(claim));
+    throw new MessageboxError('lease_lost', `${claims.length - marked.length} of ${claims.length} inbox messages of this batch were taken over by other workers; rolled back this run`);
+  }
+
+  async function markOneByOne(tx: Tx, claims: readonly InboxClaim[]): Promise<InboxKey[]> {
+    const marked: InboxKey[] = [];
+    for (const claim of claims) if (await store.markProcessed(tx, claim)) marked.push(claim);
+    return marked;
+  }
+
+  function processWork(work: Work, signal: AbortSignal): Promise<void> {
+    const entry = handlers.get(work[0]!.message.type);
+    return work.length > 1 && entry?.kind === 'batch' ? handleBatch(entry, work, signal) : handleEach(work, signal);
+  }
+
+  async function handleEach(jobs: readonly Job[], signal: AbortSignal): Promise<void> {
+    for (const job of jobs) await handle(job, signal);
   }
 
   async function handle(job: Job, signal: AbortSignal): Promise<void> {
@@ -200,6 +321,46 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
         failure = error ?? new Error('handler rejected without a reason');
       }
     }
+    await settle(job, failure, policy);
+  }
+
+  /**
+   * One transaction for the batch. When it fails, each message runs again on
+   * its own (or, once `stop()` aborted the run, is settled with the failure),
+   * except those whose claim the batch found lost.
+   */
+  async function handleBatch(entry: Extract<Entry<Tx>, { kind: 'batch' }>, work: Work, signal: AbortSignal): Promise<void> {
+    const jobs: Job[] = [];
+    for (const job of work) {
+      const exhausted = exhaustedBeforeStart(job.attempts, entry.policy);
+      if (exhausted) await settle(job, exhausted, entry.policy);
+      else jobs.push(job);
+    }
+    if (jobs.length <= 1) return handleEach(jobs, signal);
+    const started = clock.now();
+    const lost = new Set<string>();
+    let failure: unknown;
+    try {
+      const run = () => store.transaction((tx) => runBatchHandler(tx, entry, jobs, signal, lost));
+      const messages = jobs.map((j) => j.message);
+      await (instrumentation.handleBatch ? instrumentation.handleBatch(messages, jobs.map((j) => j.attempts), run) : run());
+      const durationMs = clock.now() - started;
+      for (const { message, attempts } of jobs) events.emit('handled', { message, attempts, durationMs });
+      return;
+    } catch (error) {
+      failure = error ?? new Error('batch handler rejected without a reason');
+    }
+    logger.info({ type: jobs[0]!.message.type, messages: jobs.length, lost: lost.size, error: describeError(failure) }, 'batch handler failed; running its messages one by one');
+    for (const job of jobs) {
+      if (lost.has(keyOf(job.claim))) logger.warn({ id: job.message.id, type: job.message.type }, `inbox message ${job.message.id} from ${job.message.source} was taken over by another worker; left to it`);
+      else if (signal.aborted) await settle(job, failure, entry.policy);
+      else await handle(job, signal);
+    }
+  }
+
+  /** Records a failed run of one message: retry with backoff or dead, logged and emitted; a lost lease is only logged. */
+  async function settle(job: Job, failure: unknown, policy: RetryPolicy): Promise<void> {
+    const { message, attempts } = job;
     if (failure instanceof MessageboxError && failure.code === 'lease_lost' && !exhaustedBeforeStart(attempts, policy)) {
       logger.warn({ id: message.id, type: message.type }, describeError(failure));
       return;
@@ -214,17 +375,29 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
     }
   }
 
+  function register(type: string, handler: unknown, what: string, entry: () => Entry<Tx>): Inbox<Tx> {
+    if (typeof type !== 'string' || !type) throw new MessageboxError('invalid_options', `inbox.${what}() needs a message type`);
+    if (typeof handler !== 'function') throw new MessageboxError('invalid_options', `inbox.${what}("${type}") needs a handler function`);
+    if (handlers.has(type)) throw new MessageboxError('invalid_options', `a handler for "${type}" is already registered`);
+    handlers.set(type, entry());
+    return inbox;
+  }
+
   const inbox: Inbox<Tx> = {
     events,
     store,
     mode,
 
     on(type, handler, opts = {}) {
-      if (typeof type !== 'string' || !type) throw new MessageboxError('invalid_options', 'inbox.on() needs a message type');
-      if (typeof handler !== 'function') throw new MessageboxError('invalid_options', `inbox.on("${type}") needs a handler function`);
-      if (handlers.has(type)) throw new MessageboxError('invalid_options', `a handler for "${type}" is already registered`);
-      handlers.set(type, { handler: handler as InboxHandler<Tx, never>, policy: createRetryPolicy(opts.retry, config.retry) });
-      return inbox;
+      return register(type, handler, 'on', () => ({ kind: 'message', handler: handler as InboxHandler<Tx, never>, policy: createRetryPolicy(opts.retry, config.retry) }));
+    },
+
+    onBatch(type, handler, opts = {}) {
+      const maxMessages = opts.maxMessages ?? DEFAULT_BATCH_MESSAGES;
+      if (!Number.isInteger(maxMessages) || maxMessages <= 0) {
+        throw new MessageboxError('invalid_options', `inbox.onBatch("${String(type)}"): maxMessages must be a positive integer, got ${String(maxMessages)}`);
+      }
+      return register(type, handler, 'onBatch', () => ({ kind: 'batch', handler: handler as InboxBatchHandler<Tx, never>, policy: createRetryPolicy(opts.retry, config.retry), maxMessages }));
     },
 
     accepts: (type) => handlers.has(type) || unknownTypes === 'accept',
@@ -258,7 +431,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
       }
       events.emit(isNew ? 'received' : 'duplicate', { message });
       if (isNew && job && mode === 'inline') events.emit('handled', { message, attempts: 1, durationMs: 0 });
-      if (isNew && job && mode === 'after-commit') runner.submit([job]);
+      if (isNew && job && mode === 'after-commit') submitFresh(job);
       return { status: isNew ? 'created' : 'duplicate' };
     },
 
@@ -270,7 +443,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
         if (limit <= 0 || handlers.size === 0) break;
         const jobs = toJobs(await store.claimDue({ limit, leaseMs: config.leaseMs, token: newClaimToken(), types: [...handlers.keys()] }));
         attempted += jobs.length;
-        await runner.process(jobs);
+        await runner.process(toWork(jobs));
         if (jobs.length < limit) break;
       }
       return attempted;
@@ -287,10 +460,14 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
       purger?.start();
     },
     async stop(opts) {
+      await freshFlush;
       const [inTime] = await Promise.all([runner.stop(opts?.timeoutMs ?? config.shutdownTimeoutMs), purger?.stop()]);
       return inTime;
     },
-    idle: () => runner.idle(),
+    async idle() {
+      await freshFlush;
+      await runner.idle();
+    },
   };
   return inbox;
 }
@@ -305,3 +482,6 @@ function resolveGroupCommit<Tx>(store: InboxStore<Tx>, option: InboxOptions<Tx>[
 }
 
 const DEFAULT_GROUP_COMMIT_MESSAGES = 100;
+const DEFAULT_BATCH_MESSAGES = 100;
+
+const keyOf = (key: InboxKey) => JSON.stringify([key.source, key.id]);

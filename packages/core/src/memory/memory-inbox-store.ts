@@ -2,7 +2,7 @@ import { systemClock } from '../clock.js';
 import { MessageboxError } from '../errors.js';
 import type { Message } from '../message.js';
 import type { InsertClaim } from '../ports/claim.js';
-import type { InboxEntry, InboxKey, InboxRecord, InboxStatus, InboxStore } from '../ports/inbox-store.js';
+import type { InboxClaim, InboxEntry, InboxKey, InboxRecord, InboxStatus, InboxStore } from '../ports/inbox-store.js';
 import { MemoryTable, type MemoryKeyed, type MemoryRow } from './memory-table.js';
 import { MemoryDatabase, type MemoryTransaction } from './memory-transaction.js';
 import type { MemoryStoreOptions } from './memory-outbox-store.js';
@@ -26,6 +26,20 @@ export function createMemoryInboxStore(options: MemoryStoreOptions = {}): InboxS
     return true;
   }
 
+  function markOne(tx: MemoryTransaction, claim: InboxClaim): boolean {
+    // Either the claim owns the row now, or this transaction inserts it (already claimed) at commit.
+    const key = inboxKey(claim);
+    const insertedHere = () => table.stagedKeys(tx).has(key) && !table.rows.has(key);
+    if (!table.owned(claim) && !insertedHere()) return false;
+    tx.checks.push(() => {
+      if (!table.owned(claim) && !insertedHere()) {
+        throw new MessageboxError('lease_lost', `inbox message ${claim.id} from ${claim.source} was claimed by another worker before commit`);
+      }
+    });
+    tx.onCommit(() => table.finish(table.owned(claim)!));
+    return true;
+  }
+
   return {
     transaction: (fn) => db.transaction(fn),
 
@@ -38,18 +52,18 @@ export function createMemoryInboxStore(options: MemoryStoreOptions = {}): InboxS
       return table.claimDue(opts, (r) => !types || types.has(r.message.type)).map((r) => ({ ...toRecord(r), token: r.token! }));
     },
 
-    async markProcessed(tx: MemoryTransaction, claim) {
-      // Either the claim owns the row now, or this transaction inserts it (already claimed) at commit.
-      const key = inboxKey(claim);
-      const insertedHere = () => table.stagedKeys(tx).has(key) && !table.rows.has(key);
-      if (!table.owned(claim) && !insertedHere()) return false;
-      tx.checks.push(() => {
-        if (!table.owned(claim) && !insertedHere()) {
-          throw new MessageboxError('lease_lost', `inbox message ${claim.id} from ${claim.source} was claimed by another worker before commit`);
-        }
-      });
-      tx.onCommit(() => table.finish(table.owned(claim)!));
-      return true;
+    markProcessed: async (tx: MemoryTransaction, claim: InboxClaim) => markOne(tx, claim),
+
+    async markProcessedMany(tx: MemoryTransaction, claims: readonly InboxClaim[]) {
+      const seen = new Set<string>();
+      const marked: InboxKey[] = [];
+      for (const claim of claims) {
+        const key = inboxKey(claim);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        if (markOne(tx, claim)) marked.push({ source: claim.source, id: claim.id });
+      }
+      return marked;
     },
 
     async stats() {

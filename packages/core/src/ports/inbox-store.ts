@@ -135,6 +135,24 @@ export interface InboxStore<Tx> {
    */
   markProcessed(tx: Tx, claim: InboxClaim): Promise<boolean>;
 
+  /**
+   * Optional: {@link markProcessed} for several claims inside `tx`, in as few
+   * statements as the store allows (SQL stores: one fenced `UPDATE`; on
+   * databases without `UPDATE … RETURNING` a locked select comes first).
+   * Each row is fenced on its own `(source, id, token)`, exactly like
+   * `markProcessed`: a lost claim (expired and taken over, or settled by
+   * another worker) is not marked, and `(A, x)` never marks `(B, x)`.
+   * Resolves with the keys it marked, each once. Fewer keys than distinct
+   * claims means some claims were lost: the caller must then roll back `tx`
+   * (the inbox does, and runs those messages again one by one). Absent, the
+   * inbox calls `markProcessed` once per claim in the same transaction.
+   *
+   * @example
+   * const marked = await store.markProcessedMany(tx, claims);
+   * if (marked.length < claims.length) throw new Error('lease lost; roll back');
+   */
+  markProcessedMany?(tx: Tx, claims: readonly InboxClaim[]): Promise<InboxKey[]>;
+
   /** Fenced: keeps the row `received`, due after `delayMs`, records `error`, clears the lease. True if applied. */
   scheduleRetry(claim: InboxClaim, options: RetryOptions): Promise<boolean>;
   /** Fenced: marks the row `dead` with `error` as its last error, clears the lease. True if applied. */

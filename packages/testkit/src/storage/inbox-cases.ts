@@ -379,6 +379,105 @@ export const inboxCases: StorageCase[] = [
     },
   },
 
+  {
+    name: 'inbox: markProcessedMany marks every claimed row in one call and returns each key once; rollback leaves them received',
+    run: async ({ inbox: store }, context) => {
+      if (!store.markProcessedMany) return context.skip('this store has no markProcessedMany (the inbox falls back to markProcessed)');
+      const messages = Array.from({ length: 5 }, () => message());
+      for (const m of messages) await receive(store, m);
+      const rows = await claim(store);
+      expect(rows).toHaveLength(5);
+      await expect(
+        store.transaction(async (tx) => {
+          expect(await store.markProcessedMany!(tx, rows.slice(0, 2))).toHaveLength(2);
+          throw new Error('handler write failed');
+        }),
+      ).rejects.toThrow('handler write failed');
+      expect((await store.stats()).received).toBe(5);
+      const marked = await store.transaction((tx) => store.markProcessedMany!(tx, [...rows, rows[0]!]));
+      expect(sorted(marked.map((k) => `${k.source}/${k.id}`))).toEqual(sorted(messages.map((m) => `${m.source}/${m.id}`)));
+      for (const m of messages) {
+        const row = await store.get(m);
+        expect(row).toMatchObject({ status: 'processed', leaseUntil: null });
+        expect(row?.processedAt).toBeInstanceOf(Date);
+      }
+      expect(await claim(store)).toEqual([]);
+      expect(await store.transaction((tx) => store.markProcessedMany!(tx, []))).toEqual([]);
+    },
+  },
+
+  {
+    name: 'inbox: markProcessedMany is fenced per (source, id, token): a wrong token or a lost claim is not marked, the rest are',
+    run: async ({ inbox: store }, context) => {
+      if (!store.markProcessedMany) return context.skip('this store has no markProcessedMany (the inbox falls back to markProcessed)');
+      const [kept, wrong, expired] = [message(), message(), message()];
+      for (const m of [kept!, wrong!, expired!]) await receive(store, m);
+      const t = token();
+      expect(await claim(store, { token: t, leaseMs: SHORT })).toHaveLength(3);
+      await sleep(AFTER_SHORT);
+      const [owner] = await claim(store, { types: [expired!.type], limit: 1, leaseMs: LONG });
+      const lostKey = { source: owner!.source, id: owner!.id };
+      const others = [kept!, wrong!, expired!].filter((m) => m.id !== lostKey.id);
+      const claims: InboxClaim[] = [
+        { source: others[0]!.source, id: others[0]!.id, token: t },
+        { source: others[1]!.source, id: others[1]!.id, token: 'not-the-token' },
+        { ...lostKey, token: t },
+      ];
+      const marked = await store.transaction((tx) => store.markProcessedMany!(tx, claims));
+      expect(marked.map((k) => `${k.source}/${k.id}`)).toEqual([`${others[0]!.source}/${others[0]!.id}`]);
+      expect(await store.get(others[0]!)).toMatchObject({ status: 'processed' });
+      expect(await store.get(others[1]!)).toMatchObject({ status: 'received', processedAt: null });
+      expect(await store.get(lostKey)).toMatchObject({ status: 'received', processedAt: null });
+      expect(await store.transaction((tx) => store.markProcessedMany!(tx, [owner!]))).toEqual([lostKey]);
+      expect(await store.transaction((tx) => store.markProcessedMany!(tx, [owner!]))).toEqual([]);
+    },
+  },
+
+  {
+    name: 'inbox: markProcessedMany with the same id from two sources marks only the sources it names',
+    run: async ({ inbox: store }, context) => {
+      if (!store.markProcessedMany) return context.skip('this store has no markProcessedMany (the inbox falls back to markProcessed)');
+      const base = message();
+      const [a, b, c2] = [{ ...base, source: 'sender-a' }, { ...base, source: 'sender-b' }, { ...base, source: 'sender-c' }];
+      for (const m of [a, b, c2]) await receive(store, m);
+      const t = token();
+      expect(await claim(store, { token: t })).toHaveLength(3);
+      const marked = await store.transaction((tx) => store.markProcessedMany!(tx, [a, c2].map((m) => ({ source: m.source, id: m.id, token: t }))));
+      expect(sorted(marked.map((k) => k.source))).toEqual(['sender-a', 'sender-c']);
+      expect(marked.every((k) => k.id === base.id)).toBe(true);
+      expect(await store.get(a)).toMatchObject({ status: 'processed' });
+      expect(await store.get(b)).toMatchObject({ status: 'received', attempts: 1, processedAt: null });
+      expect(await store.get(c2)).toMatchObject({ status: 'processed' });
+    },
+  },
+
+  c('inbox.onBatch: one handler call per batch; a poison message is isolated (the others processed once, it is retried, then dead)', async (store) => {
+    const calls: string[][] = [];
+    const handled = new Map<string, number>();
+    const inbox = createInbox({ store, logger: { debug() {}, info() {}, warn() {}, error() {} }, retention: false, pollIntervalMs: 3_600_000, retry: { initialDelayMs: 1, maxAttempts: 2, jitter: 0 } });
+    inbox.events.on('handled', (e) => void handled.set(e.message.id, (handled.get(e.message.id) ?? 0) + 1));
+    const messages = Array.from({ length: 6 }, () => message('test.batch'));
+    const poison = messages[3]!;
+    inbox.onBatch('test.batch', (batch) => {
+      calls.push(batch.map((m) => m.id));
+      if (batch.some((m) => m.id === poison.id)) throw new Error('poison message');
+    }, { maxMessages: 10 });
+    await store.transaction(async (tx) => {
+      for (const m of messages) await store.receive(tx, m);
+    });
+    expect(await inbox.processDue()).toBe(6);
+    expect(calls[0]!.length).toBe(6);
+    expect(calls.slice(1)).toEqual(calls[0]!.map((id) => [id]));
+    expect(await store.stats()).toMatchObject({ received: 1, processed: 5, dead: 0 });
+    expect(await store.get(poison)).toMatchObject({ status: 'received', attempts: 1, lastError: 'poison message' });
+    await sleep(AFTER_SHORT);
+    await inbox.processDue();
+    expect(await store.get(poison)).toMatchObject({ status: 'dead', attempts: 2 });
+    expect(sorted([...handled.keys()])).toEqual(sorted(ids(messages.filter((m) => m !== poison))));
+    expect([...handled.values()].every((n) => n === 1)).toBe(true);
+    expect(await store.stats()).toMatchObject({ received: 0, processed: 5, dead: 1 });
+  }),
+
   c('inbox.receive with group commit: concurrent receives of distinct and duplicate messages are answered right, stored once, handled once', async (store) => {
     const handled: string[] = [];
     const inbox = createInbox({ store, logger: { debug() {}, info() {}, warn() {}, error() {} }, retention: false, pollIntervalMs: 3_600_000 }).on('test.event', (m) => void handled.push(`${m.source}/${m.id}`));
