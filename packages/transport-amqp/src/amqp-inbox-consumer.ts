@@ -1,6 +1,6 @@
 import { describeError, escapeControlCharacters, MessageboxError, quoteInput, silentLogger, truncateText, type Logger, type Message, type ReceiveResult } from '@messagebox/core';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
-import { describeAmqpUrl, openAmqpConnection, type AmqpUrl } from './connection.js';
+import { closeModel, describeAmqpUrl, openAmqpConnection, type AmqpUrl } from './connection.js';
 import { DEAD_LETTER_CODE_HEADER, DEAD_LETTER_QUEUE_HEADER, DEAD_LETTER_REASON_HEADER, decodeAmqpMessage } from './wire-format.js';
 
 export const DEFAULT_AMQP_PREFETCH = 32;
@@ -140,7 +140,7 @@ export function createAmqpInboxConsumer(options: AmqpInboxConsumerOptions): Amqp
     } catch (error) {
       s.closed = true;
       if (session === s) session = undefined;
-      await model.close().catch(() => {});
+      await closeModel(model, timeoutMs);
       throw error;
     }
   }
@@ -149,7 +149,7 @@ export function createAmqpInboxConsumer(options: AmqpInboxConsumerOptions): Amqp
     if (s.closed) return;
     s.closed = true;
     if (session === s) session = undefined;
-    s.model.close().catch(() => {});
+    void closeModel(s.model, timeoutMs);
     if (state === 'running') scheduleReconnect();
   }
 
@@ -270,7 +270,7 @@ export function createAmqpInboxConsumer(options: AmqpInboxConsumerOptions): Amqp
       state = 'stopped';
       if (s && !s.closed) {
         s.closed = true;
-        await s.model.close().catch(() => {});
+        await closeModel(s.model, timeoutMs);
       }
       return finished;
     },

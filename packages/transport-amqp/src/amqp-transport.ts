@@ -1,6 +1,6 @@
 import { describeError, MessageboxError, quoteInput, TransportError, type Message, type SendContext, type Transport } from '@messagebox/core';
 import type { Channel, ChannelModel, ConfirmChannel, Message as AmqpMessage } from 'amqplib';
-import { describeAmqpUrl, openAmqpConnection, type AmqpUrl } from './connection.js';
+import { closeModel, describeAmqpUrl, openAmqpConnection, type AmqpUrl } from './connection.js';
 import { encodeAmqpBody, encodeAmqpProperties } from './wire-format.js';
 
 export const DEFAULT_AMQP_TIMEOUT_MS = 10_000;
@@ -119,7 +119,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): AmqpTranspor
       if (s.closed) throw s.closeError ?? new Error('channel closed during setup');
       return s;
     } catch (error) {
-      await model.close().catch(() => {});
+      await closeModel(model, timeoutMs);
       throw new TransportError(`[messagebox] ${name}: could not open a confirm channel to ${where}: ${describeError(error, 300)}`, { cause: error });
     }
   }
@@ -134,7 +134,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): AmqpTranspor
     for (const fail of [...s.pending]) {
       fail(new TransportError(`[messagebox] ${name}: the channel to ${where} closed before the broker confirmed: ${reason}`, { status, cause: s.closeError }));
     }
-    s.model.close().catch(() => {});
+    void closeModel(s.model, timeoutMs);
   }
 
   async function currentSession(): Promise<Session> {
@@ -143,7 +143,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): AmqpTranspor
       (s) => {
         connecting = undefined;
         if (closing) {
-          s.model.close().catch(() => {});
+          void closeModel(s.model, timeoutMs);
           throw closedError();
         }
         session = s;
@@ -186,11 +186,16 @@ export function createAmqpTransport(options: AmqpTransportOptions): AmqpTranspor
       }
       try {
         s.channel.publish(exchange, routingKey, encodeAmqpBody(message), encodeAmqpProperties(message, { mandatory }), (error: unknown) => {
-          if (error) {
-            finish(
-              s.closed
-                ? new TransportError(`[messagebox] ${name}: the channel to ${where} closed before the broker confirmed message ${message.id}: ${describeError(s.closeError ?? error, 300)}`, { status: amqpCode(s.closeError), cause: error })
-                : new TransportError(`[messagebox] ${name}: RabbitMQ refused message ${message.id} (nack) on exchange ${quoteInput(exchange)}`, { cause: error }),
+          if (error && (error as { message?: unknown }).message === 'message nacked') {
+            finish(new TransportError(`[messagebox] ${name}: RabbitMQ refused message ${message.id} (nack) on exchange ${quoteInput(exchange)}`, { cause: error }));
+          } else if (error) {
+            setImmediate(() =>
+              finish(
+                new TransportError(
+                  `[messagebox] ${name}: the channel to ${where} closed before the broker confirmed message ${message.id}: ${describeError(s.closeError ?? error, 300)}`,
+                  { status: amqpCode(s.closeError), cause: s.closeError ?? error },
+                ),
+              ),
             );
           } else if (takeReturned(s, message.id)) {
             finish(
@@ -264,7 +269,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): AmqpTranspor
       session = undefined;
       if (s && !s.closed) {
         s.closed = true;
-        await s.model.close().catch(() => {});
+        await closeModel(s.model, timeoutMs);
       }
     },
   };

@@ -24,3 +24,19 @@ export function describeAmqpUrl(url: AmqpUrl): string {
     return 'an invalid AMQP URL';
   }
 }
+
+/**
+ * Closes a connection politely (connection.close, waiting for close-ok), and
+ * destroys its socket when the broker does not answer within `timeoutMs`.
+ * Never rejects.
+ */
+export async function closeModel(model: ChannelModel, timeoutMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const polite = model.close().then(
+    () => true,
+    () => true,
+  );
+  const answered = await Promise.race([polite, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
+  clearTimeout(timer);
+  if (!answered) (model.connection as { stream?: { destroy?: () => void } }).stream?.destroy?.();
+}
