@@ -270,6 +270,9 @@ export function createAmqpInboxConsumer(options: AmqpInboxConsumerOptions): Amqp
       state = 'stopped';
       if (s && !s.closed) {
         s.closed = true;
+        // Channel first: its close-ok comes after the broker took every ack sent on it (the connection's close could overtake them).
+        await withTimeout(s.channel.close(), timeoutMs);
+        if (s.deadLetters) await withTimeout(s.deadLetters.close(), timeoutMs);
         await closeModel(s.model, timeoutMs);
       }
       return finished;
@@ -293,4 +296,10 @@ function positiveInteger(value: number, field: string): number {
 function nonNegative(value: number, field: string): number {
   if (!Number.isFinite(value) || value < 0) throw new MessageboxError('invalid_options', `createAmqpInboxConsumer: ${field} must be a non-negative number, got ${quoteInput(value)}`);
   return value;
+}
+
+async function withTimeout(promise: Promise<unknown>, timeoutMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([promise.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
 }
