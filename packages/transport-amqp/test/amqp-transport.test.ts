@@ -127,6 +127,14 @@ describe.runIf(reachable)('AMQP transport against RabbitMQ', () => {
     expect(await admin.depth(queue)).toBe(2);
   });
 
+  it('a message that can never be published (headers over 64 KiB) rejects, not retryable; the channel stays usable', async () => {
+    const t = transport();
+    const error = await failure(t.send(message('order.placed', { big: 'x'.repeat(70_000) }), { attempt: 1 }));
+    expect(error.retryable).toBe(false);
+    await expect(t.send(message(), { attempt: 1 })).resolves.toBeUndefined();
+    expect(await admin.depth(queue)).toBe(1);
+  });
+
   it('sendBatch confirms each message on its own: one outcome per message, in order', async () => {
     const batch = [message('order.placed'), message('invoice.sent'), message('order.shipped')];
     const outcomes = await transport().sendBatch(batch, { attempt: 1 });
