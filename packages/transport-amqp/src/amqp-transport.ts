@@ -34,8 +34,19 @@ export interface AmqpTransportOptions {
   connectionName?: string;
 }
 
-/** What {@link AmqpTransport.sendBatch} says about one message of the batch. */
-export type AmqpSendOutcome = { ok: true } | { ok: false; error: TransportError };
+/**
+ * What {@link AmqpTransport.sendBatch} says about one message of the batch;
+ * the shape of core's `SendOutcome` (the `Transport.sendBatch` port).
+ */
+export type AmqpSendOutcome = { delivered: true } | { delivered: false; error: TransportError };
+
+/** Per-call context of {@link AmqpTransport.sendBatch}; accepts core's `SendBatchContext`. */
+export interface AmqpSendBatchContext {
+  /** Aborted when the worker shuts down and cannot wait any longer. */
+  signal?: AbortSignal;
+  /** Which attempt this is for each message (unused by this transport). */
+  attempts?: readonly number[];
+}
 
 /** A {@link Transport} to RabbitMQ with `sendBatch` and `close`. */
 export interface AmqpTransport extends Transport {
@@ -45,7 +56,7 @@ export interface AmqpTransport extends Transport {
    * one's own confirm: one outcome per message, in order; a batch never
    * succeeds or fails as a whole. Never rejects.
    */
-  sendBatch(messages: readonly Message[], context: SendContext): Promise<AmqpSendOutcome[]>;
+  sendBatch(messages: readonly Message[], context: AmqpSendBatchContext): Promise<AmqpSendOutcome[]>;
   /** Waits for the confirms still due (each bounded by `timeoutMs`), then closes the connection. */
   close(): Promise<void>;
 }
@@ -254,10 +265,10 @@ export function createAmqpTransport(options: AmqpTransportOptions): AmqpTranspor
             s = await currentSession();
           } catch (error) {
             const failure = asTransportError(error);
-            return messages.map(() => ({ ok: false as const, error: failure }));
+            return messages.map(() => ({ delivered: false as const, error: failure }));
           }
           const settled = await Promise.allSettled(messages.map((m) => publish(s, m, context?.signal)));
-          return settled.map((r) => (r.status === 'fulfilled' ? { ok: true as const } : { ok: false as const, error: asTransportError(r.reason) }));
+          return settled.map((r) => (r.status === 'fulfilled' ? { delivered: true as const } : { delivered: false as const, error: asTransportError(r.reason) }));
         })(),
       );
     },

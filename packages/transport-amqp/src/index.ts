@@ -3,6 +3,7 @@ export {
   createAmqpTransport,
   DEFAULT_AMQP_MAX_CONCURRENCY,
   DEFAULT_AMQP_TIMEOUT_MS,
+  type AmqpSendBatchContext,
   type AmqpSendOutcome,
   type AmqpTransport,
   type AmqpTransportOptions,

@@ -137,16 +137,16 @@ describe.runIf(reachable)('AMQP transport against RabbitMQ', () => {
 
   it('sendBatch confirms each message on its own: one outcome per message, in order', async () => {
     const batch = [message('order.placed'), message('invoice.sent'), message('order.shipped')];
-    const outcomes = await transport().sendBatch(batch, { attempt: 1 });
-    expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
-    expect(outcomes[1]).toMatchObject({ ok: false, error: { status: AMQP_NO_ROUTE } });
+    const outcomes = await transport().sendBatch(batch, { attempts: [1, 1, 1] });
+    expect(outcomes.map((o) => o.delivered)).toEqual([true, false, true]);
+    expect(outcomes[1]).toMatchObject({ delivered: false, error: { status: AMQP_NO_ROUTE } });
     expect((await admin.drain(queue)).map((m) => m.properties.messageId)).toEqual([batch[0]!.id, batch[2]!.id]);
   });
 
   it('sendBatch reports every message failed when no connection can be made', async () => {
-    const outcomes = await transport({ url: 'amqp://guest:guest@127.0.0.1:1', timeoutMs: 2_000 }).sendBatch([message(), message()], { attempt: 1 });
+    const outcomes = await transport({ url: 'amqp://guest:guest@127.0.0.1:1', timeoutMs: 2_000 }).sendBatch([message(), message()], { attempts: [1, 1] });
     expect(outcomes).toHaveLength(2);
-    for (const o of outcomes) expect(o).toMatchObject({ ok: false, error: { retryable: true } });
+    for (const o of outcomes) expect(o).toMatchObject({ delivered: false, error: { retryable: true } });
   });
 
   it('a closed transport refuses sends without attempting them', async () => {
