@@ -1,7 +1,8 @@
 import { describeError, escapeControlCharacters, MessageboxError, quoteInput, silentLogger, truncateText, type Logger, type Message, type ReceiveResult } from '@messagebox/core';
+import { randomUUID } from 'node:crypto';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { closeModel, describeAmqpUrl, openAmqpConnection, type AmqpUrl } from './connection.js';
-import { DEAD_LETTER_CODE_HEADER, DEAD_LETTER_QUEUE_HEADER, DEAD_LETTER_REASON_HEADER, decodeAmqpMessage } from './wire-format.js';
+import { DEAD_LETTER_CODE_HEADER, DEAD_LETTER_ID_HEADER, DEAD_LETTER_QUEUE_HEADER, DEAD_LETTER_REASON_HEADER, decodeAmqpMessage } from './wire-format.js';
 
 export const DEFAULT_AMQP_PREFETCH = 32;
 export const DEFAULT_REQUEUE_DELAY_MS = 1_000;
@@ -67,6 +68,8 @@ interface Session {
   readonly model: ChannelModel;
   readonly channel: Channel;
   readonly deadLetters: ConfirmChannel | undefined;
+  /** Dead-letter copies (by their {@link DEAD_LETTER_ID_HEADER}) the broker returned as unroutable. */
+  readonly returned: Set<string>;
   consumerTag: string | undefined;
   closed: boolean;
 }
@@ -110,7 +113,7 @@ export function createAmqpInboxConsumer(options: AmqpInboxConsumerOptions): Amqp
 
   async function connect(): Promise<void> {
     const model = await openAmqpConnection(options.url, connectionName, timeoutMs);
-    const s: Session = { model, channel: undefined as unknown as Channel, deadLetters: undefined, consumerTag: undefined, closed: false };
+    const s: Session = { model, channel: undefined as unknown as Channel, deadLetters: undefined, returned: new Set(), consumerTag: undefined, closed: false };
     model.on('error', (error: Error) => logger.warn({ queue, error: describeError(error) }, 'AMQP consumer connection error'));
     model.on('close', () => lost(s));
     try {
@@ -123,6 +126,10 @@ export function createAmqpInboxConsumer(options: AmqpInboxConsumerOptions): Amqp
         (s as { deadLetters: ConfirmChannel }).deadLetters = deadLetters;
         deadLetters.on('error', (error: Error) => logger.warn({ queue, error: describeError(error) }, 'AMQP dead-letter channel error'));
         deadLetters.on('close', () => lost(s));
+        deadLetters.on('return', (copy: { properties: { headers?: Record<string, unknown> } }) => {
+          const id = copy.properties.headers?.[DEAD_LETTER_ID_HEADER];
+          if (typeof id === 'string') s.returned.add(id);
+        });
       }
       if (options.setup) await options.setup(channel);
       await channel.prefetch(prefetch);
@@ -199,19 +206,26 @@ export function createAmqpInboxConsumer(options: AmqpInboxConsumerOptions): Amqp
       return;
     }
     const { properties } = delivery;
-    const headers = { ...(properties.headers ?? {}), [DEAD_LETTER_REASON_HEADER]: reason, [DEAD_LETTER_CODE_HEADER]: error.code, [DEAD_LETTER_QUEUE_HEADER]: queue };
+    const copyId = randomUUID();
+    const headers = {
+      ...(properties.headers ?? {}),
+      [DEAD_LETTER_REASON_HEADER]: reason,
+      [DEAD_LETTER_CODE_HEADER]: error.code,
+      [DEAD_LETTER_QUEUE_HEADER]: queue,
+      [DEAD_LETTER_ID_HEADER]: copyId,
+    };
     try {
       await new Promise<void>((resolve, reject) => {
         s.deadLetters!.publish(
           options.deadLetterExchange!,
           options.deadLetterRoutingKey ?? delivery.fields.routingKey,
           delivery.content,
-          {
-            persistent: true,
-            headers,
-            ...definedProperties(properties),
+          { ...definedProperties(properties), persistent: true, mandatory: true, headers },
+          (err: unknown) => {
+            if (err) reject(err instanceof Error ? err : new Error(String(err)));
+            else if (s.returned.delete(copyId)) reject(new Error(`the dead-letter exchange ${quoteInput(options.deadLetterExchange)} routed the copy to no queue`));
+            else resolve();
           },
-          (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),
         );
       });
     } catch (publishError) {

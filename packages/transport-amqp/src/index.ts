@@ -21,6 +21,7 @@ export type { AmqpUrl } from './connection.js';
 export {
   CREATED_AT_HEADER,
   DEAD_LETTER_CODE_HEADER,
+  DEAD_LETTER_ID_HEADER,
   DEAD_LETTER_QUEUE_HEADER,
   DEAD_LETTER_REASON_HEADER,
   decodeAmqpMessage,

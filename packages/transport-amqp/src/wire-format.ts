@@ -12,6 +12,9 @@ export const DEAD_LETTER_CODE_HEADER = 'x-messagebox-error-code';
 /** Header a dead-lettered message carries: the queue it was consumed from. */
 export const DEAD_LETTER_QUEUE_HEADER = 'x-messagebox-queue';
 
+/** Header a dead-lettered message carries: a unique id of that copy. */
+export const DEAD_LETTER_ID_HEADER = 'x-messagebox-dead-letter-id';
+
 /** Headers the broker adds (dead-lettering, quorum queues) or messagebox owns: never part of the message's own headers. */
 const RESERVED_HEADER = /^(x-messagebox-|x-death$|x-first-death-|x-last-death-|x-delivery-count$)/;
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import { createInbox, createMemoryInboxStore, createMessage, MessageboxError, type Message, type ReceiveResult } from '@messagebox/core';
+import { createInbox, createMemoryInboxStore, createMessage, MessageboxError, silentLogger, type Message, type ReceiveResult } from '@messagebox/core';
 import { createSqliteStorage } from '@messagebox/sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -102,6 +102,26 @@ describe.runIf(reachable)('AMQP inbox consumer against RabbitMQ', () => {
     expect(unknown.properties).toMatchObject({ type: 'order.unknown', appId: 'shop', deliveryMode: 2 });
     expect(String(unknown.properties.headers?.[DEAD_LETTER_REASON_HEADER])).toMatch(/order\.unknown/);
     await until(async () => (await admin.depth(queue)) === 0, 'the queue to empty');
+  });
+
+  it('a dead-letter exchange that routes nowhere loses nothing: the message is requeued until a queue is bound', async () => {
+    const dlx = await admin.exchange(uniqueName('dead-unbound'), 'fanout');
+    const m = message('order.unknown');
+    await publish(m);
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (_fields: Record<string, unknown>, text: string) => void warnings.push(text) };
+    await consumer({ inbox: recordingInbox(), deadLetterExchange: dlx, prefetch: 1, logger }).start();
+    await until(() => warnings.filter((w) => w.startsWith('could not dead-letter')).length >= 2, 'two dead-letter attempts that routed nowhere');
+    const dlq = await admin.queue(uniqueName('dead-late-q'), { exchange: dlx });
+    await until(async () => (await admin.depth(dlq)) === 1, 'the copy in the late-bound dead-letter queue');
+    const [dead] = await admin.drain(dlq);
+    expect(dead!.properties.messageId).toBe(m.id);
+    await until(async () => (await admin.depth(queue)) === 0, 'the original to be acked');
+  });
+
+  it('start() rejects when the queue does not exist', async () => {
+    const c = consumer({ inbox: recordingInbox(), queue: uniqueName('absent') });
+    await expect(c.start()).rejects.toMatchObject({ code: 'transport_failed' });
   });
 
   it('without deadLetterExchange an unstorable message is rejected to the queue\'s own dead-letter exchange', async () => {
