@@ -60,9 +60,12 @@ describe.runIf(reachable)('AMQP inbox consumer against RabbitMQ', () => {
     transport = createAmqpTransport({ url: AMQP_URL, exchange });
   });
   afterEach(async () => {
-    await Promise.all(consumers.splice(0).map((c) => c.stop({ timeoutMs: 5_000 })));
-    await transport.close();
-    await admin.cleanup();
+    try {
+      await Promise.all(consumers.splice(0).map((c) => c.stop({ timeoutMs: 5_000 })));
+      await transport.close();
+    } finally {
+      await admin.cleanup();
+    }
   });
 
   it('stores each message, acks it after the store, and acks a duplicate without storing it again', async () => {

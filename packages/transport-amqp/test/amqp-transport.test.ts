@@ -38,9 +38,12 @@ describe.runIf(reachable)('AMQP transport against RabbitMQ', () => {
     queue = await admin.queue(uniqueName('orders-q'), { exchange, pattern: 'order.#' });
   });
   afterEach(async () => {
-    await Promise.all(transports.splice(0).map((t) => t.close()));
-    await Promise.all(proxies.splice(0).map((p) => p.close()));
-    await admin.cleanup();
+    try {
+      await Promise.all(proxies.splice(0).map((p) => p.close()));
+      await Promise.all(transports.splice(0).map((t) => t.close()));
+    } finally {
+      await admin.cleanup();
+    }
   });
 
   it('publishes persistent JSON with the id, type, source, timestamp and headers as AMQP properties', async () => {

@@ -14,8 +14,11 @@ describe.runIf(reachable)('outbox over AMQP', () => {
     proxy = await startTcpProxy({ host: '127.0.0.1', port: 5672 });
   });
   afterEach(async () => {
-    await proxy.close();
-    await admin.cleanup();
+    try {
+      await proxy.close();
+    } finally {
+      await admin.cleanup();
+    }
   });
 
   it('a connection the broker closes mid-send loses nothing: the unconfirmed messages are retried and delivered', async () => {
