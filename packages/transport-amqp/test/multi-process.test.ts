@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { AMQP_URL, openAdmin, requireBroker, uniqueName, until } from './support/broker.js';
 
 const reachable = await requireBroker();
-const MESSAGES = Number(process.env['MB_AMQP_MULTI_MESSAGES'] ?? 2_000);
+const MESSAGES = Number(process.env['MB_AMQP_MULTI_MESSAGES'] ?? 10_000);
 
 function start(script: string, env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--conditions=@messagebox/source', '--import', 'tsx', fileURLToPath(new URL(`./fixtures/${script}`, import.meta.url))], {
