@@ -216,15 +216,21 @@ export function createAmqpInboxConsumer(options: AmqpInboxConsumerOptions): Amqp
     };
     try {
       await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no confirm for the dead-letter copy within ${timeoutMs} ms`)), timeoutMs);
+        const settle = (error?: Error) => {
+          clearTimeout(timer);
+          if (error) reject(error);
+          else resolve();
+        };
         s.deadLetters!.publish(
           options.deadLetterExchange!,
           options.deadLetterRoutingKey ?? delivery.fields.routingKey,
           delivery.content,
           { ...definedProperties(properties), persistent: true, mandatory: true, headers },
           (err: unknown) => {
-            if (err) reject(err instanceof Error ? err : new Error(String(err)));
-            else if (s.returned.delete(copyId)) reject(new Error(`the dead-letter exchange ${quoteInput(options.deadLetterExchange)} routed the copy to no queue`));
-            else resolve();
+            if (err) settle(err instanceof Error ? err : new Error(String(err)));
+            else if (s.returned.delete(copyId)) settle(new Error(`the dead-letter exchange ${quoteInput(options.deadLetterExchange)} routed the copy to no queue`));
+            else settle();
           },
         );
       });
