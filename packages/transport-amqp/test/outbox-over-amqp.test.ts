@@ -1,0 +1,63 @@
+import { createMemoryOutboxStore, createOutbox, silentLogger } from '@messagebox/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAmqpTransport } from '../src/index.js';
+import { closeConnectionsNamed, openAdmin, requireBroker, uniqueName, until, type Admin } from './support/broker.js';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+
+const reachable = await requireBroker();
+
+describe.runIf(reachable)('outbox over AMQP', () => {
+  let admin: Admin;
+  let proxy: TcpProxy;
+  beforeEach(async () => {
+    admin = await openAdmin();
+    proxy = await startTcpProxy({ host: '127.0.0.1', port: 5672 });
+  });
+  afterEach(async () => {
+    try {
+      await proxy.close();
+    } finally {
+      await admin.cleanup();
+    }
+  });
+
+  it('a connection the broker closes mid-send loses nothing: the unconfirmed messages are retried and delivered', async () => {
+    const exchange = await admin.exchange(uniqueName('orders'));
+    const queue = await admin.queue(uniqueName('orders-q'), { exchange });
+    const connectionName = uniqueName('outbox-conn');
+    const transport = createAmqpTransport({ url: proxy.url, exchange, connectionName, timeoutMs: 30_000 });
+    const store = createMemoryOutboxStore();
+    const outbox = createOutbox({ store, source: 'shop', logger: silentLogger, retry: { initialDelayMs: 1, maxDelayMs: 5, jitter: 0 } });
+    outbox.configure('order.placed', { transport });
+    const failures: unknown[] = [];
+    outbox.events.on('failed', (event) => failures.push(event));
+    try {
+      await outbox.transaction((tx) => outbox.add(tx, { type: 'order.placed', payload: { n: 0 } }));
+      await outbox.idle();
+      expect(await store.stats()).toMatchObject({ sent: 1, pending: 0 });
+
+      proxy.hold();
+      const total = 20;
+      const ids: string[] = [];
+      await outbox.transaction(async (tx) => {
+        for (let n = 1; n <= total; n++) ids.push((await outbox.add(tx, { type: 'order.placed', payload: { n } })).id);
+      });
+      await until(async () => (await admin.depth(queue)) === total + 1, 'the broker to hold every message');
+      expect(await closeConnectionsNamed(connectionName)).toBe(1);
+      await outbox.idle();
+      expect(await store.stats()).toMatchObject({ sent: 1, pending: total, dead: 0 });
+      expect(failures).toHaveLength(total);
+
+      proxy.release();
+      await until(async () => {
+        await outbox.resendUnsentMessages();
+        return (await store.stats()).sent === total + 1;
+      }, 'the resends to be confirmed');
+      const delivered = (await admin.drain(queue)).map((m) => m.properties.messageId as string);
+      for (const id of ids) expect(delivered.filter((d) => d === id)).toHaveLength(2);
+      expect(delivered).toHaveLength(1 + 2 * total);
+    } finally {
+      await outbox.close();
+    }
+  });
+});
