@@ -37,7 +37,9 @@ export interface ObservedServices {
  * Spans: `send <type>` (PRODUCER) around each delivery attempt and
  * `process <type>` (CONSUMER) around each handler run, both children of the
  * span that was active when the message was created (its `traceparent`),
- * so one trace spans sender and receiver.
+ * so one trace spans sender and receiver. A batch handler run
+ * (`inbox.onBatch`) is one `process <type>` span with a link to each
+ * message's creation span and `messaging.batch.message_count`.
  *
  * Metrics: `messagebox.backlog`, `messagebox.oldest_pending.age` (s),
  * `messagebox.dead_messages` (gauges from store counts, read at each
@@ -99,6 +101,33 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
     });
   }
 
+  /** One `process <type>` span for a batch handler run, linked to every message's creation span (a batch has no single parent). */
+  function spannedBatch<T>(messages: readonly Message[], attempts: readonly number[], run: () => Promise<T>): Promise<T> {
+    const links = messages.flatMap((message) => {
+      const linked = api!.trace.getSpanContext(contextFromHeaders(api!, message.headers, api!.ROOT_CONTEXT));
+      return linked && api!.isSpanContextValid(linked) ? [{ context: linked, attributes: { 'messaging.message.id': message.id } }] : [];
+    });
+    const type = messages[0]?.type ?? 'batch';
+    const attributes: Attributes = {
+      'messaging.system': 'messagebox',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': type,
+      'messaging.batch.message_count': messages.length,
+      'messagebox.attempt': Math.max(0, ...attempts),
+    };
+    return tracer.startActiveSpan(`process ${type}`, { kind: api!.SpanKind.CONSUMER, attributes, links }, async (span: Span) => {
+      try {
+        return await run();
+      } catch (error) {
+        span.recordException(error instanceof Error ? error : String(error));
+        span.setStatus({ code: api!.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
   return {
     headers() {
       if (!propagate) return {};
@@ -107,6 +136,7 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
     },
     send: (message, attempt, run) => spanned('send', message, attempt, run),
     handle: (message, attempt, run) => spanned('process', message, attempt, run),
+    handleBatch: (messages, attempts, run) => spannedBatch(messages, attempts, run),
     observe: (services) => observe(options.meterProvider ?? api.metrics.getMeterProvider(), name, services),
   };
 }

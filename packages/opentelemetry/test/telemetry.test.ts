@@ -75,6 +75,34 @@ describe('createTelemetry: trace context', () => {
   });
 });
 
+describe('createTelemetry: batch handlers', () => {
+  it('wraps a batch handler run in one process span linked to each message creation span', async () => {
+    const { exporter, provider, tracer } = tracing();
+    const telemetry = createTelemetry({ tracerProvider: provider });
+    const store = createMemoryInboxStore();
+    const inbox = createInbox({ store, logger: silentLogger, retention: false, instrumentation: telemetry });
+    const seen: number[] = [];
+    inbox.onBatch('t', (messages) => void seen.push(messages.length), { maxMessages: 10 });
+    const creators = ['a', 'b', 'c'].map((name) => tracer.startActiveSpan(name, (span) => (span.end(), span.spanContext())));
+    const messages = creators.map((c, i) => ({
+      id: `m${i}`,
+      source: 's',
+      type: 't',
+      payload: i,
+      headers: { traceparent: `00-${c.traceId}-${c.spanId}-01` },
+      createdAt: new Date(),
+    }));
+    await Promise.all(messages.map((m) => inbox.receive(m)));
+    await inbox.idle();
+    expect(seen.reduce((a, b) => a + b, 0)).toBe(3);
+    const batchSpans = exporter.getFinishedSpans().filter((span) => span.name === 'process t');
+    expect(batchSpans.length).toBe(seen.length);
+    const links = batchSpans.flatMap((span) => span.links.map((link) => link.context.spanId));
+    expect(links.sort()).toEqual(creators.map((c) => c.spanId).sort());
+    expect(batchSpans.reduce((n, span) => n + Number(span.attributes['messaging.batch.message_count']), 0)).toBe(3);
+  });
+});
+
 describe('createTelemetry: metrics', () => {
   it('records backlog, oldest pending age, dead count, attempts by outcome and latency', async () => {
     const meters = metering();
