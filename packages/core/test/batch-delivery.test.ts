@@ -95,6 +95,17 @@ describe('outbox: batched delivery', () => {
     expect((await store.stats()).sent).toBe(250);
   });
 
+  it('after commit, the messages of one transaction go in one batch', async () => {
+    const transport = batchTransport();
+    const { outbox, add } = setup(transport, { batch: { maxMessages: 100 } }, { sendAfterCommit: true });
+    const messages = await add(30);
+    await outbox.idle();
+    expect(transport.batches).toHaveLength(1);
+    expect(transport.batches[0]!.ids).toEqual(messages.map((m) => m.id));
+    expect(transport.singles).toEqual([]);
+    expect((await outbox.store.stats()).sent).toBe(30);
+  });
+
   it('without batch on the route, a transport with sendBatch still gets one send per message', async () => {
     const transport = batchTransport();
     const { outbox, add } = setup(transport, {});
