@@ -106,6 +106,17 @@ describe('outbox: batched delivery', () => {
     expect((await outbox.store.stats()).sent).toBe(30);
   });
 
+  it('after commit, transactions that commit together share batches', async () => {
+    const transport = batchTransport();
+    const { outbox, store } = setup(transport, { batch: { maxMessages: 8 } }, { sendAfterCommit: true });
+    const messages = await Promise.all(Array.from({ length: 20 }, () => outbox.transaction((tx) => outbox.add(tx, { type: 't', payload: 1 }))));
+    await outbox.idle();
+    expect(transport.batches.length).toBeLessThan(20);
+    expect(transport.batches.every((b) => b.ids.length <= 8)).toBe(true);
+    expect(transport.batches.flatMap((b) => b.ids).sort()).toEqual(messages.map((m) => m.id).sort());
+    expect((await store.stats()).sent).toBe(20);
+  });
+
   it('without batch on the route, a transport with sendBatch still gets one send per message', async () => {
     const transport = batchTransport();
     const { outbox, add } = setup(transport, {});

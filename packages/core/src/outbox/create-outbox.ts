@@ -58,8 +58,9 @@ export interface OutboxRoute {
    * `sendBatch` together, at most `maxMessages` / `maxBytes` per call (one
    * transport slot per call). Every message keeps its own lease check right
    * before the send and is settled on its own (sent, retried, dead, given
-   * back). Without it, one `send` per message. Messages sent right after
-   * commit are batched with those of the same transaction.
+   * back). Without it, one `send` per message. Right after commit, the
+   * messages of transactions that commit in the same turn of the event loop
+   * are batched together.
    */
   batch?: RouteBatchOptions | false;
 }
@@ -215,6 +216,29 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     },
     { name: 'outbox', ...config },
   );
+
+  /** After-commit deliveries of batched routes, waiting for the end of this turn of the event loop to be grouped with those of other commits. */
+  const afterCommitBatch: Delivery[] = [];
+  let afterCommitFlush: Promise<void> | undefined;
+
+  /**
+   * Hands deliveries written already claimed to the runner. Those of batched
+   * routes wait until the end of the current turn of the event loop
+   * (`setImmediate`), so that transactions committing together share batches.
+   */
+  function submitAfterCommit(deliveries: Delivery[]): void {
+    const single = deliveries.filter((d) => !routes.get(d.message.type)?.batch);
+    if (single.length) runner.submit(dispatches(single));
+    if (single.length === deliveries.length) return;
+    for (const delivery of deliveries) if (routes.get(delivery.message.type)?.batch) afterCommitBatch.push(delivery);
+    afterCommitFlush ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        afterCommitFlush = undefined;
+        runner.submit(dispatches(afterCommitBatch.splice(0)));
+        resolve();
+      }),
+    );
+  }
 
   /** Units of work for the runner: one delivery per `send`, or those of batched routes grouped per transport. */
   function dispatches(deliveries: readonly Delivery[]): Dispatch<Delivery>[] {
@@ -409,7 +433,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       });
       for (const { message } of added) events.emit('created', { message });
       const claimed = added.filter((a) => a.claimed);
-      if (claimed.length) runner.submit(dispatches(claimed.map(({ message, leasedAt }) => ({ message, claim: { id: message.id, token }, attempts: 1, leasedAt }))));
+      if (claimed.length) submitAfterCommit(claimed.map(({ message, leasedAt }) => ({ message, claim: { id: message.id, token }, attempts: 1, leasedAt })));
       if (claimed.length < added.length) runner.wake();
       return result;
     },
@@ -482,6 +506,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     async stop(opts) {
       lifecycle++;
       starting = undefined;
+      while (afterCommitFlush) await afterCommitFlush;
       const [inTime] = await Promise.all([runner.stop(opts?.timeoutMs ?? config.shutdownTimeoutMs), purger?.stop()]);
       const stopWatching = unwatch;
       unwatch = undefined;
@@ -489,7 +514,10 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       return inTime;
     },
 
-    idle: () => runner.idle(),
+    async idle() {
+      while (afterCommitFlush) await afterCommitFlush;
+      await runner.idle();
+    },
 
     async close() {
       await outbox.stop();
