@@ -12,6 +12,7 @@ import {
   type InboxStore,
   type Logger,
 } from '@messagebox/core';
+import * as fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runBadInputProperty } from './bad-input-property.js';
 import { rawRequest, trickleUntilClosed, type RunningServer } from './loopback.js';
@@ -79,6 +80,7 @@ export const serverAdapterCases = [
   'batch: answers 503 for the whole batch when the store fails',
   'batch: inline mode answers a failing handler as a retryable rejection of that message',
   'batch: refused with 415 when the endpoint turns batches off',
+  'batch: survives 200 generated batches of valid and malformed messages: one result each, exactly the created ones stored',
 ] as const;
 
 export type ServerAdapterCase = (typeof serverAdapterCases)[number];
@@ -763,6 +765,55 @@ export function runServerAdapterSuite(harness: ServerAdapterHarness, options: Se
       expect(await s.count()).toBe(0);
       expect((await s.post()).response.status).toBe(200);
     });
+
+    test(
+      'batch: survives 200 generated batches of valid and malformed messages: one result each, exactly the created ones stored',
+      async () => {
+        const s = await setup();
+        const stored = new Set<string>();
+        const entry = fc.record({
+          id: fc.oneof({ weight: 5, arbitrary: fc.uuid() }, { weight: 1, arbitrary: fc.string({ maxLength: 20 }) }, { weight: 1, arbitrary: fc.integer() }),
+          mutate: fc.constantFrom(undefined, undefined, undefined, 'type', 'timestamp', 'data', 'source', 'headers'),
+          value: fc.oneof(fc.constant(null), fc.integer(), fc.string({ maxLength: 10 }), fc.constant(undefined), fc.dictionary(fc.string({ maxLength: 4 }), fc.integer(), { maxKeys: 2 })),
+          repeat: fc.boolean(),
+        });
+        await fc.assert(
+          fc.asyncProperty(fc.array(entry, { minLength: 1, maxLength: 6 }), async (entries) => {
+            const items = entries.map((e, i) => {
+              const base: Record<string, unknown> = item(typeof e.id === 'string' ? e.id : 'x', { data: { i } });
+              base['id'] = e.repeat && i > 0 ? entries[0]!.id : e.id;
+              if (e.mutate) base[e.mutate] = e.value;
+              return base;
+            });
+            const before = await s.count();
+            const { response, json } = await s.postBatch(items);
+            const context = JSON.stringify({ items, status: response.status, json }).slice(0, 600);
+            expect(response.status, context).toBe(200);
+            expect(json.results, context).toHaveLength(items.length);
+            let created = 0;
+            for (const [i, result] of (json.results as any[]).entries()) {
+              expect(['created', 'duplicate', 'rejected'], context).toContain(result.status);
+              if (result.status === 'rejected') {
+                expect(result.error.status, context).toBeLessThan(500);
+                expect(typeof result.error.code, context).toBe('string');
+                expect(result.error.message, context).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+                continue;
+              }
+              expect(result.id, context).toBe(items[i]!['id']);
+              if (result.status === 'created') {
+                created++;
+                expect(stored.has(`${items[i]!['source']}\u0000${result.id}`), context).toBe(false);
+                stored.add(`${items[i]!['source']}\u0000${result.id}`);
+              }
+            }
+            expect(await s.count(), context).toBe(before + created);
+          }),
+          { numRuns: 200 },
+        );
+        expect(await s.count()).toBe(stored.size);
+      },
+      120_000,
+    );
   });
 }
 
