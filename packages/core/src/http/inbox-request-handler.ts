@@ -155,6 +155,7 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
   }
   const batchLimits = resolveBatchLimits(options.batch);
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  const encoder = new TextEncoder();
 
   async function handle(request: Request): Promise<Response> {
     if (request.method !== 'POST') {
@@ -191,7 +192,7 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
   }
 
   /** Reads the body within `maxBytes`, verifies its signature over the raw bytes, then parses it as JSON. */
-  async function readSigned(request: Request, maxBytes: number): Promise<{ id: string | null; timestamp: number | undefined; parsed: unknown }> {
+  async function readSigned(request: Request, maxBytes: number): Promise<{ id: string | null; timestamp: number | undefined; parsed: unknown; size: number }> {
     const bytes = await readBodyWithLimit(request, maxBytes, bodyTimeoutMs);
     let id: string | null;
     let timestamp: number | undefined;
@@ -207,11 +208,11 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
     } catch (cause) {
       throw new InboxRequestError('malformed_json', 400, 'the body is not valid UTF-8 JSON', { cause });
     }
-    return { id, timestamp, parsed };
+    return { id, timestamp, parsed, size: bytes.byteLength };
   }
 
   async function handleBatch(request: Request, limits: { maxMessages: number; maxBytes: number }): Promise<Response> {
-    const { id: batchId, timestamp, parsed } = await readSigned(request, limits.maxBytes);
+    const { id: batchId, timestamp, parsed, size } = await readSigned(request, limits.maxBytes);
     let items: ReturnType<typeof decodeWebhookBatchBody>;
     try {
       items = decodeWebhookBatchBody(parsed, { maxMessages: limits.maxMessages, defaultSource: options.defaultSource, fallbackTimestamp: timestamp });
@@ -222,6 +223,16 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
     const results: Array<WebhookBatchResult | undefined> = items.map((item) =>
       'error' in item ? rejected(item.id, new InboxRequestError('invalid_message', 422, messageOf(item.error), { cause: item.error })) : undefined,
     );
+    // A message the endpoint would refuse alone for its size is refused in a batch too (only a body over maxBodyBytes can hold one).
+    if (size > maxBodyBytes) {
+      const raw = (parsed as { messages: unknown[] }).messages;
+      items.forEach((item, i) => {
+        if ('message' in item && encoder.encode(JSON.stringify(raw[i])).byteLength > maxBodyBytes) {
+          results[i] = rejected(item.message.id, new InboxRequestError('payload_too_large', 413, `the message is larger than ${maxBodyBytes} bytes`));
+          items[i] = { id: item.message.id, error: new MessageboxError('invalid_message', 'too large') };
+        }
+      });
+    }
     // The first of several items with one (source, id) is received; the others are answered as its duplicates.
     const first = new Map<string, number>();
     const receiving: Array<{ index: number; message: Message }> = [];

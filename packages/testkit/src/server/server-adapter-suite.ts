@@ -719,12 +719,15 @@ export function runServerAdapterSuite(harness: ServerAdapterHarness, options: Se
       const big = [item(s.nextId(), { data: { filler: 'x'.repeat(9 * 1024) } })];
       await expectRejected(await s.postBatch(big), 413, 'payload_too_large');
       expect(await s.count()).toBe(0);
-      // A batch larger than maxBodyBytes (one message's limit) but within batch.maxBytes is accepted.
-      const fits = [1, 2, 3].map(() => item(s.nextId(), { data: { filler: 'y'.repeat(1500) } }));
+      // A batch larger than maxBodyBytes (one message's limit) but within batch.maxBytes is accepted;
+      // a message in it that is larger than maxBodyBytes on its own is refused as it would be alone.
+      const fits = [600, 1500, 600].map((n) => item(s.nextId(), { data: { filler: 'y'.repeat(n) } }));
       const { response, json } = await s.postBatch(fits);
       expect(response.status).toBe(200);
-      expect(json.results.map((r: any) => r.status)).toEqual(['created', 'created', 'created']);
-      expect(await s.count()).toBe(3);
+      expect(json.results.map((r: any) => r.status)).toEqual(['created', 'rejected', 'created']);
+      expect(json.results[1]).toMatchObject({ id: fits[1]!['id'], error: { code: 'payload_too_large', status: 413 } });
+      expect(await s.count()).toBe(2);
+      expect(await s.store.get({ source: 'testkit', id: fits[1]!['id'] as string })).toBeNull();
     });
 
     test('batch: rejects a body that is not a batch with 422 invalid_batch', async () => {
