@@ -10,15 +10,11 @@ import {
   type Message,
 } from '@messagebox/core';
 import { honoInbox } from '@messagebox/hono';
-import { createMysqlStorage } from '@messagebox/mysql';
-import { createPostgresStorage } from '@messagebox/postgres';
 import { createSqliteStorage } from '@messagebox/sqlite';
-import { createScratchDatabase, listenOnLoopback, requireDatabase } from '@messagebox/testkit';
+import { listenOnLoopback } from '@messagebox/testkit';
 import Database from 'better-sqlite3';
 import { Hono } from 'hono';
-import { Kysely, MysqlDialect, SqliteDialect } from 'kysely';
-import { createConnection, createPool } from 'mysql2';
-import pg from 'pg';
+import { Kysely, SqliteDialect } from 'kysely';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -43,62 +39,6 @@ async function sqliteStorage(name: string) {
   return storage;
 }
 
-const postgresUrl = process.env.MESSAGEBOX_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const mysqlUrl = process.env.MESSAGEBOX_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
-
-async function postgresAdmin(statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 3_000 });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
-
-async function mysqlAdmin(statement: string): Promise<void> {
-  const connection = createConnection({ uri: mysqlUrl, connectTimeout: 3_000 }).promise();
-  try {
-    await connection.query(statement);
-  } finally {
-    await connection.end();
-  }
-}
-
-/** The receiver's storage on each dialect, in a database of its own that the test drops. */
-const receivers = {
-  sqlite: () => sqliteStorage('inbox'),
-  postgres: async () => {
-    const database = await createScratchDatabase({
-      adminUrl: postgresUrl,
-      create: (name) => postgresAdmin(`CREATE DATABASE "${name}"`),
-      drop: (name) => postgresAdmin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
-      connect: (url) => createPostgresStorage({ connectionString: url, listen: false }),
-    });
-    const storage = database.connect();
-    cleanups.push(() => database.drop());
-    await storage.migrate();
-    return storage;
-  },
-  mariadb: async () => {
-    const database = await createScratchDatabase({
-      adminUrl: mysqlUrl,
-      create: (name) => mysqlAdmin(`CREATE DATABASE \`${name}\``),
-      drop: (name) => mysqlAdmin(`DROP DATABASE IF EXISTS \`${name}\``),
-      connect: (url) => new Kysely<unknown>({ dialect: new MysqlDialect({ pool: createPool({ uri: url, connectionLimit: 10 }) }) }),
-    });
-    cleanups.push(() => database.drop());
-    const storage = createMysqlStorage({ db: database.connect() });
-    await storage.migrate();
-    return storage;
-  },
-};
-const reachable = {
-  sqlite: true,
-  postgres: await requireDatabase('PostgreSQL at 127.0.0.1:5432', () => postgresAdmin('select 1')),
-  mariadb: await requireDatabase('MariaDB at 127.0.0.1:3306', () => mysqlAdmin('select 1')),
-};
-
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 6_000; i++) {
     if (await check()) return;
@@ -107,10 +47,12 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
   throw new Error(`timed out waiting for ${what}`);
 }
 
-describe.each(Object.keys(receivers) as Array<keyof typeof receivers>)('outbox on SQLite → batched HTTP → Hono inbox on %s', (dialect) => {
-  it.runIf(reachable[dialect])('handles every message once; a partially rejecting receiver settles each message on its own', async () => {
+// Postgres and MariaDB are not wired here: @messagebox/postgres and @messagebox/mysql depend on this
+// package for their own tests, so depending on them back would make the workspace graph cyclic.
+describe('outbox on SQLite → batched HTTP → Hono inbox on SQLite', () => {
+  it('handles every message once; a partially rejecting receiver settles each message on its own', async () => {
     const secret = generateWebhookSecret();
-    const receiverStorage = await receivers[dialect]();
+    const receiverStorage = await sqliteStorage('inbox');
     const handled = new Map<string, number>();
     const inbox = createInbox({ store: receiverStorage.inbox, logger: silentLogger }).on('order.created', (message) => {
       handled.set(message.id, (handled.get(message.id) ?? 0) + 1);
