@@ -30,8 +30,10 @@ export interface ResolvedBatch {
   maxBytes: number;
 }
 
-export const DEFAULT_BATCH_MAX_MESSAGES = 100;
-export const DEFAULT_BATCH_MAX_BYTES = 1024 * 1024;
+/** Default `batch.maxMessages` of a route: 100 messages per `sendBatch` call. */
+export const DEFAULT_ROUTE_BATCH_MAX_MESSAGES = 100;
+/** Default `batch.maxBytes` of a route: 1 MiB of message JSON per `sendBatch` call. */
+export const DEFAULT_ROUTE_BATCH_MAX_BYTES = 1024 * 1024;
 
 /**
  * Validates `batch` of `configure(type, …)`: undefined (or false) when the
@@ -47,11 +49,11 @@ export function resolveRouteBatch(type: string, transport: Transport, batch: Rou
   if (typeof transport.sendBatch !== 'function') {
     throw new MessageboxError('invalid_options', `${where}: batch needs a transport with sendBatch(); transport "${transport.name}" has none`);
   }
-  const maxMessages = batch.maxMessages ?? DEFAULT_BATCH_MAX_MESSAGES;
+  const maxMessages = batch.maxMessages ?? DEFAULT_ROUTE_BATCH_MAX_MESSAGES;
   if (!Number.isInteger(maxMessages) || maxMessages < 1) {
     throw new MessageboxError('invalid_options', `${where}: batch.maxMessages must be a positive integer, got ${String(maxMessages)}`);
   }
-  const maxBytes = batch.maxBytes ?? DEFAULT_BATCH_MAX_BYTES;
+  const maxBytes = batch.maxBytes ?? DEFAULT_ROUTE_BATCH_MAX_BYTES;
   if (!Number.isInteger(maxBytes) || maxBytes < 1) {
     throw new MessageboxError('invalid_options', `${where}: batch.maxBytes must be a positive integer, got ${String(maxBytes)}`);
   }
