@@ -1,5 +1,7 @@
 import {
   createWebhookSigner,
+  decodeWebhookBatchResponse,
+  encodeWebhookBatchRequest,
   encodeWebhookRequest,
   escapeControlCharacters,
   MessageboxError,
@@ -8,8 +10,11 @@ import {
   TransportError,
   type Clock,
   type Message,
+  type SendBatchContext,
   type SendContext,
+  type SendOutcome,
   type Transport,
+  type WebhookRequest,
   type WebhookSigner,
 } from '@messagebox/core';
 import { Agent, type Dispatcher } from 'undici';
@@ -21,6 +26,8 @@ export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 /** Default bound on sockets open to the receiver at once. */
 export const DEFAULT_MAX_CONNECTIONS = 10;
 const MAX_RESPONSE_SNIPPET_BYTES = 64 * 1024;
+/** Largest 2xx answer to a batch that is read (one result per message). */
+const MAX_BATCH_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Options of {@link createHttpTransport}.
@@ -119,19 +126,25 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
   const name = options.name ?? 'http';
   let closed = false;
 
-  async function send(message: Message, context: SendContext): Promise<void> {
+  /** The answer to one request: status, a header reader, and the body (whole for a batch's 2xx, else a snippet). */
+  interface Answer {
+    status: number;
+    header: (key: string) => string | null;
+    text: string;
+  }
+
+  /** One POST through the connection gate, its deadline counted once it holds a connection; rejects with a `TransportError`. */
+  async function exchange(request: WebhookRequest, external: AbortSignal | undefined, what: string, readAll: boolean): Promise<Answer> {
     if (closed) throw new TransportError(`[messagebox] transport "${name}" is closed`, { retryable: true });
-    const request = await encodeWebhookRequest(message, { signer, now: clock.now() });
-    const external = context?.signal;
     const waited = await gate.acquire(external);
-    if (waited !== 'acquired') throw notSent(waited, message);
+    if (waited !== 'acquired') throw notSent(waited, what);
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
     const onExternalAbort = () => deadline.abort(external?.reason);
     if (external?.aborted) onExternalAbort();
     else external?.addEventListener('abort', onExternalAbort, { once: true });
     let response: Dispatcher.ResponseData;
-    let snippet = '';
+    let text = '';
     try {
       response = await agent.request({
         origin: url.origin,
@@ -141,39 +154,94 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
         body: request.body,
         signal: deadline.signal,
       });
-      if (response.statusCode >= 200 && response.statusCode < 300) await response.body.dump();
-      else snippet = await readSnippet(response.body);
+      const ok = response.statusCode >= 200 && response.statusCode < 300;
+      if (ok && readAll) text = await readWhole(response.body, MAX_BATCH_RESPONSE_BYTES);
+      else if (ok) await response.body.dump();
+      else text = await readSnippet(response.body);
     } catch (error) {
-      throw requestFailure(error, message, external);
+      throw requestFailure(error, what, external);
     } finally {
       clearTimeout(timer);
       external?.removeEventListener('abort', onExternalAbort);
       gate.release();
     }
-    const status = response.statusCode;
-    if (status >= 200 && status < 300) return;
-    const where = `${url.origin}${url.pathname}`;
+    const { headers } = response;
     const header = (key: string) => {
-      const value = response.headers[key];
+      const value = headers[key];
       return Array.isArray(value) ? (value[0] ?? null) : (value ?? null);
     };
+    return { status: response.statusCode, header, text };
+  }
+
+  /** The failure a non-2xx answer means; `batch`: 413 and 415 refused the batch, not its messages, so they are retryable. */
+  function statusFailure(answer: Answer, what: string, batch: boolean): TransportError {
+    const { status, header, text } = answer;
+    const where = `${url.origin}${url.pathname}`;
     if (status >= 300 && status < 400) {
-      throw new TransportError(
+      return new TransportError(
         `[messagebox] ${where} answered ${status} (redirect to ${header('location') === null ? 'nowhere' : quoteInput(header('location'), 200)}); redirects are not followed, fix the url`,
         { status, retryable: true },
       );
     }
     const retryAfterMs = parseRetryAfter(header('retry-after'), clock.now());
-    const retryable = status === 408 || status === 429 || status >= 500 || !isPermanent(status);
-    throw new TransportError(`[messagebox] ${where} answered ${status} for message ${message.id}${snippet ? `: ${snippet}` : ''}`, {
+    const refusedBatch = batch && (status === 413 || status === 415);
+    const hint = refusedBatch ? ` (the receiver refused the batch as a whole: lower the route's batch.maxMessages/maxBytes, or turn batching off for this receiver)` : '';
+    return new TransportError(`[messagebox] ${where} answered ${status} for ${what}${hint}${text ? `: ${text}` : ''}`, {
       status,
-      retryable,
+      retryable: refusedBatch || isRetryableStatus(status),
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     });
   }
 
-  function notSent(outcome: Exclude<GateOutcome, 'acquired'>, message: Message): TransportError {
-    const where = `POST ${url.origin}${url.pathname} for message ${message.id}`;
+  function isRetryableStatus(status: number): boolean {
+    return status === 408 || status === 429 || status >= 500 || !isPermanent(status);
+  }
+
+  async function send(message: Message, context: SendContext): Promise<void> {
+    const request = await encodeWebhookRequest(message, { signer, now: clock.now() });
+    const what = `message ${message.id}`;
+    const answer = await exchange(request, context?.signal, what, false);
+    if (answer.status >= 200 && answer.status < 300) return;
+    throw statusFailure(answer, what, false);
+  }
+
+  async function sendBatch(messages: readonly Message[], context: SendBatchContext): Promise<SendOutcome[]> {
+    const all = (error: unknown): SendOutcome[] => messages.map(() => ({ delivered: false, error }));
+    if (messages.length === 0) return [];
+    const batchId = `batch_${globalThis.crypto.randomUUID().replace(/-/g, '')}`;
+    const what = `batch ${batchId} of ${messages.length} messages`;
+    let answer: Answer;
+    try {
+      const request = await encodeWebhookBatchRequest(messages, { signer, now: clock.now(), batchId });
+      answer = await exchange(request, context?.signal, what, true);
+    } catch (error) {
+      return all(error);
+    }
+    if (answer.status < 200 || answer.status >= 300) return all(statusFailure(answer, what, true));
+    const where = `${url.origin}${url.pathname}`;
+    let results: ReturnType<typeof decodeWebhookBatchResponse>;
+    try {
+      results = decodeWebhookBatchResponse(JSON.parse(answer.text), messages);
+    } catch (cause) {
+      const reason = cause instanceof SyntaxError ? 'the answer is not JSON' : cause instanceof Error ? cause.message.replace(/^\[messagebox\] /, '') : String(cause);
+      return all(new TransportError(`[messagebox] ${where} answered ${answer.status} to ${what}, but ${escapeControlCharacters(reason)}; every message will be retried`, { status: answer.status, retryable: true, cause }));
+    }
+    return results.map((result): SendOutcome => {
+      if (result.status !== 'rejected') return { delivered: true };
+      const { code, message, status } = result.error;
+      const text = escapeControlCharacters(message).slice(0, 300);
+      return {
+        delivered: false,
+        error: new TransportError(`[messagebox] ${where} rejected message ${result.id} of ${what}: ${status} ${escapeControlCharacters(code).slice(0, 60)}${text ? `: ${text}` : ''}`, {
+          status,
+          retryable: isRetryableStatus(status),
+        }),
+      };
+    });
+  }
+
+  function notSent(outcome: Exclude<GateOutcome, 'acquired'>, what: string): TransportError {
+    const where = `POST ${url.origin}${url.pathname} for ${what}`;
     if (outcome === 'closed') return new TransportError(`[messagebox] transport "${name}" was closed before ${where} had a connection`, { retryable: true });
     const why =
       outcome === 'timeout'
@@ -182,7 +250,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     return new TransportError(`[messagebox] ${where} was not sent: ${why}`, { retryable: true, notAttempted: true });
   }
 
-  function requestFailure(error: unknown, message: Message, external: AbortSignal | undefined): TransportError {
+  function requestFailure(error: unknown, what: string, external: AbortSignal | undefined): TransportError {
     const where = `${url.origin}${url.pathname}`;
     const root = rootCause(error);
     const code = (root as { code?: unknown } | undefined)?.code;
@@ -194,7 +262,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
       timedOut = true;
     } else if (code === 'ECONNREFUSED') reason = 'connection refused';
     else reason = root instanceof Error ? root.message : String(root);
-    return new TransportError(`[messagebox] POST ${where} for message ${message.id} failed: ${reason}`, {
+    return new TransportError(`[messagebox] POST ${where} for ${what} failed: ${reason}`, {
       retryable: true,
       timedOut,
       cause: error,
@@ -205,6 +273,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     name,
     maxConcurrency: maxConnections,
     send,
+    sendBatch,
     async close() {
       if (closed) return;
       closed = true;
@@ -212,6 +281,20 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
       await agent.destroy();
     },
   };
+}
+
+async function readWhole(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += (chunk as Buffer).byteLength;
+    if (total > maxBytes) {
+      body.destroy();
+      throw new Error(`the answer is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function readSnippet(body: Dispatcher.ResponseData['body']): Promise<string> {

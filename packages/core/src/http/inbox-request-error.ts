@@ -7,6 +7,8 @@ export type InboxRequestErrorCode =
   | 'unreadable_body'
   | 'malformed_json'
   | 'invalid_message'
+  | 'invalid_batch'
+  | 'too_many_messages'
   | 'unknown_type'
   | 'missing_signature'
   | 'invalid_signature'

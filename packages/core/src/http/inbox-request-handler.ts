@@ -7,10 +7,15 @@ import { InboxRequestError, jsonResponse } from './inbox-request-error.js';
 import { readBodyWithLimit } from './read-body.js';
 import { createWebhookVerifier, type WebhookVerifier } from './webhook-signature.js';
 import { decodeWebhookBody } from './wire-format.js';
+import { BATCH_CONTENT_TYPE, BatchTooLargeError, decodeWebhookBatchBody, type WebhookBatchResult } from './batch-wire-format.js';
 
 /** Default largest request body the inbox endpoint reads: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const MAX_REPEATED_MESSAGE_LENGTH = 500;
+/** Default most messages the inbox endpoint accepts in one batch request. */
+export const DEFAULT_MAX_BATCH_MESSAGES = 1000;
+/** Default largest batch request body the inbox endpoint reads: 4 MiB. */
+export const DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
 /** Default time the inbox endpoint allows for reading a whole request body: 10 s. */
 export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
@@ -55,6 +60,14 @@ export interface InboxRequestHandlerOptions {
    * (300 s in Node). Default 10 000 ms.
    */
   bodyTimeoutMs?: number;
+  /**
+   * Batches from messagebox senders (content type
+   * `application/vnd.messagebox.batch+json`, see `WIRE-FORMAT.md`): most
+   * messages per request (default 1000; more answers 413
+   * `too_many_messages`) and largest body (default 4 MiB; more answers 413
+   * `payload_too_large`). `false` refuses batches with 415.
+   */
+  batch?: { maxMessages?: number; maxBytes?: number } | false;
   /** `source` of messages whose body has none (generic Standard Webhooks senders). Default `"webhook"`. */
   defaultSource?: string;
   /** Default: warnings and errors to the console. */
@@ -77,6 +90,7 @@ export type InboxRequestHandler = (request: Request) => Promise<Response>;
  * |--------|-------------------------------|-----------------------------------------------------------------|
  * | 200    | body `{ status: "created" }`  | stored (and, in inline mode, handled)                           |
  * | 200    | body `{ status: "duplicate" }`| its (source, id) was already stored; nothing new stored         |
+ * | 200    | body `{ results: [...] }`     | a batch: one result per message (`created`, `duplicate`, `rejected`) |
  * | 400    | `malformed_json`              | body not UTF-8 JSON                                             |
  * | 400    | `unreadable_body`             | the client broke off while sending                              |
  * | 401    | `missing_signature`           | a `webhook-*` header is missing                                 |
@@ -84,9 +98,11 @@ export type InboxRequestHandler = (request: Request) => Promise<Response>;
  * | 401    | `timestamp_out_of_range`      | `webhook-timestamp` outside the tolerance                       |
  * | 405    | `method_not_allowed`          | not POST                                                        |
  * | 408    | `body_timeout`                | the body did not arrive whole within `bodyTimeoutMs`            |
- * | 413    | `payload_too_large`           | body over `maxBodyBytes` (declared or while reading)            |
+ * | 413    | `payload_too_large`           | body over `maxBodyBytes` (batch: `batch.maxBytes`)              |
+ * | 413    | `too_many_messages`           | a batch of more than `batch.maxMessages`                        |
  * | 415    | `unsupported_media_type`      | content type not `application/json` (or `+json`)                |
  * | 422    | `invalid_message`             | missing or ill-typed field, bad id, too deep                    |
+ * | 422    | `invalid_batch`               | a batch body that is not `{ "messages": [ … ] }` with at least one |
  * | 422    | `unknown_type`                | no handler for the type and the inbox's `unknownTypes: 'reject'`|
  * | 500    | `handler_failed`              | inline mode: the handler threw; nothing stored, sender retries  |
  * | 500    | `body_already_read`           | a body parser ran before the endpoint (a mounting mistake)      |
@@ -94,6 +110,13 @@ export type InboxRequestHandler = (request: Request) => Promise<Response>;
  *
  * Every 4xx stores nothing. Checks run in the order of the table's causes:
  * method, content type, size, signature (before parsing anything), JSON, fields, type.
+ *
+ * A batch (content type `application/vnd.messagebox.batch+json`, signed
+ * over the whole body with the batch id in `webhook-id`) is checked the same
+ * way as a whole; then each message on its own: the valid ones are received
+ * together (group commit: one transaction), the others answered `rejected`
+ * with the code and status they would get alone, storing nothing for them.
+ * A store failure answers 503 for the whole batch (nothing acknowledged).
  *
  * @example
  * const handle = createInboxRequestHandler(inbox, { secret: process.env.INBOX_SECRET! });
@@ -130,7 +153,9 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
   if (!Number.isFinite(bodyTimeoutMs) || bodyTimeoutMs <= 0) {
     throw new MessageboxError('invalid_options', 'inbox endpoint: bodyTimeoutMs must be a positive number of milliseconds');
   }
+  const batchLimits = resolveBatchLimits(options.batch);
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  const encoder = new TextEncoder();
 
   async function handle(request: Request): Promise<Response> {
     if (request.method !== 'POST') {
@@ -138,26 +163,16 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
         headers: { allow: 'POST' },
       });
     }
-    if (!isJsonContentType(request.headers.get('content-type'))) {
+    const contentType = request.headers.get('content-type');
+    if (isBatchContentType(contentType)) {
+      if (!batchLimits) throw new InboxRequestError('unsupported_media_type', 415, 'this endpoint does not accept batches; send one message per request as application/json');
+      return handleBatch(request, batchLimits);
+    }
+    if (!isJsonContentType(contentType)) {
       throw new InboxRequestError('unsupported_media_type', 415, 'the content type must be application/json');
     }
-    const bytes = await readBodyWithLimit(request, maxBodyBytes, bodyTimeoutMs);
-    let id: string | null;
-    let timestamp: number | undefined;
-    if (verifier) ({ id, timestamp } = await verifier.verify(request.headers, bytes));
-    else {
-      id = request.headers.get('webhook-id');
-      const header = request.headers.get('webhook-timestamp');
-      if (header !== null && /^\d{1,15}$/.test(header)) timestamp = Number(header);
-    }
+    const { id, timestamp, parsed } = await readSigned(request, maxBodyBytes);
     if (!id) throw new InboxRequestError('invalid_message', 422, 'the webhook-id header (the message id) is required');
-
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(decoder.decode(bytes));
-    } catch (cause) {
-      throw new InboxRequestError('malformed_json', 400, 'the body is not valid UTF-8 JSON', { cause });
-    }
     let message: Message;
     try {
       message = decodeWebhookBody(parsed, id, { defaultSource: options.defaultSource, fallbackTimestamp: timestamp });
@@ -176,7 +191,88 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
     return jsonResponse(200, { status: result.status, id: message.id });
   }
 
-  function receiveFailure(error: unknown, message: Message): InboxRequestError {
+  /** Reads the body within `maxBytes`, verifies its signature over the raw bytes, then parses it as JSON. */
+  async function readSigned(request: Request, maxBytes: number): Promise<{ id: string | null; timestamp: number | undefined; parsed: unknown; size: number }> {
+    const bytes = await readBodyWithLimit(request, maxBytes, bodyTimeoutMs);
+    let id: string | null;
+    let timestamp: number | undefined;
+    if (verifier) ({ id, timestamp } = await verifier.verify(request.headers, bytes));
+    else {
+      id = request.headers.get('webhook-id');
+      const header = request.headers.get('webhook-timestamp');
+      if (header !== null && /^\d{1,15}$/.test(header)) timestamp = Number(header);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(decoder.decode(bytes));
+    } catch (cause) {
+      throw new InboxRequestError('malformed_json', 400, 'the body is not valid UTF-8 JSON', { cause });
+    }
+    return { id, timestamp, parsed, size: bytes.byteLength };
+  }
+
+  async function handleBatch(request: Request, limits: { maxMessages: number; maxBytes: number }): Promise<Response> {
+    const { id: batchId, timestamp, parsed, size } = await readSigned(request, limits.maxBytes);
+    let items: ReturnType<typeof decodeWebhookBatchBody>;
+    try {
+      items = decodeWebhookBatchBody(parsed, { maxMessages: limits.maxMessages, defaultSource: options.defaultSource, fallbackTimestamp: timestamp });
+    } catch (cause) {
+      if (cause instanceof BatchTooLargeError) throw new InboxRequestError('too_many_messages', 413, messageOf(cause), { cause });
+      throw new InboxRequestError('invalid_batch', 422, messageOf(cause), { cause });
+    }
+    const results: Array<WebhookBatchResult | undefined> = items.map((item) =>
+      'error' in item ? rejected(item.id, new InboxRequestError('invalid_message', 422, messageOf(item.error), { cause: item.error })) : undefined,
+    );
+    // A message the endpoint would refuse alone for its size is refused in a batch too (only a body over maxBodyBytes can hold one).
+    if (size > maxBodyBytes) {
+      const raw = (parsed as { messages: unknown[] }).messages;
+      items.forEach((item, i) => {
+        if ('message' in item && encoder.encode(JSON.stringify(raw[i])).byteLength > maxBodyBytes) {
+          results[i] = rejected(item.message.id, new InboxRequestError('payload_too_large', 413, `the message is larger than ${maxBodyBytes} bytes`));
+          items[i] = { id: item.message.id, error: new MessageboxError('invalid_message', 'too large') };
+        }
+      });
+    }
+    // The first of several items with one (source, id) is received; the others are answered as its duplicates.
+    const first = new Map<string, number>();
+    const receiving: Array<{ index: number; message: Message }> = [];
+    const repeats: Array<{ index: number; of: number }> = [];
+    items.forEach((item, index) => {
+      if (!('message' in item)) return;
+      const { message } = item;
+      if (!inbox.accepts(message.type)) return void (results[index] = rejected(message.id, unknownType(message.type)));
+      const key = `${message.source}\u0000${message.id}`;
+      const earlier = first.get(key);
+      if (earlier !== undefined) return void repeats.push({ index, of: earlier });
+      first.set(key, index);
+      receiving.push({ index, message });
+    });
+    const received = await Promise.allSettled(receiving.map(({ message }) => inbox.receive(message)));
+    let storeFailure: { error: unknown; message: Message } | undefined;
+    received.forEach((outcome, i) => {
+      const { index, message } = receiving[i]!;
+      if (outcome.status === 'fulfilled') return void (results[index] = { id: message.id, status: outcome.value.status });
+      const refusal = classify(outcome.reason, message);
+      if (refusal.code === 'store_unavailable') storeFailure ??= { error: outcome.reason, message };
+      else results[index] = rejected(message.id, refusal);
+    });
+    if (storeFailure) {
+      logger.error(
+        { batchId, messages: items.length, id: storeFailure.message.id, error: describeError(storeFailure.error) },
+        'the inbox store failed during a batch; answering 503 so the sender retries every message',
+      );
+      throw new InboxRequestError('store_unavailable', 503, 'the inbox could not store the batch; retry later', { cause: storeFailure.error });
+    }
+    for (const { index, of } of repeats) {
+      const original = results[of]!;
+      results[index] = original.status === 'created' ? { ...original, status: 'duplicate' } : original;
+    }
+    logger.debug({ batchId, messages: items.length }, 'inbox endpoint answered a batch');
+    return jsonResponse(200, { results });
+  }
+
+  /** What a failed receive answers with; logs nothing. */
+  function classify(error: unknown, message: Message): InboxRequestError {
     const code = error instanceof MessageboxError ? (error.code as string) : undefined;
     if (code === 'unknown_type') return unknownType(message.type);
     if (code === 'invalid_message' || code === 'invalid_payload') {
@@ -186,8 +282,15 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
       logger.warn({ id: message.id, type: message.type, error: describeError(error) }, 'inline handler failed; answering 500 so the sender retries');
       return new InboxRequestError('handler_failed', 500, 'the handler failed; nothing was stored, retry later', { cause: error });
     }
-    logger.error({ id: message.id, type: message.type, error: describeError(error) }, 'the inbox store failed; answering 503 so the sender retries');
     return new InboxRequestError('store_unavailable', 503, 'the inbox could not store the message; retry later', { cause: error });
+  }
+
+  function receiveFailure(error: unknown, message: Message): InboxRequestError {
+    const refusal = classify(error, message);
+    if (refusal.code === 'store_unavailable') {
+      logger.error({ id: message.id, type: message.type, error: describeError(error) }, 'the inbox store failed; answering 503 so the sender retries');
+    }
+    return refusal;
   }
 
   return async (request) => {
@@ -210,6 +313,28 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
       if (!request.bodyUsed) request.body?.cancel().catch(() => {});
     }
   };
+}
+
+/** A rejection in a batch answer; an id too long to be valid is not repeated. */
+function rejected(id: string | null, error: InboxRequestError): WebhookBatchResult {
+  return { id: id !== null && id.length <= 256 ? id : null, status: 'rejected', error: { code: error.code, message: error.message.replace(/^\[messagebox\] /, ''), status: error.status } };
+}
+
+function resolveBatchLimits(batch: InboxRequestHandlerOptions['batch']): { maxMessages: number; maxBytes: number } | undefined {
+  if (batch === false) return undefined;
+  const maxMessages = batch?.maxMessages ?? DEFAULT_MAX_BATCH_MESSAGES;
+  const maxBytes = batch?.maxBytes ?? DEFAULT_MAX_BATCH_BYTES;
+  if (!Number.isInteger(maxMessages) || maxMessages <= 0) {
+    throw new MessageboxError('invalid_options', `inbox endpoint: batch.maxMessages must be a positive integer, got ${String(maxMessages)}`);
+  }
+  if (!Number.isInteger(maxBytes) || maxBytes <= 0) {
+    throw new MessageboxError('invalid_options', `inbox endpoint: batch.maxBytes must be a positive integer, got ${String(maxBytes)}`);
+  }
+  return { maxMessages, maxBytes };
+}
+
+function isBatchContentType(header: string | null): boolean {
+  return !!header && header.split(';', 1)[0]!.trim().toLowerCase() === BATCH_CONTENT_TYPE;
 }
 
 function unknownType(type: string): InboxRequestError {

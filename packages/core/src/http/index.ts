@@ -27,8 +27,22 @@ export {
   createInboxRequestHandler,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_BODY_TIMEOUT_MS,
+  DEFAULT_MAX_BATCH_MESSAGES,
+  DEFAULT_MAX_BATCH_BYTES,
   type InboxReceiver,
   type InboxRequestHandler,
   type InboxRequestHandlerOptions,
 } from './inbox-request-handler.js';
 export { createBodyAlreadyReadError } from './read-body.js';
+export {
+  BATCH_CONTENT_TYPE,
+  BatchTooLargeError,
+  encodeWebhookBatchRequest,
+  decodeWebhookBatchBody,
+  decodeWebhookBatchResponse,
+  type DecodedBatchItem,
+  type WebhookBatchBody,
+  type WebhookBatchItem,
+  type WebhookBatchResult,
+  type WebhookBatchResponse,
+} from './batch-wire-format.js';

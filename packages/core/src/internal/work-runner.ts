@@ -20,6 +20,8 @@ export interface WorkSource<Item> {
   process(item: Item, signal: AbortSignal): Promise<void | FollowUp>;
   /** Gives back claimed items that will not be processed (shutdown, overload). */
   release(items: readonly Item[]): Promise<void>;
+  /** How many claimed rows an item holds (the outbox: a batch of messages). Default 1. */
+  size?(item: Item): number;
 }
 
 export interface WorkRunnerOptions {
@@ -79,7 +81,7 @@ export class WorkRunner<Item> {
   async runBatch(): Promise<number> {
     const items = await this.#source.claim(this.#options.batchSize);
     await this.process(items);
-    return items.length;
+    return this.#rows(items);
   }
 
   /**
@@ -209,7 +211,7 @@ export class WorkRunner<Item> {
       let claimed = 0;
       try {
         const items = await this.#source.claim(this.#options.batchSize);
-        claimed = items.length;
+        claimed = this.#rows(items);
         void this.process(items);
       } catch (error) {
         this.#logFailure('claim', error);
@@ -218,6 +220,13 @@ export class WorkRunner<Item> {
       if (claimed >= this.#options.batchSize) continue;
       await this.#sleep(this.#options.pollIntervalMs);
     }
+  }
+
+  #rows(items: readonly Item[]): number {
+    if (!this.#source.size) return items.length;
+    let rows = 0;
+    for (const item of items) rows += this.#source.size(item);
+    return rows;
   }
 
   #sleep(ms: number): Promise<void> {

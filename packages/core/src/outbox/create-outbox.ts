@@ -16,6 +16,7 @@ import type { Instrumentation } from '../instrumentation.js';
 import { purgeInBatches, resolveRetention, type RetentionOptions } from '../retention.js';
 import type { OutboxEventMap } from './outbox-events.js';
 import { emptyReport, type DeliveryReport } from './outbox-report.js';
+import { groupDispatches, resolveRouteBatch, sendDispatch, type Dispatch, type ResolvedBatch, type RouteBatchOptions } from './batch-dispatch.js';
 
 export interface OutboxOptions<Tx> extends ServiceOptions {
   store: OutboxStore<Tx>;
@@ -51,6 +52,17 @@ export interface OutboxRoute {
   transport: Transport;
   /** Overrides fields of the outbox's retry policy for this type. */
   retry?: RetryPolicyOptions;
+  /**
+   * Opt-in batched delivery (needs a transport with `sendBatch`): the worker
+   * hands claimed messages of batched routes that share this transport to
+   * `sendBatch` together, at most `maxMessages` / `maxBytes` per call (one
+   * transport slot per call). Every message keeps its own lease check right
+   * before the send and is settled on its own (sent, retried, dead, given
+   * back). Without it, one `send` per message. Right after commit, the
+   * messages of transactions that commit in the same turn of the event loop
+   * are batched together.
+   */
+  batch?: RouteBatchOptions | false;
 }
 
 /**
@@ -151,7 +163,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
   const config = resolveServiceOptions(options, 'createOutbox');
   const { clock, logger } = config;
   const sendAfterCommit = options.sendAfterCommit ?? true;
-  const routes = new Map<string, { transport: Transport; policy: RetryPolicy }>();
+  const routes = new Map<string, { transport: Transport; policy: RetryPolicy; batch: ResolvedBatch | undefined }>();
   const events = new Events<OutboxEventMap>(() => logger);
   const openTransactions = new WeakMap<object, { token: string; added: Added[] }>();
   /** markSent for every attempt that succeeded while the previous markSent was in flight, in one statement. */
@@ -195,14 +207,43 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
   /** Bumped by start() and stop(), so a start() that was overtaken by stop() while subscribing starts nothing. */
   let lifecycle = 0;
 
-  const runner = new WorkRunner<Delivery>(
+  const runner = new WorkRunner<Dispatch<Delivery>>(
     {
-      claim: (limit) => claimDeliveries(claimOptions(limit)),
-      process: (delivery, signal) => attempt(delivery, signal),
-      release: async (items) => void (await store.release(items.map((d) => d.claim))),
+      claim: async (limit) => dispatches(await claimDeliveries(claimOptions(limit))),
+      process: (dispatch, signal) => attempt(dispatch, signal),
+      release: async (items) => void (await store.release(items.flatMap((d) => d.deliveries.map((delivery) => delivery.claim)))),
+      size: (dispatch) => dispatch.deliveries.length,
     },
     { name: 'outbox', ...config },
   );
+
+  /** After-commit deliveries of batched routes, waiting for the end of this turn of the event loop to be grouped with those of other commits. */
+  const afterCommitBatch: Delivery[] = [];
+  let afterCommitFlush: Promise<void> | undefined;
+
+  /**
+   * Hands deliveries written already claimed to the runner. Those of batched
+   * routes wait until the end of the current turn of the event loop
+   * (`setImmediate`), so that transactions committing together share batches.
+   */
+  function submitAfterCommit(deliveries: Delivery[]): void {
+    const single = deliveries.filter((d) => !routes.get(d.message.type)?.batch);
+    if (single.length) runner.submit(dispatches(single));
+    if (single.length === deliveries.length) return;
+    for (const delivery of deliveries) if (routes.get(delivery.message.type)?.batch) afterCommitBatch.push(delivery);
+    afterCommitFlush ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        afterCommitFlush = undefined;
+        runner.submit(dispatches(afterCommitBatch.splice(0)));
+        resolve();
+      }),
+    );
+  }
+
+  /** Units of work for the runner: one delivery per `send`, or those of batched routes grouped per transport. */
+  function dispatches(deliveries: readonly Delivery[]): Dispatch<Delivery>[] {
+    return groupDispatches(deliveries, (type) => routes.get(type));
+  }
 
   /** Claims only configured types: a process never takes messages it cannot send (rolling deploys). */
   function claimOptions(limit: number) {
@@ -240,45 +281,68 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     return true;
   }
 
-  /** Sends once; resolves with the recording of the outcome, which the runner runs outside the concurrency slot. */
-  async function attempt(delivery: Delivery, signal: AbortSignal): Promise<FollowUp | undefined> {
-    const route = routes.get(delivery.message.type);
-    const policy = route?.policy ?? config.retry;
+  /**
+   * Sends a dispatch (one delivery by `send`, or a batch by `sendBatch`) in
+   * one slot of its transport, each delivery's lease checked right before
+   * the send; resolves with the recording of every outcome, which the runner
+   * runs outside the concurrency slot.
+   */
+  async function attempt(dispatch: Dispatch<Delivery>, signal: AbortSignal): Promise<FollowUp | undefined> {
+    const { deliveries } = dispatch;
+    const policyOf = (d: Delivery) => routes.get(d.message.type)?.policy ?? config.retry;
+    const transport = routes.get(deliveries[0]!.message.type)?.transport;
     let started = clock.now();
-    let skipped = false;
-    let stopped = false;
-    let failure: unknown = exhaustedBeforeStart(delivery.attempts, policy);
-    if (!failure) {
+    const failures = new Map<Delivery, unknown>();
+    const skipped = new Set<Delivery>();
+    const stopped = new Set<Delivery>();
+    const ready: Delivery[] = [];
+    for (const delivery of deliveries) {
+      const exhausted = exhaustedBeforeStart(delivery.attempts, policyOf(delivery));
+      if (exhausted) failures.set(delivery, exhausted);
+      else ready.push(delivery);
+    }
+    if (ready.length) {
       try {
-        if (!route) throw new MessageboxError('no_transport', `no transport is configured for message type "${delivery.message.type}"`);
-        await destinations.run(route.transport, signal, async () => {
+        if (!transport) throw new MessageboxError('no_transport', `no transport is configured for message type "${deliveries[0]!.message.type}"`);
+        await destinations.run(transport, signal, async () => {
           // The lease is checked right before the send, after the wait for a slot of the transport.
-          if (!(await holdLease(delivery))) return void (skipped = true);
-          // stop() gave up while the lease was being renewed: give the message back untouched instead of sending it with an aborted signal.
-          if (signal.aborted) return void (stopped = true);
+          const held = await Promise.all(ready.map((delivery) => holdLease(delivery)));
+          const sending = ready.filter((delivery, i) => (held[i] ? true : void skipped.add(delivery)));
+          if (!sending.length) return;
+          // stop() gave up while leases were being renewed: give the messages back untouched instead of sending them with an aborted signal.
+          if (signal.aborted) return void sending.forEach((delivery) => stopped.add(delivery));
           started = clock.now();
-          const { message, attempts } = delivery;
-          const send = () => route.transport.send(message, { signal, attempt: attempts });
-          await (instrumentation.send ? instrumentation.send(message, attempts, send) : send());
+          const messages = sending.map((d) => d.message);
+          const outcomes = await sendDispatch(transport, messages, sending.map((d) => d.attempts), { batched: dispatch.batched, signal, instrumentation });
+          sending.forEach((delivery, i) => failures.set(delivery, outcomes[i]));
+          // A timeout fails the slot too, so that the limiter slows down to this transport.
+          const timedOut = outcomes.find((outcome) => outcome instanceof TransportError && outcome.timedOut);
+          if (timedOut) throw timedOut;
         });
       } catch (error) {
-        failure = error ?? new Error('transport rejected without a reason');
+        for (const delivery of ready) if (!failures.has(delivery) && !skipped.has(delivery) && !stopped.has(delivery)) failures.set(delivery, error ?? new Error('transport rejected without a reason'));
       }
     }
-    const { report } = delivery;
-    if (stopped) return async () => void (await store.release([delivery.claim]));
-    if (skipped) {
-      if (report) report.fenced++;
-      return undefined;
-    }
-    if (report) report.attempted++;
+    const released = deliveries.filter((delivery) => stopped.has(delivery));
+    const settled = deliveries.filter((delivery) => {
+      if (stopped.has(delivery)) return false;
+      if (!skipped.has(delivery)) return true;
+      if (delivery.report) delivery.report.fenced++;
+      return false;
+    });
+    if (!settled.length) return released.length ? async () => void (await store.release(released.map((d) => d.claim))) : undefined;
+    for (const { report } of settled) if (report) report.attempted++;
     return async () => {
-      try {
-        await record(delivery, failure, started, policy);
-      } catch (error) {
+      if (released.length) await store.release(released.map((d) => d.claim));
+      const results = await Promise.allSettled(settled.map((delivery) => record(delivery, failures.get(delivery), started, policyOf(delivery))));
+      let firstError: unknown;
+      results.forEach((result, i) => {
+        if (result.status === 'fulfilled') return;
+        const { report } = settled[i]!;
         if (report) report.unrecorded++;
-        throw error;
-      }
+        firstError ??= result.reason;
+      });
+      if (firstError !== undefined) throw firstError;
     };
   }
 
@@ -314,7 +378,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     const batches: Promise<void>[] = [];
     try {
       await loop(async (batch) => {
-        batches.push(runner.process(batch));
+        batches.push(runner.process(dispatches(batch)));
         await runner.ready();
       });
     } finally {
@@ -353,8 +417,10 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       if (!route?.transport || typeof route.transport.send !== 'function') {
         throw new MessageboxError('invalid_options', `configure("${type}") needs a transport with a send() method`);
       }
+      const batch = resolveRouteBatch(type, route.transport, route.batch);
+      const policy = createRetryPolicy(route.retry, config.retry);
       destinations.add(route.transport);
-      routes.set(type, { transport: route.transport, policy: createRetryPolicy(route.retry, config.retry) });
+      routes.set(type, { transport: route.transport, policy, batch });
       return outbox;
     },
 
@@ -373,7 +439,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       });
       for (const { message } of added) events.emit('created', { message });
       const claimed = added.filter((a) => a.claimed);
-      if (claimed.length) runner.submit(claimed.map(({ message, leasedAt }) => ({ message, claim: { id: message.id, token }, attempts: 1, leasedAt })));
+      if (claimed.length) submitAfterCommit(claimed.map(({ message, leasedAt }) => ({ message, claim: { id: message.id, token }, attempts: 1, leasedAt })));
       if (claimed.length < added.length) runner.wake();
       return result;
     },
@@ -446,6 +512,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     async stop(opts) {
       lifecycle++;
       starting = undefined;
+      while (afterCommitFlush) await afterCommitFlush;
       const [inTime] = await Promise.all([runner.stop(opts?.timeoutMs ?? config.shutdownTimeoutMs), purger?.stop()]);
       const stopWatching = unwatch;
       unwatch = undefined;
@@ -453,7 +520,10 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       return inTime;
     },
 
-    idle: () => runner.idle(),
+    async idle() {
+      while (afterCommitFlush) await afterCommitFlush;
+      await runner.idle();
+    },
 
     async close() {
       await outbox.stop();

@@ -8,6 +8,22 @@ export interface SendContext {
   attempt: number;
 }
 
+/** Per-call context of {@link Transport.sendBatch}. */
+export interface SendBatchContext {
+  /** Aborted when the worker shuts down and cannot wait any longer. */
+  signal?: AbortSignal;
+  /** Which attempt this is for each message, starting at 1, in the order of `messages`. */
+  attempts: readonly number[];
+}
+
+/**
+ * What happened to one message of a {@link Transport.sendBatch} call:
+ * delivered (guaranteed, as a resolved `send` is), or failed with `error`
+ * (ideally a `TransportError`: retryable or not, `retryAfterMs`,
+ * `notAttempted`, `timedOut` mean what they mean for `send`).
+ */
+export type SendOutcome = { delivered: true } | { delivered: false; error: unknown };
+
 /**
  * Delivers messages somewhere. The one rule: `send` resolves **only** when
  * delivery is guaranteed (for HTTP: the receiver answered 2xx after durably
@@ -35,6 +51,28 @@ export interface Transport {
    */
   readonly maxConcurrency?: number;
   send(message: Message, context: SendContext): Promise<void>;
+  /**
+   * Optional: delivers several messages in one exchange (the HTTP transport:
+   * one signed request). Used only for routes configured with `batch`
+   * (`outbox.configure(type, { transport, batch: { maxMessages, maxBytes } })`);
+   * all messages of a call go to this transport's one destination.
+   *
+   * Resolves with exactly one {@link SendOutcome} per message, in the order
+   * of `messages`: a batch never succeeds or fails as a whole, each message
+   * is settled on its own (sent, retried, dead, given back). A failure of
+   * the whole exchange (connection refused, a non-2xx answer, a timeout) is
+   * reported as that failure in every outcome. Should not reject; when it
+   * does, or resolves with the wrong number of outcomes, the outbox records
+   * that as a retryable failure of every message. A call holds one of the
+   * `maxConcurrency` slots, whatever its size.
+   *
+   * @example
+   * async sendBatch(messages) {
+   *   const answers = await appendAllToDurableLog(messages);
+   *   return answers.map((ok) => (ok ? { delivered: true } : { delivered: false, error: new TransportError('[log] refused', { retryable: false }) }));
+   * }
+   */
+  sendBatch?(messages: readonly Message[], context: SendBatchContext): Promise<readonly SendOutcome[]>;
   /** Releases sockets or connections; called by `outbox.close()`. */
   close?(): Promise<void>;
 }

@@ -1,4 +1,5 @@
-import { createMessage, generateWebhookSecret, TransportError, type Clock, type Message, type Transport } from '@messagebox/core';
+import { BATCH_CONTENT_TYPE, createMessage, generateWebhookSecret, TransportError, type Clock, type Message, type SendOutcome, type Transport } from '@messagebox/core';
+import type { ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startRecordingServer, unusedPort, type RecordingServer } from './recording-server.js';
@@ -21,6 +22,8 @@ export interface HttpTransportSuiteOptions {
 export interface HttpTransportHarness {
   name: string;
   create(options: HttpTransportSuiteOptions): Transport;
+  /** Set (to the reason) when the transport has no `sendBatch`: the batch cases are skipped. */
+  withoutBatch?: string;
 }
 
 /**
@@ -29,7 +32,8 @@ export interface HttpTransportHarness {
  * `standardwebhooks` package verifies, and the response semantics (2xx
  * delivered; 408/429/5xx/3xx/timeouts/refused retryable with `Retry-After`;
  * other 4xx permanent), keep-alive and the socket bound, against a real
- * server on loopback.
+ * server on loopback. With `sendBatch`: one signed request per batch in
+ * the batch wire format, and one outcome per message.
  */
 export function runHttpTransportSuite(harness: HttpTransportHarness): void {
   describe(`HTTP transport conformance: ${harness.name}`, () => {
@@ -144,6 +148,121 @@ export function runHttpTransportSuite(harness: HttpTransportHarness): void {
       await Promise.all(Array.from({ length: 20 }, () => bounded.send(message(), { attempt: 1 })));
       expect(server.requests).toHaveLength(40);
       expect(server.connections - before).toBeLessThanOrEqual(2);
+    });
+
+    const batchIt = (name: string, fn: () => Promise<void>) => {
+      if (harness.withoutBatch !== undefined) {
+        if (!harness.withoutBatch.trim()) throw new Error('[messagebox] withoutBatch needs a reason');
+        it.skip(`${name} (skipped: ${harness.withoutBatch})`, fn);
+      } else it(name, fn);
+    };
+    const sendBatch = (t: Transport, messages: Message[]): Promise<readonly SendOutcome[]> => {
+      expect(typeof t.sendBatch).toBe('function');
+      return t.sendBatch!(messages, { attempts: messages.map(() => 1) });
+    };
+    /** Answers a batch as a messagebox inbox would: `created` for each, or what `resultFor` says. */
+    const answerBatch = (resultFor: (item: { id: string }, i: number) => Record<string, unknown> = () => ({ status: 'created' })) =>
+      server.respond((req, res: ServerResponse) => {
+        const items = (JSON.parse(req.body) as { messages: Array<{ id: string }> }).messages;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results: items.map((item, i) => ({ id: item.id, ...resultFor(item, i) })) }));
+      });
+    const errorOf = (outcome: SendOutcome | undefined): TransportError => {
+      expect(outcome?.delivered).toBe(false);
+      const error = (outcome as { error: unknown }).error;
+      expect(error).toBeInstanceOf(TransportError);
+      return error as TransportError;
+    };
+
+    batchIt('sendBatch: one request signed over the whole body under a batch id, in the batch wire format', async () => {
+      const secret = generateWebhookSecret();
+      answerBatch();
+      const messages = [message({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }), message(), message()];
+      const outcomes = await sendBatch(transport({ secret }), messages);
+      expect(outcomes).toEqual(messages.map(() => ({ delivered: true })));
+      expect(server.requests).toHaveLength(1);
+      const req = server.requests[0]!;
+      expect(req.method).toBe('POST');
+      expect(req.headers['content-type']).toBe(BATCH_CONTENT_TYPE);
+      const batchId = req.headers['webhook-id'] as string;
+      expect(batchId).toMatch(/^batch_/);
+      expect(messages.map((m) => m.id)).not.toContain(batchId);
+      expect(new Webhook(secret).verify(req.body, req.headers as Record<string, string>)).toEqual(JSON.parse(req.body));
+      expect(() => new Webhook(generateWebhookSecret()).verify(req.body, req.headers as Record<string, string>)).toThrow();
+      expect(JSON.parse(req.body)).toEqual({
+        messages: messages.map((m) => ({
+          id: m.id,
+          type: 'payment.created',
+          timestamp: '2030-01-02T03:04:05.678Z',
+          data: { amount: 100, note: 'é' },
+          source: 'vault',
+          ...(Object.keys(m.headers).length ? { headers: m.headers } : {}),
+        })),
+      });
+      await sendBatch(transport({ secret }), messages);
+      expect(server.requests[1]!.headers['webhook-id']).not.toBe(batchId);
+    });
+
+    batchIt('sendBatch: one outcome per message from the answer (created, duplicate, rejected permanent or retryable)', async () => {
+      answerBatch((_item, i) =>
+        [
+          { status: 'created' },
+          { status: 'duplicate' },
+          { status: 'rejected', error: { code: 'invalid_message', message: '"data" is required', status: 422 } },
+          { status: 'rejected', error: { code: 'handler_failed', message: 'the handler failed', status: 500 } },
+        ][i]!,
+      );
+      const messages = [message(), message(), message(), message()];
+      const outcomes = await sendBatch(transport(), messages);
+      expect(outcomes.slice(0, 2)).toEqual([{ delivered: true }, { delivered: true }]);
+      const permanent = errorOf(outcomes[2]);
+      expect(permanent).toMatchObject({ retryable: false, status: 422 });
+      expect(permanent.message).toContain(messages[2]!.id);
+      expect(permanent.message).toContain('invalid_message');
+      expect(errorOf(outcomes[3])).toMatchObject({ retryable: true, status: 500 });
+    });
+
+    batchIt('sendBatch: a non-2xx answer fails every message with that status (Retry-After kept; 413/415 retryable)', async () => {
+      const messages = [message(), message()];
+      server.respond((_req, res) => res.writeHead(503, { 'retry-after': '7' }).end());
+      for (const outcome of await sendBatch(transport(), messages)) expect(errorOf(outcome)).toMatchObject({ retryable: true, status: 503, retryAfterMs: 7_000 });
+      server.respond((_req, res) => res.writeHead(401).end());
+      for (const outcome of await sendBatch(transport(), messages)) expect(errorOf(outcome)).toMatchObject({ retryable: false, status: 401 });
+      for (const status of [413, 415]) {
+        server.respond((_req, res) => res.writeHead(status).end());
+        for (const outcome of await sendBatch(transport(), messages)) {
+          const error = errorOf(outcome);
+          expect(error).toMatchObject({ retryable: true, status });
+          expect(error.message).toMatch(/batch/);
+        }
+      }
+    });
+
+    batchIt('sendBatch: an unreadable 2xx answer fails every message, retryably', async () => {
+      const messages = [message(), message()];
+      const answers: Array<(ids: string[]) => string> = [
+        () => 'not json',
+        () => '{"status":"created"}',
+        (ids) => JSON.stringify({ results: [{ id: ids[0], status: 'created' }] }),
+        (ids) => JSON.stringify({ results: [{ id: ids[1], status: 'created' }, { id: ids[0], status: 'created' }] }),
+        (ids) => JSON.stringify({ results: ids.map((id) => ({ id, status: 'stored' })) }),
+      ];
+      for (const answer of answers) {
+        server.respond((req, res) => {
+          const ids = (JSON.parse(req.body) as { messages: Array<{ id: string }> }).messages.map((m) => m.id);
+          res.writeHead(200, { 'content-type': 'application/json' }).end(answer(ids));
+        });
+        const outcomes = await sendBatch(transport(), messages);
+        expect(outcomes).toHaveLength(2);
+        for (const outcome of outcomes) expect(errorOf(outcome).retryable).toBe(true);
+      }
+    });
+
+    batchIt('sendBatch: no answer within the timeout or connection refused fails every message, retryably', async () => {
+      server.respond(() => {});
+      const timedOut = await sendBatch(transport({ timeoutMs: 300 }), [message(), message()]);
+      for (const outcome of timedOut) expect(errorOf(outcome)).toMatchObject({ retryable: true, timedOut: true });
+      const refused = await sendBatch(transport({ url: `http://127.0.0.1:${await unusedPort()}/inbox` }), [message(), message()]);
+      for (const outcome of refused) expect(errorOf(outcome).retryable).toBe(true);
     });
   });
 }

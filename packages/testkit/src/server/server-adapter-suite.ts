@@ -1,4 +1,5 @@
 import {
+  BATCH_CONTENT_TYPE,
   createInbox,
   createMemoryInboxStore,
   createWebhookSigner,
@@ -11,6 +12,7 @@ import {
   type InboxStore,
   type Logger,
 } from '@messagebox/core';
+import * as fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runBadInputProperty } from './bad-input-property.js';
 import { rawRequest, trickleUntilClosed, type RunningServer } from './loopback.js';
@@ -69,6 +71,16 @@ export const serverAdapterCases = [
   'allowUnsigned: accepts unsigned requests and warns once',
   'refuses to start without a secret or allowUnsigned',
   'survives at least 1000 generated malformed requests: no 5xx, nothing stored for a rejection',
+  'batch: stores every message of a signed batch and answers one result per message, in order',
+  'batch: answers duplicates inside a batch and across batches, storing each once',
+  'batch: rejects invalid messages on their own and stores the valid ones',
+  'batch: rejects a tampered body or a signature for another id, storing nothing',
+  'batch: enforces maxMessages and maxBytes with 413, storing nothing',
+  'batch: rejects a body that is not a batch with 422 invalid_batch',
+  'batch: answers 503 for the whole batch when the store fails',
+  'batch: inline mode answers a failing handler as a retryable rejection of that message',
+  'batch: refused with 415 when the endpoint turns batches off',
+  'batch: survives 200 generated batches of valid and malformed messages: one result each, exactly the created ones stored',
 ] as const;
 
 export type ServerAdapterCase = (typeof serverAdapterCases)[number];
@@ -158,8 +170,18 @@ export function runServerAdapterSuite(harness: ServerAdapterHarness, options: Se
           const response = await fetch(url, { method: 'POST', headers: { ...signed.headers, ...init.headers }, body });
           return { id, response, json: (await response.json().catch(() => undefined)) as any };
         },
+        /** Signs a batch of `items` (objects, or raw `body`) with the reference library under a batch id and POSTs it. */
+        postBatch: async (items: unknown[], init: { body?: string; batchId?: string; secret?: string; tamper?: (body: string) => string } = {}) => {
+          const batchId = init.batchId ?? `batch_${nextId()}`;
+          const body = init.body ?? JSON.stringify({ messages: items });
+          const signed = signWithReference({ secret: init.secret ?? secret, id: batchId, body, contentType: BATCH_CONTENT_TYPE });
+          const response = await fetch(url, { method: 'POST', headers: signed.headers, body: init.tamper ? init.tamper(body) : body });
+          return { batchId, response, json: (await response.json().catch(() => undefined)) as any };
+        },
       };
     }
+
+    const item = (id: string, overrides: Record<string, unknown> = {}) => ({ id, ...JSON.parse(validBody(overrides)) });
 
     async function expectRejected(
       result: { response: Response; json: any } | { status: number; headers: Record<string, unknown>; body: string },
@@ -613,6 +635,185 @@ export function runServerAdapterSuite(harness: ServerAdapterHarness, options: Se
         expect(Object.keys(summary.byStatus).every((status) => Number(status) < 500)).toBe(true);
         const after = await s.post();
         expect(after.response.status).toBe(200);
+      },
+      120_000,
+    );
+
+    test('batch: stores every message of a signed batch and answers one result per message, in order', async () => {
+      const s = await setup();
+      const ids = [s.nextId(), s.nextId(), s.nextId()];
+      const items = ids.map((id, i) => item(id, { data: { n: i }, headers: { tenant: `t${i}` } }));
+      const { response, json } = await s.postBatch(items);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(json).toEqual({ results: ids.map((id) => ({ id, status: 'created' })) });
+      for (const [i, id] of ids.entries()) {
+        expect(await s.store.get({ source: 'testkit', id })).toMatchObject({ id, type: TYPE, payload: { n: i }, headers: { tenant: `t${i}` } });
+      }
+      expect(await s.count()).toBe(3);
+    });
+
+    test('batch: answers duplicates inside a batch and across batches, storing each once', async () => {
+      const s = await setup();
+      const [a, b, c] = [s.nextId(), s.nextId(), s.nextId()];
+      const first = await s.postBatch([item(a), item(b), item(a)]);
+      expect(first.json).toEqual({ results: [{ id: a, status: 'created' }, { id: b, status: 'created' }, { id: a, status: 'duplicate' }] });
+      const single = await s.post({ id: c });
+      expect(single.response.status).toBe(200);
+      const second = await s.postBatch([item(b), item(c), item(a, { source: 'elsewhere' })]);
+      expect(second.json).toEqual({ results: [{ id: b, status: 'duplicate' }, { id: c, status: 'duplicate' }, { id: a, status: 'created' }] });
+      const concurrent = await Promise.all([s.postBatch([item(a), item(b)]), s.postBatch([item(b), item(a)])]);
+      for (const { json } of concurrent) expect(json.results.map((r: any) => r.status)).toEqual(['duplicate', 'duplicate']);
+      expect(await s.count()).toBe(4);
+    });
+
+    test('batch: rejects invalid messages on their own and stores the valid ones', async () => {
+      const s = await setup();
+      const [ok1, bad, unknown, ok2] = [s.nextId(), s.nextId(), s.nextId(), s.nextId()];
+      const { response, json } = await s.postBatch([
+        item(ok1),
+        item(bad, { timestamp: '2026-02-30T00:00:00Z' }),
+        item(unknown, { type: 'nobody.handles.this' }),
+        { ...item('unused'), id: 42 },
+        item('has space'),
+        'not an object',
+        item(ok2),
+      ]);
+      expect(response.status).toBe(200);
+      const results = json.results as any[];
+      expect(results).toHaveLength(7);
+      expect(results[0]).toEqual({ id: ok1, status: 'created' });
+      expect(results[1]).toMatchObject({ id: bad, status: 'rejected', error: { code: 'invalid_message', status: 422 } });
+      expect(results[1].error.message).toContain('is not a real date-time');
+      expect(results[2]).toMatchObject({ id: unknown, status: 'rejected', error: { code: 'unknown_type', status: 422 } });
+      expect(results[3]).toMatchObject({ id: null, status: 'rejected', error: { code: 'invalid_message', status: 422 } });
+      expect(results[4]).toMatchObject({ id: 'has space', status: 'rejected', error: { code: 'invalid_message', status: 422 } });
+      expect(results[5]).toMatchObject({ id: null, status: 'rejected', error: { code: 'invalid_message' } });
+      expect(results[6]).toEqual({ id: ok2, status: 'created' });
+      for (const r of results.filter((r) => r.status === 'rejected')) expect(r.error.message.length).toBeGreaterThan(0);
+      expect(await s.count()).toBe(2);
+      expect(await s.store.get({ source: 'testkit', id: bad })).toBeNull();
+      expect(await s.store.get({ source: 'testkit', id: unknown })).toBeNull();
+    });
+
+    test('batch: rejects a tampered body or a signature for another id, storing nothing', async () => {
+      const s = await setup();
+      const items = [item(s.nextId()), item(s.nextId())];
+      await expectRejected(await s.postBatch(items, { tamper: (body) => body.replace('"amount":1', '"amount":2') }), 401, 'invalid_signature');
+      await expectRejected(await s.postBatch(items, { secret: generateWebhookSecret() }), 401, 'invalid_signature');
+      const body = JSON.stringify({ messages: items });
+      const signed = signWithReference({ secret: s.secret, id: 'batch_one', body, contentType: BATCH_CONTENT_TYPE });
+      const otherId = await fetch(s.url, { method: 'POST', headers: { ...signed.headers, 'webhook-id': 'batch_two' }, body });
+      await expectRejected({ response: otherId, json: await otherId.json() }, 401, 'invalid_signature');
+      const { ['webhook-signature']: _, ...unsigned } = signed.headers;
+      const missing = await fetch(s.url, { method: 'POST', headers: unsigned, body });
+      await expectRejected({ response: missing, json: await missing.json() }, 401, 'missing_signature');
+      expect(await s.count()).toBe(0);
+      expect((await s.postBatch(items)).response.status).toBe(200);
+      expect(await s.count()).toBe(2);
+    });
+
+    test('batch: enforces maxMessages and maxBytes with 413, storing nothing', async () => {
+      const s = await setup({ endpoint: { maxBodyBytes: 1024, batch: { maxMessages: 3, maxBytes: 8 * 1024 } } });
+      await expectRejected(await s.postBatch([1, 2, 3, 4].map(() => item(s.nextId()))), 413, 'too_many_messages');
+      const big = [item(s.nextId(), { data: { filler: 'x'.repeat(9 * 1024) } })];
+      await expectRejected(await s.postBatch(big), 413, 'payload_too_large');
+      expect(await s.count()).toBe(0);
+      // A batch larger than maxBodyBytes (one message's limit) but within batch.maxBytes is accepted;
+      // a message in it that is larger than maxBodyBytes on its own is refused as it would be alone.
+      const fits = [600, 1500, 600].map((n) => item(s.nextId(), { data: { filler: 'y'.repeat(n) } }));
+      const { response, json } = await s.postBatch(fits);
+      expect(response.status).toBe(200);
+      expect(json.results.map((r: any) => r.status)).toEqual(['created', 'rejected', 'created']);
+      expect(json.results[1]).toMatchObject({ id: fits[1]!['id'], error: { code: 'payload_too_large', status: 413 } });
+      expect(await s.count()).toBe(2);
+      expect(await s.store.get({ source: 'testkit', id: fits[1]!['id'] as string })).toBeNull();
+    });
+
+    test('batch: rejects a body that is not a batch with 422 invalid_batch', async () => {
+      const s = await setup();
+      for (const body of ['[]', '{}', '{"messages":[]}', '{"messages":{}}', 'null', '"x"', JSON.stringify(item(s.nextId()))]) {
+        await expectRejected(await s.postBatch([], { body }), 422, 'invalid_batch');
+      }
+      await expectRejected(await s.postBatch([], { body: '{"messages":[' }), 400, 'malformed_json');
+      expect(await s.count()).toBe(0);
+    });
+
+    test('batch: answers 503 for the whole batch when the store fails', async () => {
+      const s = await setup({ failingStore: true });
+      const result = await s.postBatch([item(s.nextId()), item(s.nextId(), { type: 'nobody.handles.this' }), item(s.nextId())]);
+      await expectRejected(result, 503, 'store_unavailable');
+      expect(result.json.results).toBeUndefined();
+      expect(await s.count()).toBe(0);
+    });
+
+    test('batch: inline mode answers a failing handler as a retryable rejection of that message', async () => {
+      const s = await setup({
+        inbox: { mode: 'inline' },
+        handler: (message) => ((message.payload as { fail?: boolean }).fail ? Promise.reject(new Error('ledger down')) : undefined),
+      });
+      const [ok, failing] = [s.nextId(), s.nextId()];
+      const { response, json } = await s.postBatch([item(ok), item(failing, { data: { fail: true } })]);
+      expect(response.status).toBe(200);
+      expect(json.results[0]).toEqual({ id: ok, status: 'created' });
+      expect(json.results[1]).toMatchObject({ id: failing, status: 'rejected', error: { code: 'handler_failed' } });
+      expect(json.results[1].error.status).toBeGreaterThanOrEqual(500);
+      expect((await s.store.get({ source: 'testkit', id: ok }))?.status).toBe('processed');
+      expect(await s.store.get({ source: 'testkit', id: failing })).toBeNull();
+    });
+
+    test('batch: refused with 415 when the endpoint turns batches off', async () => {
+      const s = await setup({ endpoint: { batch: false } });
+      await expectRejected(await s.postBatch([item(s.nextId())]), 415, 'unsupported_media_type');
+      expect(await s.count()).toBe(0);
+      expect((await s.post()).response.status).toBe(200);
+    });
+
+    test(
+      'batch: survives 200 generated batches of valid and malformed messages: one result each, exactly the created ones stored',
+      async () => {
+        const s = await setup();
+        const stored = new Set<string>();
+        const entry = fc.record({
+          id: fc.oneof({ weight: 5, arbitrary: fc.uuid() }, { weight: 1, arbitrary: fc.string({ maxLength: 20 }) }, { weight: 1, arbitrary: fc.integer() }),
+          mutate: fc.constantFrom(undefined, undefined, undefined, 'type', 'timestamp', 'data', 'source', 'headers'),
+          value: fc.oneof(fc.constant(null), fc.integer(), fc.string({ maxLength: 10 }), fc.constant(undefined), fc.dictionary(fc.string({ maxLength: 4 }), fc.integer(), { maxKeys: 2 })),
+          repeat: fc.boolean(),
+        });
+        await fc.assert(
+          fc.asyncProperty(fc.array(entry, { minLength: 1, maxLength: 6 }), async (entries) => {
+            const items = entries.map((e, i) => {
+              const base: Record<string, unknown> = item(typeof e.id === 'string' ? e.id : 'x', { data: { i } });
+              base['id'] = e.repeat && i > 0 ? entries[0]!.id : e.id;
+              if (e.mutate) base[e.mutate] = e.value;
+              return base;
+            });
+            const before = await s.count();
+            const { response, json } = await s.postBatch(items);
+            const context = JSON.stringify({ items, status: response.status, json }).slice(0, 600);
+            expect(response.status, context).toBe(200);
+            expect(json.results, context).toHaveLength(items.length);
+            let created = 0;
+            for (const [i, result] of (json.results as any[]).entries()) {
+              expect(['created', 'duplicate', 'rejected'], context).toContain(result.status);
+              if (result.status === 'rejected') {
+                expect(result.error.status, context).toBeLessThan(500);
+                expect(typeof result.error.code, context).toBe('string');
+                expect(result.error.message, context).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+                continue;
+              }
+              expect(result.id, context).toBe(items[i]!['id']);
+              if (result.status === 'created') {
+                created++;
+                expect(stored.has(`${items[i]!['source']}\u0000${result.id}`), context).toBe(false);
+                stored.add(`${items[i]!['source']}\u0000${result.id}`);
+              }
+            }
+            expect(await s.count(), context).toBe(before + created);
+          }),
+          { numRuns: 200 },
+        );
+        expect(await s.count()).toBe(stored.size);
       },
       120_000,
     );

@@ -1,0 +1,194 @@
+import { MessageboxError } from '../errors.js';
+import type { Instrumentation } from '../instrumentation.js';
+import type { Message } from '../message.js';
+import type { SendOutcome, Transport } from '../ports/transport.js';
+
+/**
+ * Batched delivery of one route (`outbox.configure(type, { transport, batch })`):
+ * claimed messages of batched routes that share a transport are handed to
+ * its `sendBatch` together, at most `maxMessages` and `maxBytes` per call.
+ *
+ * @example
+ * outbox.configure('order.created', { transport: http, batch: { maxMessages: 100, maxBytes: 512 * 1024 } });
+ */
+export interface RouteBatchOptions {
+  /** Most messages per `sendBatch` call. A positive integer; default 100. */
+  maxMessages?: number;
+  /**
+   * Most bytes of messages per call, counted as the UTF-8 length of each
+   * message's JSON (id, type, source, timestamp, payload, headers). Keep it
+   * below the receiver's limit (the messagebox inbox endpoint:
+   * `batch.maxBytes`, default 4 MiB) with room for the envelope. A message
+   * larger than this on its own is sent alone with `send`. Default 1 MiB.
+   */
+  maxBytes?: number;
+}
+
+/** A route's batching after validation. */
+export interface ResolvedBatch {
+  maxMessages: number;
+  maxBytes: number;
+}
+
+/** Default `batch.maxMessages` of a route: 100 messages per `sendBatch` call. */
+export const DEFAULT_ROUTE_BATCH_MAX_MESSAGES = 100;
+/** Default `batch.maxBytes` of a route: 1 MiB of message JSON per `sendBatch` call. */
+export const DEFAULT_ROUTE_BATCH_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Validates `batch` of `configure(type, …)`: undefined (or false) when the
+ * route does not batch; throws `invalid_options` for a bad value or a
+ * transport without `sendBatch`.
+ */
+export function resolveRouteBatch(type: string, transport: Transport, batch: RouteBatchOptions | false | undefined): ResolvedBatch | undefined {
+  if (batch === undefined || batch === false) return undefined;
+  const where = `configure("${type}")`;
+  if (batch === null || typeof batch !== 'object' || Array.isArray(batch)) {
+    throw new MessageboxError('invalid_options', `${where}: batch must be an object like { maxMessages: 100, maxBytes: 1048576 }, got ${String(batch)}`);
+  }
+  if (typeof transport.sendBatch !== 'function') {
+    throw new MessageboxError('invalid_options', `${where}: batch needs a transport with sendBatch(); transport "${transport.name}" has none`);
+  }
+  const maxMessages = batch.maxMessages ?? DEFAULT_ROUTE_BATCH_MAX_MESSAGES;
+  if (!Number.isInteger(maxMessages) || maxMessages < 1) {
+    throw new MessageboxError('invalid_options', `${where}: batch.maxMessages must be a positive integer, got ${String(maxMessages)}`);
+  }
+  const maxBytes = batch.maxBytes ?? DEFAULT_ROUTE_BATCH_MAX_BYTES;
+  if (!Number.isInteger(maxBytes) || maxBytes < 1) {
+    throw new MessageboxError('invalid_options', `${where}: batch.maxBytes must be a positive integer, got ${String(maxBytes)}`);
+  }
+  return { maxMessages, maxBytes };
+}
+
+/** What the grouping needs to know of a message's route. */
+export interface DispatchRoute {
+  transport: Transport;
+  batch?: ResolvedBatch | undefined;
+}
+
+/**
+ * One unit of work of the outbox's runner: deliveries sent in one call to
+ * one transport (one concurrency slot, one transport slot). `batched`: by
+ * `sendBatch`; otherwise a single delivery sent by `send`.
+ */
+export interface Dispatch<D> {
+  deliveries: D[];
+  batched: boolean;
+}
+
+/**
+ * Groups claimed deliveries into dispatches: each delivery of a route
+ * without batching (or of an unknown type) alone; those of batched routes
+ * per transport, in claim order, in chunks within the smallest
+ * `maxMessages`/`maxBytes` of the routes in the chunk. A message larger
+ * than its route's `maxBytes` goes alone, unbatched.
+ *
+ * @example
+ * groupDispatches(deliveries, (type) => routes.get(type)) // [{ deliveries: [a, b, c], batched: true }, { deliveries: [d], batched: false }]
+ */
+export function groupDispatches<D extends { message: Message }>(
+  deliveries: readonly D[],
+  routeOf: (type: string) => DispatchRoute | undefined,
+): Dispatch<D>[] {
+  const dispatches: Dispatch<D>[] = [];
+  const open = new Map<Transport, { dispatch: Dispatch<D>; bytes: number; maxMessages: number; maxBytes: number }>();
+  for (const delivery of deliveries) {
+    const route = routeOf(delivery.message.type);
+    const batch = route?.batch;
+    if (!route || !batch) {
+      dispatches.push({ deliveries: [delivery], batched: false });
+      continue;
+    }
+    const bytes = messageSize(delivery.message);
+    if (bytes > batch.maxBytes) {
+      dispatches.push({ deliveries: [delivery], batched: false });
+      continue;
+    }
+    const current = open.get(route.transport);
+    if (current) {
+      const maxMessages = Math.min(current.maxMessages, batch.maxMessages);
+      const maxBytes = Math.min(current.maxBytes, batch.maxBytes);
+      if (current.dispatch.deliveries.length < maxMessages && current.bytes + bytes <= maxBytes) {
+        current.dispatch.deliveries.push(delivery);
+        current.bytes += bytes;
+        current.maxMessages = maxMessages;
+        current.maxBytes = maxBytes;
+        continue;
+      }
+    }
+    const dispatch: Dispatch<D> = { deliveries: [delivery], batched: true };
+    dispatches.push(dispatch);
+    open.set(route.transport, { dispatch, bytes, maxMessages: batch.maxMessages, maxBytes: batch.maxBytes });
+  }
+  return dispatches;
+}
+
+const encoder = new TextEncoder();
+
+/** UTF-8 length of the message's JSON: what `maxBytes` counts. */
+export function messageSize(message: Message): number {
+  return encoder.encode(
+    JSON.stringify({ id: message.id, type: message.type, source: message.source, timestamp: message.createdAt, data: message.payload, headers: message.headers }),
+  ).length;
+}
+
+/**
+ * Sends `messages` through `transport` in one call and returns one failure
+ * per message (`undefined`: delivered). `batched`: one `sendBatch` call,
+ * whose rejection or wrong-length answer becomes a failure of every message;
+ * otherwise `send` of the one message. With `instrumentation.send`, each
+ * message's outcome is wrapped as its own attempt.
+ */
+export async function sendDispatch(
+  transport: Transport,
+  messages: readonly Message[],
+  attempts: readonly number[],
+  options: { batched: boolean; signal: AbortSignal; instrumentation: Instrumentation },
+): Promise<unknown[]> {
+  const { signal, instrumentation } = options;
+  if (!options.batched) {
+    const [message] = messages as [Message];
+    const [attempt] = attempts as [number];
+    const send = () => transport.send(message, { signal, attempt });
+    try {
+      await (instrumentation.send ? instrumentation.send(message, attempt, send) : send());
+      return [undefined];
+    } catch (error) {
+      return [error ?? new Error('transport rejected without a reason')];
+    }
+  }
+  const call = callBatch(transport, messages, attempts, signal);
+  if (!instrumentation.send) return call;
+  return Promise.all(
+    messages.map((message, i) =>
+      instrumentation.send!(message, attempts[i]!, async () => {
+        const failure = (await call)[i];
+        if (failure !== undefined) throw failure;
+      }).then(
+        () => undefined,
+        (error: unknown) => error ?? new Error('transport rejected without a reason'),
+      ),
+    ),
+  );
+}
+
+async function callBatch(transport: Transport, messages: readonly Message[], attempts: readonly number[], signal: AbortSignal): Promise<unknown[]> {
+  let outcomes: readonly SendOutcome[];
+  try {
+    outcomes = await transport.sendBatch!(messages, { signal, attempts });
+  } catch (error) {
+    return messages.map(() => error ?? new Error(`transport "${transport.name}": sendBatch rejected without a reason`));
+  }
+  if (!Array.isArray(outcomes) || outcomes.length !== messages.length) {
+    const error = new MessageboxError(
+      'transport_failed',
+      `transport "${transport.name}": sendBatch answered ${Array.isArray(outcomes) ? outcomes.length : String(outcomes)} outcomes for ${messages.length} messages`,
+    );
+    return messages.map(() => error);
+  }
+  return outcomes.map((outcome) =>
+    outcome && (outcome as { delivered?: unknown }).delivered === true
+      ? undefined
+      : ((outcome as { error?: unknown } | undefined)?.error ?? new Error(`transport "${transport.name}": sendBatch gave no error for an undelivered message`)),
+  );
+}
