@@ -1,0 +1,268 @@
+import {
+  backoffDelay,
+  createRetryPolicy,
+  describeError,
+  Events,
+  MessageboxError,
+  silentLogger,
+  type Inbox,
+  type Logger,
+  type Message,
+  type ReceiveResult,
+  type RetryPolicyOptions,
+} from '@messagebox/core';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { connectionHandle, type NatsConnectionOptions } from './nats-connection.js';
+import { decodeNatsMessage, NatsHeaderNames } from './nats-wire-format.js';
+
+/** The `MessageboxError` codes of a message that can never be stored: such a message is terminated, never redelivered. */
+export const UNSTORABLE_CODES: ReadonlySet<string> = new Set(['invalid_message', 'invalid_payload', 'unknown_type']);
+
+/**
+ * Options of {@link createNatsInboxConsumer}.
+ *
+ * @example
+ * createNatsInboxConsumer({ servers: 'nats://127.0.0.1:4222', stream: 'ORDERS', durable: 'ledger', inbox })
+ */
+export interface NatsInboxConsumerOptions extends NatsConnectionOptions {
+  /** The stream to consume. It must exist. */
+  stream: string;
+  /** The durable consumer's name; every process with the same name shares its messages. Created when absent. */
+  durable: string;
+  /** Where messages go: `inbox.receive(message)` must resolve once the message is durably stored. */
+  inbox: Pick<Inbox<unknown>, 'receive'>;
+  /** Only subjects matching this (e.g. `"orders.>"`), when the consumer is created. Default: the whole stream. */
+  filterSubject?: string;
+  /** The durable consumer's `max_ack_pending`: most messages delivered and not yet acked, over all processes. Default 1 000. */
+  maxAckPending?: number;
+  /** Most receives this process runs at once (also how many messages it pulls ahead). Default 64. */
+  concurrency?: number;
+  /** The durable consumer's `ack_wait`: a message not acked this long after delivery is redelivered. Default 30 000 ms. */
+  ackWaitMs?: number;
+  /**
+   * Where a message that can never be stored is also published (through
+   * JetStream, awaiting its PubAck), with its original headers and body plus
+   * `Messagebox-Dead-Reason`, `-Code`, `-Stream`, `-Sequence` and `-Subject`.
+   * A stream must capture it, and it must not be a subject this consumer
+   * reads. Default: none (the message is only terminated).
+   */
+  deadLetterSubject?: string;
+  /** Backoff of the redelivery (`nak` delay) after a store failure, by delivery count. Default 1 s doubling up to 60 s. */
+  retry?: Pick<RetryPolicyOptions, 'initialDelayMs' | 'factor' | 'maxDelayMs' | 'jitter'>;
+  /** Default `silentLogger`. */
+  logger?: Logger;
+}
+
+/** Events of a {@link NatsInboxConsumer}. */
+export interface NatsInboxConsumerEventMap {
+  /** Stored (`created`) or known already (`duplicate`), and acked. */
+  acked: { message: Message; status: ReceiveResult['status']; sequence: number };
+  /** Could never be stored: terminated with `reason` (and published to the dead-letter subject when one is set). */
+  terminated: { sequence: number; subject: string; code: string; reason: string; deadLettered: boolean };
+  /** Storing failed (or the dead-letter publish did): redelivered after `delayMs`. */
+  failed: { sequence: number; subject: string; error: string; delayMs: number };
+}
+
+/** A running consumer of one durable JetStream consumer, feeding an inbox. */
+export interface NatsInboxConsumer {
+  readonly events: Events<NatsInboxConsumerEventMap>;
+  /** Creates the durable consumer when absent and starts pulling. */
+  start(): Promise<void>;
+  /**
+   * Stops pulling, waits for the receives in flight (up to `timeoutMs`,
+   * default 30 000) to be stored and acked, then drains and closes a
+   * connection it opened. Messages pulled but not started are handed back
+   * (`nak`). Resolves true when every receive finished in time.
+   */
+  stop(options?: { timeoutMs?: number }): Promise<boolean>;
+}
+
+/**
+ * Feeds a durable JetStream pull consumer (explicit ack) into an inbox.
+ * Each message is acked only after `inbox.receive` resolved (stored, or a
+ * duplicate). A message that can never be stored (`invalid_message`,
+ * `invalid_payload`, `unknown_type`) is terminated (`term` with its reason)
+ * and, with `deadLetterSubject`, published there first. Any other failure
+ * is a store failure: `nak` with a backoff delay, redelivered. Several
+ * processes with the same `durable` share the messages.
+ *
+ * @example
+ * const consumer = createNatsInboxConsumer({ servers: 'nats://127.0.0.1:4222', stream: 'ORDERS', durable: 'ledger', inbox });
+ * await consumer.start();
+ * process.on('SIGTERM', () => consumer.stop());
+ */
+export function createNatsInboxConsumer(options: NatsInboxConsumerOptions): NatsInboxConsumer {
+  if (!options || typeof options !== 'object') throw new MessageboxError('invalid_options', 'createNatsInboxConsumer needs options');
+  for (const field of ['stream', 'durable'] as const) {
+    if (typeof options[field] !== 'string' || !options[field]) throw new MessageboxError('invalid_options', `createNatsInboxConsumer needs \`${field}\``);
+  }
+  if (typeof options.inbox?.receive !== 'function') throw new MessageboxError('invalid_options', 'createNatsInboxConsumer needs an `inbox`');
+  const concurrency = positiveInteger('concurrency', options.concurrency ?? 64);
+  const maxAckPending = positiveInteger('maxAckPending', options.maxAckPending ?? 1_000);
+  const ackWaitMs = positiveInteger('ackWaitMs', options.ackWaitMs ?? 30_000);
+  const policy = createRetryPolicy({ initialDelayMs: 1_000, maxDelayMs: 60_000, ...options.retry });
+  const logger = options.logger ?? silentLogger;
+  const events = new Events<NatsInboxConsumerEventMap>(() => logger);
+  const connection = connectionHandle(options, 'createNatsInboxConsumer');
+  const { stream, durable, inbox } = options;
+
+  let js: JetStreamClient | undefined;
+  let messages: ConsumerMessages | undefined;
+  let loop: Promise<void> | undefined;
+  let stopping = false;
+  const inFlight = new Set<Promise<void>>();
+  let slotFreed: (() => void) | undefined;
+
+  async function ensureConsumer(): Promise<void> {
+    const nc = await connection.get();
+    const jsm = await jetstreamManager(nc);
+    js = jetstream(nc);
+    const config = {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      max_ack_pending: maxAckPending,
+      ack_wait: ackWaitMs * 1_000_000,
+      ...(options.filterSubject ? { filter_subject: options.filterSubject } : {}),
+    };
+    try {
+      const info = await jsm.consumers.info(stream, durable);
+      if (info.config.max_ack_pending !== maxAckPending || info.config.ack_wait !== config.ack_wait) {
+        await jsm.consumers.update(stream, durable, { max_ack_pending: maxAckPending, ack_wait: config.ack_wait });
+      }
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound)) throw error;
+      await jsm.consumers.add(stream, config);
+    }
+  }
+
+  async function run(): Promise<void> {
+    while (!stopping) {
+      try {
+        const consumer = await js!.consumers.get(stream, durable);
+        messages = await consumer.consume({ max_messages: concurrency });
+        if (stopping) await messages.close();
+        for await (const msg of messages) {
+          if (stopping) {
+            msg.nak();
+            continue;
+          }
+          while (inFlight.size >= concurrency) await new Promise<void>((resolve) => (slotFreed = resolve));
+          if (stopping) {
+            msg.nak();
+            continue;
+          }
+          const task = handle(msg).finally(() => {
+            inFlight.delete(task);
+            slotFreed?.();
+            slotFreed = undefined;
+          });
+          inFlight.add(task);
+        }
+      } catch (error) {
+        if (stopping) break;
+        logger.error({ stream, durable, error: describeError(error) }, 'NATS consumer: pulling failed; trying again');
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }
+  }
+
+  async function handle(msg: JsMsg): Promise<void> {
+    const sequence = msg.seq;
+    let message: Message;
+    try {
+      message = decodeNatsMessage(msg);
+    } catch (error) {
+      return reject(msg, error);
+    }
+    let result: ReceiveResult;
+    try {
+      result = await inbox.receive(message);
+    } catch (error) {
+      if (error instanceof MessageboxError && UNSTORABLE_CODES.has(error.code)) return reject(msg, error);
+      return retryLater(msg, error);
+    }
+    msg.ack();
+    events.emit('acked', { message, status: result.status, sequence });
+  }
+
+  async function reject(msg: JsMsg, error: unknown): Promise<void> {
+    const code = error instanceof MessageboxError ? error.code : 'invalid_message';
+    const reason = `${code}: ${describeError(error, 500)}`;
+    if (options.deadLetterSubject) {
+      try {
+        await publishDeadLetter(msg, code, reason);
+      } catch (deadLetterError) {
+        return retryLater(msg, deadLetterError);
+      }
+    }
+    msg.term(reason);
+    logger.warn({ stream, durable, sequence: msg.seq, subject: msg.subject, reason }, 'NATS consumer: message can never be stored; terminated');
+    events.emit('terminated', { sequence: msg.seq, subject: msg.subject, code, reason, deadLettered: Boolean(options.deadLetterSubject) });
+  }
+
+  async function publishDeadLetter(msg: JsMsg, code: string, reason: string): Promise<void> {
+    const h = natsHeaders();
+    for (const name of msg.headers?.keys() ?? []) {
+      if (!name.toLowerCase().startsWith('nats-')) for (const value of msg.headers!.values(name)) h.append(name, value);
+    }
+    h.set(NatsHeaderNames.deadReason, reason);
+    h.set(NatsHeaderNames.deadCode, code);
+    h.set(NatsHeaderNames.deadStream, stream);
+    h.set(NatsHeaderNames.deadSequence, String(msg.seq));
+    h.set(NatsHeaderNames.deadSubject, msg.subject);
+    await js!.publish(options.deadLetterSubject!, msg.data, { headers: h, msgID: `dead:${stream}:${msg.seq}` });
+  }
+
+  function retryLater(msg: JsMsg, error: unknown): void {
+    const delayMs = Math.round(backoffDelay(policy, msg.info.deliveryCount));
+    msg.nak(delayMs);
+    const text = describeError(error);
+    logger.warn({ stream, durable, sequence: msg.seq, error: text, delayMs }, 'NATS consumer: storing failed; redelivery later');
+    events.emit('failed', { sequence: msg.seq, subject: msg.subject, error: text, delayMs });
+  }
+
+  return {
+    events,
+    async start() {
+      if (loop) return;
+      stopping = false;
+      await ensureConsumer();
+      loop = run();
+    },
+    async stop(opts = {}) {
+      stopping = true;
+      await messages?.close().catch(() => undefined);
+      slotFreed?.();
+      const timeoutMs = opts.timeoutMs ?? 30_000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const inTime = await Promise.race([
+        Promise.all([...inFlight]).then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      await loop;
+      loop = undefined;
+      await connection.close();
+      return inTime;
+    },
+  };
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new MessageboxError('invalid_options', `createNatsInboxConsumer: ${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
