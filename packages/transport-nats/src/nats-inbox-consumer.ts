@@ -18,7 +18,6 @@ import {
   jetstreamManager,
   JetStreamApiCodes,
   JetStreamApiError,
-  type ConsumerMessages,
   type JetStreamClient,
   type JsMsg,
 } from '@nats-io/jetstream';
@@ -46,8 +45,15 @@ export interface NatsInboxConsumerOptions extends NatsConnectionOptions {
   filterSubject?: string;
   /** The durable consumer's `max_ack_pending`: most messages delivered and not yet acked, over all processes. Default 1 000. */
   maxAckPending?: number;
-  /** Most receives this process runs at once (also how many messages it pulls ahead). Default 64. */
+  /** Most receives this process runs at once; it pulls only as many messages as it has free slots, never more. Default 64. */
   concurrency?: number;
+  /**
+   * How long one pull waits for messages. A stop waits for the pull in
+   * progress to end (messages it brings after the stop are handed back at
+   * once with `nak`), so this bounds how long a stop takes besides the
+   * receives in flight. Default 2 000 ms (at least 1 000).
+   */
+  fetchExpiresMs?: number;
   /** The durable consumer's `ack_wait`: a message not acked this long after delivery is redelivered. Default 30 000 ms. */
   ackWaitMs?: number;
   /**
@@ -80,10 +86,11 @@ export interface NatsInboxConsumer {
   /** Creates the durable consumer when absent and starts pulling. */
   start(): Promise<void>;
   /**
-   * Stops pulling, waits for the receives in flight (up to `timeoutMs`,
-   * default 30 000) to be stored and acked, then drains and closes a
-   * connection it opened. Messages pulled but not started are handed back
-   * (`nak`). Resolves true when every receive finished in time.
+   * Stops pulling (the pull in progress ends within `fetchExpiresMs`;
+   * what it still brings is handed back with `nak`), waits for the
+   * receives in flight to be stored and acked, then drains and closes a
+   * connection it opened. Resolves true when all of it finished within
+   * `timeoutMs` (default 30 000); the connection is drained either way.
    */
   stop(options?: { timeoutMs?: number }): Promise<boolean>;
 }
@@ -111,6 +118,8 @@ export function createNatsInboxConsumer(options: NatsInboxConsumerOptions): Nats
   const concurrency = positiveInteger('concurrency', options.concurrency ?? 64);
   const maxAckPending = positiveInteger('maxAckPending', options.maxAckPending ?? 1_000);
   const ackWaitMs = positiveInteger('ackWaitMs', options.ackWaitMs ?? 30_000);
+  const fetchExpiresMs = positiveInteger('fetchExpiresMs', options.fetchExpiresMs ?? 2_000);
+  if (fetchExpiresMs < 1_000) throw new MessageboxError('invalid_options', `createNatsInboxConsumer: fetchExpiresMs must be at least 1000, got ${fetchExpiresMs}`);
   const policy = createRetryPolicy({ initialDelayMs: 1_000, maxDelayMs: 60_000, ...options.retry });
   const logger = options.logger ?? silentLogger;
   const events = new Events<NatsInboxConsumerEventMap>(() => logger);
@@ -118,7 +127,7 @@ export function createNatsInboxConsumer(options: NatsInboxConsumerOptions): Nats
   const { stream, durable, inbox } = options;
 
   let js: JetStreamClient | undefined;
-  let messages: ConsumerMessages | undefined;
+  let termTakesReason = false;
   let loop: Promise<void> | undefined;
   let stopping = false;
   const inFlight = new Set<Promise<void>>();
@@ -128,6 +137,7 @@ export function createNatsInboxConsumer(options: NatsInboxConsumerOptions): Nats
     const nc = await connection.get();
     const jsm = await jetstreamManager(nc);
     js = jetstream(nc);
+    termTakesReason = serverAtLeast(nc.info?.version, [2, 11, 0]);
     const config = {
       durable_name: durable,
       ack_policy: AckPolicy.Explicit,
@@ -148,17 +158,13 @@ export function createNatsInboxConsumer(options: NatsInboxConsumerOptions): Nats
   }
 
   async function run(): Promise<void> {
+    const consumer = await js!.consumers.get(stream, durable);
     while (!stopping) {
+      while (inFlight.size >= concurrency && !stopping) await new Promise<void>((resolve) => (slotFreed = resolve));
+      if (stopping) break;
       try {
-        const consumer = await js!.consumers.get(stream, durable);
-        messages = await consumer.consume({ max_messages: concurrency });
-        if (stopping) await messages.close();
-        for await (const msg of messages) {
-          if (stopping) {
-            msg.nak();
-            continue;
-          }
-          while (inFlight.size >= concurrency) await new Promise<void>((resolve) => (slotFreed = resolve));
+        const batch = await consumer.fetch({ max_messages: concurrency - inFlight.size, expires: fetchExpiresMs });
+        for await (const msg of batch) {
           if (stopping) {
             msg.nak();
             continue;
@@ -207,7 +213,8 @@ export function createNatsInboxConsumer(options: NatsInboxConsumerOptions): Nats
         return retryLater(msg, deadLetterError);
       }
     }
-    msg.term(reason);
+    if (termTakesReason) msg.term(reason);
+    else msg.term();
     logger.warn({ stream, durable, sequence: msg.seq, subject: msg.subject, reason }, 'NATS consumer: message can never be stored; terminated');
     events.emit('terminated', { sequence: msg.seq, subject: msg.subject, code, reason, deadLettered: Boolean(options.deadLetterSubject) });
   }
@@ -243,21 +250,38 @@ export function createNatsInboxConsumer(options: NatsInboxConsumerOptions): Nats
     },
     async stop(opts = {}) {
       stopping = true;
-      await messages?.close().catch(() => undefined);
       slotFreed?.();
       const timeoutMs = opts.timeoutMs ?? 30_000;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const inTime = await Promise.race([
-        Promise.all([...inFlight]).then(() => true),
+        (async () => {
+          await loop?.catch(() => undefined);
+          await Promise.all([...inFlight]);
+          return true;
+        })(),
         new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
       ]);
       clearTimeout(timer);
-      await loop;
       loop = undefined;
       await connection.close();
       return inTime;
     },
   };
+}
+
+/**
+ * Servers before 2.11 do not parse `+TERM <reason>`: they ignore it, and
+ * the message comes back after `ack_wait`, forever. So the reason goes with
+ * the term only from 2.11 on (it then shows in the MSG_TERMINATED advisory).
+ */
+function serverAtLeast(version: string | undefined, wanted: readonly number[]): boolean {
+  const parts = (version ?? '').split(/[.-]/).slice(0, 3).map(Number);
+  for (let i = 0; i < wanted.length; i++) {
+    const part = parts[i] ?? 0;
+    if (!Number.isFinite(part)) return false;
+    if (part !== wanted[i]) return part > wanted[i]!;
+  }
+  return true;
 }
 
 function positiveInteger(name: string, value: number): number {
