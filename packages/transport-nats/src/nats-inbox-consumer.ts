@@ -18,6 +18,7 @@ import {
   jetstreamManager,
   JetStreamApiCodes,
   JetStreamApiError,
+  type Consumer,
   type JetStreamClient,
   type JsMsg,
 } from '@nats-io/jetstream';
@@ -158,26 +159,30 @@ export function createNatsInboxConsumer(options: NatsInboxConsumerOptions): Nats
   }
 
   async function run(): Promise<void> {
-    const consumer = await js!.consumers.get(stream, durable);
+    let consumer: Consumer | undefined;
     while (!stopping) {
       while (inFlight.size >= concurrency && !stopping) await new Promise<void>((resolve) => (slotFreed = resolve));
       if (stopping) break;
       try {
+        consumer ??= await js!.consumers.get(stream, durable);
         const batch = await consumer.fetch({ max_messages: concurrency - inFlight.size, expires: fetchExpiresMs });
         for await (const msg of batch) {
           if (stopping) {
             msg.nak();
             continue;
           }
-          const task = handle(msg).finally(() => {
-            inFlight.delete(task);
-            slotFreed?.();
-            slotFreed = undefined;
-          });
+          const task = handle(msg)
+            .catch((error: unknown) => logger.error({ stream, durable, sequence: msg.seq, error: describeError(error) }, 'NATS consumer: settling a message failed; it comes back after ack_wait'))
+            .finally(() => {
+              inFlight.delete(task);
+              slotFreed?.();
+              slotFreed = undefined;
+            });
           inFlight.add(task);
         }
       } catch (error) {
         if (stopping) break;
+        consumer = undefined;
         logger.error({ stream, durable, error: describeError(error) }, 'NATS consumer: pulling failed; trying again');
         await new Promise((resolve) => setTimeout(resolve, 1_000));
       }

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createNatsInboxConsumer, createNatsTransport, type NatsInboxConsumer, type NatsInboxConsumerEventMap } from '../src/index.js';
-import { createTestStream, NATS_URL, probeNats, uniqueName, waitFor, type TestStream } from './support/nats.js';
+import { createTestStream, NATS_URL, probeNats, startNatsProxy, uniqueName, waitFor, type TestStream } from './support/nats.js';
 
 const reachable = await probeNats();
 const dir = mkdtempSync(join(tmpdir(), 'messagebox-nats-'));
@@ -146,6 +146,28 @@ describe.runIf(reachable)('transport-nats: createNatsInboxConsumer against the r
     expect(deadBySeq.get(notJson.seq)!.string()).toBe('not json');
     expect(deadBySeq.get(notJson.seq)!.header.get('Messagebox-Id')).toBe('m-1');
     expect(deadBySeq.get(unknown!)!.header.get('Messagebox-Dead-Subject')).toBe(`${s.prefix}.in.order.unknown`);
+  });
+
+  it('connections dropped mid-run: the client reconnects, the consumer pulls again, every message is stored once', { timeout: 120_000 }, async () => {
+    const s = await stream();
+    const proxy = await startNatsProxy();
+    cleanups.push(() => proxy.close());
+    const store = createMemoryInboxStore();
+    const inbox = createInbox({ store, unknownTypes: 'accept', retention: false });
+    const c = consumer(s, inbox, { servers: proxy.url, connectOptions: { reconnectTimeWait: 100 }, concurrency: 8, ackWaitMs: 3_000 });
+    const acked = record(c, 'acked');
+    await c.start();
+    const sent = Array.from({ length: 200 }, (_, i) => message('order.placed', { i }));
+    await publish(s, sent);
+    for (let drops = 0; drops < 3; drops++) {
+      const before = acked.length;
+      await waitFor(() => acked.length > before || acked.length >= 200, 'progress before the next drop');
+      proxy.drop();
+    }
+    await waitFor(async () => (await store.stats()).received === 200, 'all 200 stored', 90_000);
+    await waitFor(async () => (await s.jsm.consumers.info(s.name, 'ledger')).num_ack_pending === 0, 'every message acked', 90_000);
+    expect((await store.stats()).received).toBe(200);
+    expect(new Set(acked.map((e) => e.message.id))).toEqual(new Set(sent.map((m) => m.id)));
   });
 
   it('a store failure naks with a delay and the message is stored on a later delivery', async () => {
