@@ -223,6 +223,18 @@ describe.runIf(reachable)('transport-nats: createNatsInboxConsumer against the r
     expect((await store.stats()).received).toBe(20);
   });
 
+  it('start() creates the durable consumer (explicit ack) and updates max_ack_pending and ack_wait of an existing one', async () => {
+    const s = await stream();
+    const inbox = createInbox({ store: createMemoryInboxStore(), unknownTypes: 'accept', retention: false });
+    const first = createNatsInboxConsumer({ servers: NATS_URL, stream: s.name, durable: 'shared', inbox, maxAckPending: 10, ackWaitMs: 5_000 });
+    await first.start();
+    expect((await s.jsm.consumers.info(s.name, 'shared')).config).toMatchObject({ ack_policy: 'explicit', max_ack_pending: 10, ack_wait: 5_000_000_000 });
+    expect(await first.stop()).toBe(true);
+    const second = consumer(s, inbox, { durable: 'shared', filterSubject: undefined, maxAckPending: 20, ackWaitMs: 7_000 });
+    await second.start();
+    expect((await s.jsm.consumers.info(s.name, 'shared')).config).toMatchObject({ max_ack_pending: 20, ack_wait: 7_000_000_000 });
+  });
+
   it('refuses bad options with invalid_options', () => {
     const inbox = { receive: async () => ({ status: 'created' as const }) };
     expect(() => createNatsInboxConsumer({ servers: NATS_URL, stream: '', durable: 'd', inbox })).toThrow(MessageboxError);

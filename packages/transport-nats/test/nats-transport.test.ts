@@ -64,6 +64,20 @@ describe.runIf(reachable)('transport-nats: createNatsTransport against the real 
     expect(await s.count()).toBe(0);
   });
 
+  it('after close() a send is refused without being attempted', async () => {
+    const s = await stream();
+    const t = transport({ subject: (m) => `${s.prefix}.${m.type}` });
+    await t.send(message('payment.created'), { attempt: 1 });
+    await t.close();
+    await expect(t.send(message('payment.created'), { attempt: 1 })).rejects.toMatchObject({ retryable: true, notAttempted: true });
+    expect(await s.count()).toBe(1);
+  });
+
+  it('a server that cannot be reached rejects with notAttempted (nothing was sent)', async () => {
+    const t = transport({ servers: 'nats://127.0.0.1:1', connectOptions: { timeout: 2_000 } });
+    await expect(t.send(message('payment.created'), { attempt: 1 })).rejects.toMatchObject({ retryable: true, notAttempted: true, message: expect.stringMatching(/could not connect/) });
+  });
+
   it('Nats-Msg-Id: a resend of the same (source, id) is stored once; the same id from another source is another message', async () => {
     const s = await stream();
     const t = transport({ subject: (m) => `${s.prefix}.${m.type}` });
