@@ -3,6 +3,7 @@ export {
   DEFAULT_NATS_MAX_IN_FLIGHT,
   DEFAULT_NATS_TIMEOUT_MS,
   isLiteralSubject,
+  type NatsSendBatchContext,
   type NatsSendOutcome,
   type NatsTransport,
   type NatsTransportOptions,

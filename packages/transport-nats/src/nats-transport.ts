@@ -1,4 +1,4 @@
-import { MessageboxError, quoteInput, TransportError, type Message, type SendContext, type Transport } from '@messagebox/core';
+import { MessageboxError, quoteInput, TransportError, type Message, type Transport } from '@messagebox/core';
 import { jetstream, JetStreamApiError, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
 import { errors as natsErrors } from '@nats-io/transport-node';
 import { connectionHandle, type NatsConnectionOptions } from './nats-connection.js';
@@ -33,8 +33,18 @@ export interface NatsTransportOptions extends NatsConnectionOptions {
   name?: string;
 }
 
-/** One outcome of {@link NatsTransport.sendBatch}, in the order of the messages given. */
-export type NatsSendOutcome = { ok: true; ack: PubAck } | { ok: false; error: TransportError };
+/**
+ * One outcome of {@link NatsTransport.sendBatch}, in the order of the
+ * messages given: the shape of core's `SendOutcome`, plus the PubAck.
+ */
+export type NatsSendOutcome = { delivered: true; ack: PubAck } | { delivered: false; error: TransportError };
+
+/** Per-call context of {@link NatsTransport.sendBatch} (core's `SendBatchContext`). */
+export interface NatsSendBatchContext {
+  signal?: AbortSignal;
+  /** Which attempt this is for each message, in the order of `messages`. */
+  attempts?: readonly number[];
+}
 
 /** A {@link Transport} to JetStream, with a `sendBatch` that publishes concurrently. */
 export interface NatsTransport extends Transport {
@@ -42,7 +52,7 @@ export interface NatsTransport extends Transport {
    * Publishes every message at once and waits for each PubAck: one outcome
    * per message, in order; never rejects as a whole.
    */
-  sendBatch(messages: readonly Message[], context?: SendContext): Promise<NatsSendOutcome[]>;
+  sendBatch(messages: readonly Message[], context?: NatsSendBatchContext): Promise<NatsSendOutcome[]>;
   close(): Promise<void>;
 }
 
@@ -146,9 +156,9 @@ export function createNatsTransport(options: NatsTransportOptions): NatsTranspor
     async sendBatch(messages) {
       const settled = await Promise.allSettled(messages.map((message) => publish(message)));
       return settled.map((result, i): NatsSendOutcome => {
-        if (result.status === 'fulfilled') return { ok: true, ack: result.value };
+        if (result.status === 'fulfilled') return { delivered: true, ack: result.value };
         const error = result.reason;
-        return { ok: false, error: error instanceof TransportError ? error : publishFailure(error, messages[i]!, '?') };
+        return { delivered: false, error: error instanceof TransportError ? error : publishFailure(error, messages[i]!, '?') };
       });
     },
     async close() {

@@ -36,7 +36,7 @@ describe.runIf(reachable)('transport-nats: createNatsInboxConsumer against the r
     const t = createNatsTransport({ servers: NATS_URL, subject: (m) => `${s.prefix}.in.${m.type}` });
     try {
       const outcomes = await t.sendBatch(messages);
-      return outcomes.map((o) => (o.ok ? o.ack.seq : expect.fail(String(o.error))));
+      return outcomes.map((o) => (o.delivered ? o.ack.seq : expect.fail(String(o.error))));
     } finally {
       await t.close();
     }

@@ -83,9 +83,9 @@ describe.runIf(reachable)('transport-nats: createNatsTransport against the real 
     const t = transport({ subject: (m) => `${s.prefix}.${m.type}` });
     const first = message('payment.created', 1, { id: 'order-42' });
     await t.send(first, { attempt: 1 });
-    const [again, otherSource] = await t.sendBatch([first, message('payment.created', 1, { id: 'order-42', source: 'ledger' })], { attempt: 2 });
-    expect(again).toMatchObject({ ok: true, ack: { duplicate: true, seq: 1 } });
-    expect(otherSource).toMatchObject({ ok: true, ack: { duplicate: false, seq: 2 } });
+    const [again, otherSource] = await t.sendBatch([first, message('payment.created', 1, { id: 'order-42', source: 'ledger' })], { attempts: [2, 1] });
+    expect(again).toMatchObject({ delivered: true, ack: { duplicate: true, seq: 1 } });
+    expect(otherSource).toMatchObject({ delivered: true, ack: { duplicate: false, seq: 2 } });
     expect(await s.count()).toBe(2);
     expect(natsMsgId({ source: 'a:b', id: 'c' })).not.toBe(natsMsgId({ source: 'a', id: 'b:c' }));
   });
@@ -94,10 +94,10 @@ describe.runIf(reachable)('transport-nats: createNatsTransport against the real 
     const s = await stream();
     const t = transport({ subject: (m) => (m.type === 'lost.type' ? `${s.prefix}_nostream.x` : `${s.prefix}.${m.type}`) });
     const batch = Array.from({ length: 40 }, (_, i) => message(i === 17 ? 'lost.type' : 'payment.created', i));
-    const outcomes = await t.sendBatch(batch, { attempt: 1 });
+    const outcomes = await t.sendBatch(batch, { attempts: batch.map(() => 1) });
     expect(outcomes).toHaveLength(40);
-    expect(outcomes.filter((o) => o.ok)).toHaveLength(39);
-    expect(outcomes[17]).toMatchObject({ ok: false, error: { retryable: true } });
+    expect(outcomes.filter((o) => o.delivered)).toHaveLength(39);
+    expect(outcomes[17]).toMatchObject({ delivered: false, error: { retryable: true } });
     expect(await s.count()).toBe(39);
   });
 
