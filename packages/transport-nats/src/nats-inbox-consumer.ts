@@ -91,7 +91,10 @@ export interface NatsInboxConsumer {
    * what it still brings is handed back with `nak`), waits for the
    * receives in flight to be stored and acked, then drains and closes a
    * connection it opened. Resolves true when all of it finished within
-   * `timeoutMs` (default 30 000); the connection is drained either way.
+   * `timeoutMs` (default 30 000); the connection is drained either way (a
+   * receive that finishes later cannot ack: its message comes back after
+   * `ack_wait` and is a duplicate then). A stopped consumer is not started
+   * again: create a new one.
    */
   stop(options?: { timeoutMs?: number }): Promise<boolean>;
 }
