@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPostgresStorage } from '@messagebox/postgres';
+import { createSqliteStorage } from '@messagebox/sqlite';
+import Database from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { StatementCounter } from './statement-counter.js';
+
+export type Dialect = 'postgres' | 'sqlite';
+
+// The benchmark's tables are untyped; messagebox's own tables are reached through the storage.
+export type AnyDb = Kysely<any>;
+
+/** Where a process finds one database: a Postgres URL or a SQLite file path. */
+export interface DatabaseRef {
+  dialect: Dialect;
+  url: string;
+}
+
+export const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A Kysely instance on `ref`, every statement counted by `counter` when given. */
+export function connect(ref: DatabaseRef, counter?: StatementCounter): AnyDb {
+  if (ref.dialect === 'postgres') {
+    const pool = new pg.Pool({ connectionString: ref.url, max: 10 });
+    counter?.watchPool(pool);
+    return new Kysely({ dialect: new PostgresDialect({ pool }) });
+  }
+  const database = new Database(ref.url, { timeout: 10_000 });
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  counter?.watchSqlite(database);
+  return new Kysely({ dialect: new SqliteDialect({ database }) });
+}
+
+/** messagebox storage on `db`, as the package READMEs set it up (Postgres wakes workers with LISTEN/NOTIFY). */
+export function storageOn(ref: DatabaseRef, db: AnyDb, options: { listen?: boolean } = {}) {
+  return ref.dialect === 'postgres' ? createPostgresStorage({ db, listen: options.listen ? ref.url : false }) : createSqliteStorage({ db });
+}
+
+/** Databases of one run, dropped by `drop()`. */
+export interface RunDatabases {
+  refs: Record<string, DatabaseRef>;
+  /** Postgres database names (for pg_stat_database), by role. */
+  names: Record<string, string>;
+  drop(): Promise<void>;
+}
+
+/** Tries the Postgres server once, with a short timeout; throws a clear error when it cannot be reached. */
+export async function checkPostgres(adminUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } catch (error) {
+    throw new Error(
+      `[benchmark] cannot reach PostgreSQL at ${redact(adminUrl)}: ${(error as Error).message}. ` +
+        'Start it, point BENCH_DATABASE_URL at a server where this user may CREATE DATABASE, or run SQLite only with BENCH_DIALECTS=sqlite.',
+    );
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Runs `sql` on the admin database. */
+export async function admin<T extends pg.QueryResultRow = pg.QueryResultRow>(adminUrl: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates one database (Postgres) or file (SQLite) per role, e.g. `['sender', 'receiver']`. */
+export async function createRunDatabases(dialect: Dialect, roles: readonly string[], adminUrl: string): Promise<RunDatabases> {
+  const refs: Record<string, DatabaseRef> = {};
+  const names: Record<string, string> = {};
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'messagebox-bench-'));
+    for (const role of roles) refs[role] = { dialect, url: join(dir, `${role}.sqlite`) };
+    return { refs, names, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const stem = `mb_bench_${randomBytes(4).toString('hex')}`;
+  const created: string[] = [];
+  const drop = async () => {
+    for (const name of created.splice(0)) await admin(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  };
+  try {
+    for (const role of roles) {
+      const name = `${stem}_${role}`;
+      await admin(adminUrl, `CREATE DATABASE "${name}"`);
+      created.push(name);
+      const url = new URL(adminUrl);
+      url.pathname = `/${name}`;
+      refs[role] = { dialect, url: url.toString() };
+      names[role] = name;
+    }
+  } catch (error) {
+    await drop().catch(() => {});
+    throw error;
+  }
+  return { refs, names, drop };
+}
+
+/** Transactions committed and rolled back so far in each database, from `pg_stat_database`. */
+export async function transactionStats(adminUrl: string, names: readonly string[]): Promise<Map<string, number>> {
+  const rows = await admin<{ datname: string; xacts: string }>(
+    adminUrl,
+    'select pg_stat_clear_snapshot(), datname, (xact_commit + xact_rollback)::text as xacts from pg_stat_database where datname = any($1)',
+    [names],
+  );
+  return new Map(rows.map((r) => [r.datname, Number(r.xacts)]));
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,18 @@
+// `pnpm bench` in this package: builds the packages, then runs this file with
+// plain node on their built dist/ code. See README.md.
+import { cleanUpEverything, cleanUpOnSignals } from './cleanup.js';
+import { parseOptions } from './options.js';
+import { markdown, writeResults } from './report.js';
+import { runBenchmark } from './run-benchmark.js';
+
+cleanUpOnSignals();
+try {
+  const options = parseOptions(process.argv.slice(2));
+  const results = await runBenchmark(options);
+  console.log(`\n${markdown(results)}`);
+  for (const file of writeResults(options.outDir, results)) console.log(`[benchmark] written to ${file}`);
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
+  await cleanUpEverything();
+  process.exit(1);
+}
