@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { assertNotInterrupted } from './interrupt.js';
 
 /** A message between the benchmark and one of its processes. */
 export interface Note {
@@ -33,6 +34,7 @@ export class Child {
    * itself runs from TypeScript (the smoke test).
    */
   constructor(name: string, script: string, env: Record<string, string>) {
+    assertNotInterrupted(name);
     this.name = name;
     const fromSource = import.meta.url.endsWith('.ts');
     const file = fileURLToPath(new URL(`./${script}.${fromSource ? 'ts' : 'js'}`, import.meta.url));
@@ -115,4 +117,17 @@ export class Child {
     const tail = this.stderr.trim().split('\n').slice(-12).join('\n');
     return tail ? `; its stderr ends with:\n${tail}` : '';
   }
+}
+
+/** Rejects as soon as one of `children` exits (use it in a race while they should all be running). */
+export function anyExit(children: readonly Child[]): Promise<never> {
+  const crash = Promise.race(
+    children.map((c) =>
+      c.exited.then((code) => {
+        throw new Error(`[benchmark] ${c.name} exited early (${code ?? c.process.signalCode})${c.stderr.trim() ? `; its stderr ends with:\n${c.stderr.trim().split('\n').slice(-12).join('\n')}` : ''}`);
+      }),
+    ),
+  );
+  crash.catch(() => {});
+  return crash;
 }

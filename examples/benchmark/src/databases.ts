@@ -41,11 +41,12 @@ export function storageOn(ref: DatabaseRef, db: AnyDb, options: { listen?: boole
   return ref.dialect === 'postgres' ? createPostgresStorage({ db, listen: options.listen ? ref.url : false }) : createSqliteStorage({ db });
 }
 
-/** Databases of one run, dropped by `drop()`. */
+/** Databases of one run: `create()` makes them, `drop()` removes whatever exists of them (also halfway through `create()`). */
 export interface RunDatabases {
   refs: Record<string, DatabaseRef>;
   /** Postgres database names (for pg_stat_database), by role. */
   names: Record<string, string>;
+  create(): Promise<void>;
   drop(): Promise<void>;
 }
 
@@ -76,35 +77,36 @@ export async function admin<T extends pg.QueryResultRow = pg.QueryResultRow>(adm
   }
 }
 
-/** Creates one database (Postgres) or file (SQLite) per role, e.g. `['sender', 'receiver']`. */
-export async function createRunDatabases(dialect: Dialect, roles: readonly string[], adminUrl: string): Promise<RunDatabases> {
+/** One database (Postgres) or file (SQLite) per role, e.g. `['sender', 'receiver']`, with fresh names. */
+export function runDatabases(dialect: Dialect, roles: readonly string[], adminUrl: string): RunDatabases {
   const refs: Record<string, DatabaseRef> = {};
   const names: Record<string, string> = {};
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'messagebox-bench-'));
     for (const role of roles) refs[role] = { dialect, url: join(dir, `${role}.sqlite`) };
-    return { refs, names, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return { refs, names, create: async () => {}, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   const stem = `mb_bench_${randomBytes(4).toString('hex')}`;
-  const created: string[] = [];
-  const drop = async () => {
-    for (const name of created.splice(0)) await admin(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  };
-  try {
-    for (const role of roles) {
-      const name = `${stem}_${role}`;
-      await admin(adminUrl, `CREATE DATABASE "${name}"`);
-      created.push(name);
-      const url = new URL(adminUrl);
-      url.pathname = `/${name}`;
-      refs[role] = { dialect, url: url.toString() };
-      names[role] = name;
-    }
-  } catch (error) {
-    await drop().catch(() => {});
-    throw error;
+  for (const role of roles) {
+    const url = new URL(adminUrl);
+    url.pathname = `/${stem}_${role}`;
+    refs[role] = { dialect, url: url.toString() };
+    names[role] = `${stem}_${role}`;
   }
-  return { refs, names, drop };
+  let creating: Promise<void> | undefined;
+  return {
+    refs,
+    names,
+    create() {
+      return (creating ??= (async () => {
+        for (const name of Object.values(names)) await admin(adminUrl, `CREATE DATABASE "${name}"`);
+      })());
+    },
+    async drop() {
+      await creating?.catch(() => {});
+      for (const name of Object.values(names)) await admin(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    },
+  };
 }
 
 /** Transactions committed and rolled back so far in each database, from `pg_stat_database`. */

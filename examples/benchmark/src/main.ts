@@ -1,6 +1,6 @@
 // `pnpm bench` in this package: builds the packages, then runs this file with
 // plain node on their built dist/ code. See README.md.
-import { cleanUpEverything, cleanUpOnSignals } from './cleanup.js';
+import { cleanUpEverything, cleanUpOnSignals, interruptedBy } from './cleanup.js';
 import { parseOptions } from './options.js';
 import { markdown, writeResults } from './report.js';
 import { runBenchmark } from './run-benchmark.js';
@@ -12,7 +12,8 @@ try {
   console.log(`\n${markdown(results)}`);
   for (const file of writeResults(options.outDir, results)) console.log(`[benchmark] written to ${file}`);
 } catch (error) {
-  console.error(error instanceof Error ? error.message : String(error));
+  const signal = interruptedBy();
+  if (!signal) console.error(error instanceof Error ? error.message : String(error));
   await cleanUpEverything();
-  process.exit(1);
+  process.exit(signal === 'SIGINT' ? 130 : signal ? 143 : 1);
 }

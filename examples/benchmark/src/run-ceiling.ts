@@ -1,9 +1,9 @@
 import { generateWebhookSecret } from '@messagebox/core';
 import type { Usage } from './child-side.js';
 import { wallNow } from './child-side.js';
-import { Child } from './children.js';
+import { anyExit, Child } from './children.js';
 import { withCleanup } from './cleanup.js';
-import { createRunDatabases, type DatabaseRef } from './databases.js';
+import { runDatabases, type DatabaseRef } from './databases.js';
 import { prepareDatabase } from './messages.js';
 import { prepare, sideUsage, type RunContext, type SideUsage } from './run-drain.js';
 import type { CeilingVariant } from './variants.js';
@@ -24,7 +24,7 @@ export interface CeilingResult {
 
 /** Posts `messages` signed requests from `variant.clients` processes to a server doing one INSERT per POST. */
 export async function runCeiling(variant: CeilingVariant, messages: number, context: RunContext): Promise<CeilingResult> {
-  const databases = await createRunDatabases(variant.dialect, ['ceiling'], context.adminUrl);
+  const databases = runDatabases(variant.dialect, ['ceiling'], context.adminUrl);
   const children: Child[] = [];
   return withCleanup(
     async () => {
@@ -32,6 +32,7 @@ export async function runCeiling(variant: CeilingVariant, messages: number, cont
       await databases.drop();
     },
     async () => {
+      await databases.create();
       const ref = databases.refs.ceiling as DatabaseRef;
       await prepare(ref, (db) => prepareDatabase(ref, db, 'ceiling'));
       const server = new Child('ceiling server', 'ceiling-server', { MB_RECEIVER_DIALECT: ref.dialect, MB_RECEIVER_URL: ref.url });
@@ -56,7 +57,7 @@ export async function runCeiling(variant: CeilingVariant, messages: number, cont
       const started = wallNow();
       const done = Promise.all(clients.map((c) => c.next('done', context.timeoutMs)));
       for (const c of clients) c.send({ kind: 'go' });
-      const answers = await done;
+      const answers = await Promise.race([done, anyExit(children)]);
       const failures = answers.reduce((sum, a) => sum + Number(a.failures), 0);
       if (failures) throw new Error(`[benchmark] ${variant.name}: ${failures} requests failed`);
       const finishedAt = Math.max(...answers.map((a) => Number(a.at)));

@@ -1,9 +1,9 @@
 import { generateWebhookSecret } from '@messagebox/core';
 import type { Usage } from './child-side.js';
 import { wallNow } from './child-side.js';
-import { Child } from './children.js';
+import { anyExit, Child } from './children.js';
 import { withCleanup } from './cleanup.js';
-import { connect, createRunDatabases, storageOn, transactionStats, type DatabaseRef } from './databases.js';
+import { connect, runDatabases, storageOn, transactionStats, type DatabaseRef } from './databases.js';
 import { prepareDatabase, seedOutbox } from './messages.js';
 import { addCounts, emptyCounts, type StatementCounts } from './statement-counter.js';
 import type { DrainVariant } from './variants.js';
@@ -50,7 +50,7 @@ export interface RunContext {
 
 /** Pre-inserts `messages` committed messages, drains them with `variant.senders` worker processes into a receiver process, and measures. */
 export async function runDrain(variant: DrainVariant, messages: number, context: RunContext): Promise<DrainResult> {
-  const databases = await createRunDatabases(variant.dialect, ['sender', 'receiver'], context.adminUrl);
+  const databases = runDatabases(variant.dialect, ['sender', 'receiver'], context.adminUrl);
   const children: Child[] = [];
   return withCleanup(
     async () => {
@@ -58,6 +58,7 @@ export async function runDrain(variant: DrainVariant, messages: number, context:
       await databases.drop();
     },
     async () => {
+      await databases.create();
       const { sender, receiver } = databases.refs as { sender: DatabaseRef; receiver: DatabaseRef };
       await prepare(sender, async (db) => {
         await prepareDatabase(sender, db, 'none');
@@ -93,9 +94,10 @@ export async function runDrain(variant: DrainVariant, messages: number, context:
       const sentSoFar = () => senders.reduce((sum, s) => sum + Number(s.progress?.sent ?? 0), 0);
       let acknowledgedAt: number;
       let handledAt: number;
+      const crash = anyExit(children);
       try {
-        acknowledgedAt = Number((await inbox.next('received-all', remaining())).at);
-        handledAt = Number((await inbox.next('handled-all', remaining())).at);
+        acknowledgedAt = Number((await Promise.race([inbox.next('received-all', remaining()), crash])).at);
+        handledAt = Number((await Promise.race([inbox.next('handled-all', remaining()), crash])).at);
         while (sentSoFar() < messages) {
           if (wallNow() > deadline) throw new Error('sent too slowly');
           const dead = senders.find((s) => !s.alive);
@@ -103,7 +105,7 @@ export async function runDrain(variant: DrainVariant, messages: number, context:
           await new Promise((r) => setTimeout(r, 50));
         }
       } catch (error) {
-        throw new Error(`[benchmark] ${variant.name}: not drained within ${context.timeoutMs} ms (${stall()}): ${(error as Error).message}`);
+        throw new Error(`[benchmark] ${variant.name}: not drained (${stall()}; bound ${context.timeoutMs} ms): ${(error as Error).message}`);
       }
       const senderFinals = await Promise.all(senders.map((s) => s.stop()));
       const sentAt = Math.max(...senderFinals.map((f) => Number(f?.lastSentAt ?? Number.NaN)));

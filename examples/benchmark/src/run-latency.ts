@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { countingLogger, wallNow } from './child-side.js';
 import { Child } from './children.js';
 import { withCleanup } from './cleanup.js';
-import { connect, createRunDatabases, storageOn, type DatabaseRef, type Dialect } from './databases.js';
+import { connect, runDatabases, storageOn, type DatabaseRef, type Dialect } from './databases.js';
 import { MESSAGE_TYPE, payloadOf, prepareDatabase } from './messages.js';
 import { prepare, type RunContext } from './run-drain.js';
 import { percentile } from './stats.js';
@@ -27,7 +27,7 @@ const WARM_UP = 20;
  * (the message's delivery and handling finish before the next one starts).
  */
 export async function runLatency(dialect: Dialect, samples: number, context: RunContext): Promise<LatencyResult> {
-  const databases = await createRunDatabases(dialect, ['sender', 'receiver'], context.adminUrl);
+  const databases = runDatabases(dialect, ['sender', 'receiver'], context.adminUrl);
   const children: Child[] = [];
   let closeSender: (() => Promise<unknown>) | undefined;
   return withCleanup(
@@ -37,6 +37,7 @@ export async function runLatency(dialect: Dialect, samples: number, context: Run
       await databases.drop();
     },
     async () => {
+      await databases.create();
       const { sender, receiver } = databases.refs as { sender: DatabaseRef; receiver: DatabaseRef };
       await prepare(sender, (db) => prepareDatabase(sender, db, 'orders'));
       await prepare(receiver, (db) => prepareDatabase(receiver, db, 'handled'));

@@ -33,6 +33,7 @@ export interface CeilingSummary {
   variant: string;
   perSecond: Spread;
   serverStatementsPerMessage: Spread;
+  serverTransactionsPerMessage: Spread;
   serverCpuMsPerMessage: Spread;
   clientCpuMsPerMessage: Spread;
 }
@@ -85,6 +86,7 @@ export function summarize(runs: BenchmarkResults['runs'], options: Pick<Benchmar
     variant,
     perSecond: spread(rs.map((r) => r.perSecond)),
     serverStatementsPerMessage: spread(rs.map((r) => r.server.statementsPerMessage)),
+    serverTransactionsPerMessage: spread(rs.map((r) => r.server.transactionsPerMessage)),
     serverCpuMsPerMessage: spread(rs.map((r) => r.server.cpuMsPerMessage)),
     clientCpuMsPerMessage: spread(rs.map((r) => r.clients.cpuMsPerMessage)),
   }));
