@@ -25,7 +25,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
   const log = (line: string) => {
     if (!options.quiet) console.log(line);
   };
-  const resolvedCore = import.meta.resolve('@messagebox/core');
+  const resolvedCore = typeof import.meta.resolve === 'function' ? import.meta.resolve('@messagebox/core') : 'unknown';
   if (!import.meta.url.endsWith('.ts') && !resolvedCore.includes('/dist/')) {
     throw new Error(`[benchmark] @messagebox/core resolved to ${resolvedCore}, not to built dist/ code; run it with plain node (no --conditions=@messagebox/source)`);
   }

@@ -83,9 +83,10 @@ export async function runLatency(dialect: Dialect, samples: number, context: Run
       };
 
       const latencies: number[] = [];
-      for (let i = 0; i < WARM_UP + samples; i++) {
+      const warmUp = Math.min(WARM_UP, samples);
+      for (let i = 0; i < warmUp + samples; i++) {
         const { latencyMs } = await transaction(true);
-        if (i >= WARM_UP) latencies.push(latencyMs);
+        if (i >= warmUp) latencies.push(latencyMs);
       }
       const withAdd: number[] = [];
       const withoutAdd: number[] = [];
