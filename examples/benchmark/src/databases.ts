@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPostgresStorage } from '@messagebox/postgres';
@@ -127,4 +127,38 @@ function redact(url: string): string {
   } catch {
     return url;
   }
+}
+
+/**
+ * CPU time (ms) used so far by the Postgres backends connected to each
+ * database, by pid, read from `/proc/<pid>/stat` (user + system, 100 ticks/s).
+ * Undefined when the server is not on this machine or /proc cannot be read.
+ */
+export async function backendCpu(adminUrl: string, names: readonly string[]): Promise<Map<string, Map<number, number>> | undefined> {
+  const host = new URL(adminUrl).hostname;
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]', ''].includes(host) || process.platform !== 'linux') return undefined;
+  const rows = await admin<{ pid: number; datname: string }>(adminUrl, 'select pid, datname from pg_stat_activity where datname = any($1)', [names]);
+  const out = new Map<string, Map<number, number>>(names.map((n) => [n, new Map()]));
+  try {
+    for (const { pid, datname } of rows) {
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // exited meanwhile
+      }
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.get(datname)?.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
+    }
+  } catch {
+    return undefined;
+  }
+  return out;
+}
+
+/** CPU ms the backends of `name` used between two {@link backendCpu} readings (backends that ended in between are missed). */
+export function backendCpuDelta(before: Map<string, Map<number, number>>, after: Map<string, Map<number, number>>, name: string): number {
+  let total = 0;
+  for (const [pid, ms] of after.get(name) ?? []) total += ms - (before.get(name)?.get(pid) ?? 0);
+  return total;
 }

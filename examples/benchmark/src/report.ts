@@ -16,11 +16,11 @@ export function markdown(results: BenchmarkResults): string {
       `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}; load average ${machine.loadAverageAtStart.map((l) => l.toFixed(1)).join(' ')} at start. ` +
       `${results.startedAt.slice(0, 16).replace('T', ' ')} UTC.`,
     '',
-    '| variant | acknowledged msg/s | handled msg/s | × ceiling (ack / handled) | statements/msg sender / receiver | transactions/msg sender / receiver¹ | CPU ms/msg senders (all / each) / receiver | peak RSS MiB sender / receiver |',
-    '|---|---|---|---|---|---|---|---|',
+    '| variant | acknowledged msg/s | handled msg/s | × ceiling (ack / handled) | statements/msg sender / receiver | transactions/msg sender / receiver¹ | CPU ms/msg senders (all / each) / receiver | Postgres backend CPU ms/msg sender / receiver | peak RSS MiB sender / receiver |',
+    '|---|---|---|---|---|---|---|---|---|',
   );
   for (const c of summary.ceilings) {
-    lines.push(`| **${c.variant}** (one INSERT per POST) | ${s(c.perSecond)} | – | 1.00 | – / ${s(c.serverStatementsPerMessage, 2)} | – / ${s(c.serverTransactionsPerMessage, 2)} | ${s(c.clientCpuMsPerMessage, 2)} (clients) / ${s(c.serverCpuMsPerMessage, 2)} | – |`);
+    lines.push(`| **${c.variant}** (one INSERT per POST) | ${s(c.perSecond)} | – | 1.00 | – / ${s(c.serverStatementsPerMessage, 2)} | – / ${s(c.serverTransactionsPerMessage, 2)} | ${s(c.clientCpuMsPerMessage, 2)} (clients) / ${s(c.serverCpuMsPerMessage, 2)} | – | – |`);
     for (const d of summary.drains.filter((d) => d.ceiling === c.variant)) {
       const transactions = d.senderPgTransactionsPerMessage
         ? `${s(d.senderPgTransactionsPerMessage, 2)} / ${s(d.receiverPgTransactionsPerMessage, 2)}`
@@ -28,19 +28,19 @@ export function markdown(results: BenchmarkResults): string {
       lines.push(
         `| ${d.variant} | ${s(d.acknowledgedPerSecond)} | ${s(d.handledPerSecond)} | ${fmt(d.acknowledgedVsCeiling, 2)} / ${fmt(d.handledVsCeiling, 2)} | ` +
           `${s(d.senderStatementsPerMessage, 2)} / ${s(d.receiverStatementsPerMessage, 2)} | ${transactions} | ` +
-          `${s(d.senderCpuMsPerMessage, 2)} / ${s(d.senderCpuMsPerMessagePerProcess, 2)} / ${s(d.receiverCpuMsPerMessage, 2)} | ${s(d.senderPeakRssMiB)} / ${s(d.receiverPeakRssMiB)} |`,
+          `${s(d.senderCpuMsPerMessage, 2)} / ${s(d.senderCpuMsPerMessagePerProcess, 2)} / ${s(d.receiverCpuMsPerMessage, 2)} | ${d.senderDatabaseCpuMsPerMessage ? `${s(d.senderDatabaseCpuMsPerMessage, 2)} / ${s(d.receiverDatabaseCpuMsPerMessage, 2)}` : '–'} | ${s(d.senderPeakRssMiB)} / ${s(d.receiverPeakRssMiB)} |`,
       );
     }
   }
   for (const d of summary.drains.filter((d) => !summary.ceilings.some((c) => c.variant === d.ceiling))) {
-    lines.push(`| ${d.variant} | ${s(d.acknowledgedPerSecond)} | ${s(d.handledPerSecond)} | – | ${s(d.senderStatementsPerMessage, 2)} / ${s(d.receiverStatementsPerMessage, 2)} | – | – | – |`);
+    lines.push(`| ${d.variant} | ${s(d.acknowledgedPerSecond)} | ${s(d.handledPerSecond)} | – | ${s(d.senderStatementsPerMessage, 2)} / ${s(d.receiverStatementsPerMessage, 2)} | – | – | – | – |`);
   }
   lines.push(
     '',
     'Acknowledged: the receiver stored and answered every message; handled: every handler committed; both from the moment the sender workers start on the pre-inserted backlog. ' +
       'Statements are counted in each process at the driver (BEGIN/COMMIT included). ' +
       '¹ Postgres: xact_commit + xact_rollback of each side\'s database (pg_stat_database), which counts single autocommit statements too; SQLite: the BEGINs counted; the ceiling: its BEGINs. ' +
-      'CPU: `process.cpuUsage()` of the Node processes only (not the database server).',
+      'CPU: `process.cpuUsage()` of the Node processes; Postgres backends from /proc (server on this machine only).',
   );
   if (summary.latency.length) {
     lines.push(

@@ -3,7 +3,7 @@ import type { Usage } from './child-side.js';
 import { wallNow } from './child-side.js';
 import { anyExit, Child } from './children.js';
 import { withCleanup } from './cleanup.js';
-import { connect, runDatabases, storageOn, transactionStats, type DatabaseRef } from './databases.js';
+import { backendCpu, backendCpuDelta, connect, runDatabases, storageOn, transactionStats, type DatabaseRef } from './databases.js';
 import { prepareDatabase, seedOutbox } from './messages.js';
 import { addCounts, emptyCounts, type StatementCounts } from './statement-counter.js';
 import type { DrainVariant } from './variants.js';
@@ -21,6 +21,8 @@ export interface SideUsage {
   statements: StatementCounts;
   /** Postgres only: xact_commit + xact_rollback of this side's database (pg_stat_database) per message. */
   pgTransactionsPerMessage?: number;
+  /** Postgres on this machine: CPU of this side's database backends per message (from /proc). */
+  databaseCpuMsPerMessage?: number;
   /** Highest peak RSS among the processes, MiB. */
   peakRssMiB: number;
   /** Warnings and errors the processes logged, by message. */
@@ -86,6 +88,7 @@ export async function runDrain(variant: DrainVariant, messages: number, context:
       const xactsBefore = pgNames.length ? await transactionStats(context.adminUrl, pgNames) : undefined;
 
       await inbox.ask({ kind: 'measure', expect: messages }, 'measuring', 10_000);
+      const backendsBefore = pgNames.length ? await backendCpu(context.adminUrl, pgNames) : undefined;
       const started = wallNow();
       for (const s of senders) s.send({ kind: 'go' });
       const deadline = started + context.timeoutMs;
@@ -107,6 +110,8 @@ export async function runDrain(variant: DrainVariant, messages: number, context:
       } catch (error) {
         throw new Error(`[benchmark] ${variant.name}: not drained (${stall()}; bound ${context.timeoutMs} ms): ${(error as Error).message}`);
       }
+      const backendsAfter = backendsBefore ? await backendCpu(context.adminUrl, pgNames) : undefined;
+      const databaseCpu = (name: string | undefined) => (backendsBefore && backendsAfter && name ? backendCpuDelta(backendsBefore, backendsAfter, name) / messages : undefined);
       const senderFinals = await Promise.all(senders.map((s) => s.stop()));
       const sentAt = Math.max(...senderFinals.map((f) => Number(f?.lastSentAt ?? Number.NaN)));
       const receiverFinal = await inbox.stop();
@@ -137,8 +142,8 @@ export async function runDrain(variant: DrainVariant, messages: number, context:
         sentMs: Math.round(sentAt - started),
         acknowledgedPerSecond: perSecond(acknowledgedMs),
         handledPerSecond: perSecond(handledMs),
-        sender: sideUsage(senderFinals.map((f) => f?.usage as Usage | undefined), messages, pgXacts.sender),
-        receiver: sideUsage([receiverFinal?.usage as Usage | undefined], messages, pgXacts.receiver),
+        sender: sideUsage(senderFinals.map((f) => f?.usage as Usage | undefined), messages, pgXacts.sender, databaseCpu(databases.names.sender)),
+        receiver: sideUsage([receiverFinal?.usage as Usage | undefined], messages, pgXacts.receiver, databaseCpu(databases.names.receiver)),
       };
     },
   );
@@ -154,7 +159,7 @@ export async function prepare<T>(ref: DatabaseRef, fn: (db: ReturnType<typeof co
   }
 }
 
-export function sideUsage(usages: readonly (Usage | undefined)[], messages: number, pgTransactions?: number): SideUsage {
+export function sideUsage(usages: readonly (Usage | undefined)[], messages: number, pgTransactions?: number, databaseCpuMs?: number): SideUsage {
   const known = usages.filter((u): u is Usage => !!u);
   if (known.length !== usages.length) throw new Error('[benchmark] a process ended without reporting its usage');
   const statements = known.reduce((sum, u) => addCounts(sum, u.statements), emptyCounts());
@@ -168,6 +173,7 @@ export function sideUsage(usages: readonly (Usage | undefined)[], messages: numb
     transactionsPerMessage: statements.begin / messages,
     statements,
     ...(pgTransactions === undefined ? {} : { pgTransactionsPerMessage: pgTransactions }),
+    ...(databaseCpuMs === undefined ? {} : { databaseCpuMsPerMessage: databaseCpuMs }),
     peakRssMiB: Math.max(...known.map((u) => u.maxRssMiB)),
     logs,
   };

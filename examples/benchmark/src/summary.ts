@@ -23,6 +23,9 @@ export interface DrainSummary {
   /** Each sender process (the median over rounds of their mean). */
   senderCpuMsPerMessagePerProcess: Spread;
   receiverCpuMsPerMessage: Spread;
+  /** Postgres on this machine: CPU of each side's database backends per message. */
+  senderDatabaseCpuMsPerMessage?: Spread;
+  receiverDatabaseCpuMsPerMessage?: Spread;
   senderPeakRssMiB: Spread;
   receiverPeakRssMiB: Spread;
   /** Warnings and errors logged over all rounds, by message. */
@@ -100,6 +103,8 @@ export function summarize(runs: BenchmarkResults['runs'], options: Pick<Benchmar
       return values.every((v) => v !== undefined) ? spread(values as number[]) : undefined;
     };
     const senderPg = pg((r) => r.sender.pgTransactionsPerMessage);
+    const senderDbCpu = pg((r) => r.sender.databaseCpuMsPerMessage);
+    const receiverDbCpu = pg((r) => r.receiver.databaseCpuMsPerMessage);
     const receiverPg = pg((r) => r.receiver.pgTransactionsPerMessage);
     return {
       variant,
@@ -117,6 +122,8 @@ export function summarize(runs: BenchmarkResults['runs'], options: Pick<Benchmar
       senderCpuMsPerMessage: spread(rs.map((r) => r.sender.cpuMsPerMessage)),
       senderCpuMsPerMessagePerProcess: spread(rs.map((r) => r.sender.cpuMsPerMessage / r.sender.processes)),
       receiverCpuMsPerMessage: spread(rs.map((r) => r.receiver.cpuMsPerMessage)),
+      ...(senderDbCpu ? { senderDatabaseCpuMsPerMessage: senderDbCpu } : {}),
+      ...(receiverDbCpu ? { receiverDatabaseCpuMsPerMessage: receiverDbCpu } : {}),
       senderPeakRssMiB: spread(rs.map((r) => r.sender.peakRssMiB)),
       receiverPeakRssMiB: spread(rs.map((r) => r.receiver.peakRssMiB)),
       logs: { sender: sumLogs(rs.map((r) => r.sender.logs)), receiver: sumLogs(rs.map((r) => r.receiver.logs)) },
