@@ -2,13 +2,13 @@
 // plain node on their built dist/ code. See README.md.
 import { cleanUpEverything, cleanUpOnSignals, interruptedBy } from './cleanup.js';
 import { parseOptions } from './options.js';
-import { markdown, writeResults } from './report.js';
+import { markdown, writePartialRuns, writeResults } from './report.js';
 import { runBenchmark } from './run-benchmark.js';
 
 cleanUpOnSignals();
 try {
   const options = parseOptions(process.argv.slice(2));
-  const results = await runBenchmark(options);
+  const results = await runBenchmark(options, (runs) => writePartialRuns(options.outDir, runs));
   console.log(`\n${markdown(results)}`);
   for (const file of writeResults(options.outDir, results)) console.log(`[benchmark] written to ${file}`);
 } catch (error) {

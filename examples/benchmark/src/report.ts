@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchmarkResults } from './run-benchmark.js';
 import { round, type Spread } from './stats.js';
@@ -22,9 +22,7 @@ export function markdown(results: BenchmarkResults): string {
   for (const c of summary.ceilings) {
     lines.push(`| **${c.variant}** (one INSERT per POST) | ${s(c.perSecond)} | – | 1.00 | – / ${s(c.serverStatementsPerMessage, 2)} | – / ${s(c.serverTransactionsPerMessage, 2)} | ${s(c.clientCpuMsPerMessage, 2)} (clients) / ${s(c.serverCpuMsPerMessage, 2)} | – | – |`);
     for (const d of summary.drains.filter((d) => d.ceiling === c.variant)) {
-      const transactions = d.senderPgTransactionsPerMessage
-        ? `${s(d.senderPgTransactionsPerMessage, 2)} / ${s(d.receiverPgTransactionsPerMessage, 2)}`
-        : `${s(d.senderTransactionsPerMessage, 2)} / ${s(d.receiverTransactionsPerMessage, 2)}`;
+      const transactions = `${s(d.senderTransactionsPerMessage, 2)} / ${s(d.receiverTransactionsPerMessage, 2)}`;
       lines.push(
         `| ${d.variant} | ${s(d.acknowledgedPerSecond)} | ${s(d.handledPerSecond)} | ${fmt(d.acknowledgedVsCeiling, 2)} / ${fmt(d.handledVsCeiling, 2)} | ` +
           `${s(d.senderStatementsPerMessage, 2)} / ${s(d.receiverStatementsPerMessage, 2)} | ${transactions} | ` +
@@ -39,7 +37,7 @@ export function markdown(results: BenchmarkResults): string {
     '',
     'Acknowledged: the receiver stored and answered every message; handled: every handler committed; both from the moment the sender workers start on the pre-inserted backlog. ' +
       'Statements are counted in each process at the driver (BEGIN/COMMIT included). ' +
-      '¹ Postgres: xact_commit + xact_rollback of each side\'s database (pg_stat_database), which counts single autocommit statements too; SQLite: the BEGINs counted; the ceiling: its BEGINs. ' +
+      '¹ Counted too: every BEGIN plus every statement outside a transaction (autocommit); on Postgres the JSON has the pg_stat_database xact_commit + xact_rollback deltas of each side as a cross-check. ' +
       'CPU: `process.cpuUsage()` of the Node processes; Postgres backends from /proc (server on this machine only).',
   );
   if (summary.latency.length) {
@@ -77,5 +75,12 @@ export function writeResults(dir: string, results: BenchmarkResults): string[] {
   const md = join(dir, 'end-to-end.md');
   writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(md, `# messagebox end-to-end benchmark\n\n${markdown(results)}`);
+  rmSync(join(dir, 'end-to-end.partial.json'), { force: true });
   return [json, md];
+}
+
+/** After every run: the runs so far in `<dir>/end-to-end.partial.json`, so a failed or interrupted benchmark keeps what it measured. */
+export function writePartialRuns(dir: string, runs: BenchmarkResults['runs']): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'end-to-end.partial.json'), `${JSON.stringify({ at: new Date().toISOString(), runs }, null, 2)}\n`);
 }

@@ -21,7 +21,7 @@ export interface BenchmarkResults {
 }
 
 /** Runs every variant `repeats` times, interleaved (round 1 of all, round 2 of all, …), then the `--full` drains. */
-export async function runBenchmark(options: BenchmarkOptions): Promise<BenchmarkResults> {
+export async function runBenchmark(options: BenchmarkOptions, onRun?: (runs: BenchmarkResults['runs']) => void): Promise<BenchmarkResults> {
   const log = (line: string) => {
     if (!options.quiet) console.log(line);
   };
@@ -45,10 +45,12 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
         const result = await runCeiling(variant, options.messages, context);
         log(`  ${result.perSecond} msg/s`);
         runs.ceilings.push({ ...result, round });
+        onRun?.(runs);
       } else {
         const result = await runDrain(variant, options.messages, context);
         log(`  acknowledged ${result.acknowledgedPerSecond} msg/s, handled ${result.handledPerSecond} msg/s; statements/msg sender ${result.sender.statementsPerMessage.toFixed(2)}, receiver ${result.receiver.statementsPerMessage.toFixed(2)}`);
         runs.drains.push({ ...result, round });
+        onRun?.(runs);
       }
     }
     for (const dialect of options.dialects) {
@@ -56,6 +58,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
       const result = await runLatency(dialect, options.latencySamples, context);
       log(`  commit → handler start p50 ${result.commitToHandlerStartMs.p50.toFixed(2)} ms, p99 ${result.commitToHandlerStartMs.p99.toFixed(2)} ms; enqueue ×${result.enqueue.ratioP50.toFixed(2)}`);
       runs.latency.push({ ...result, round });
+      onRun?.(runs);
     }
   }
   if (options.full) {
@@ -68,6 +71,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<Benchmark
         const result = await runDrain(variant, big, { ...context, timeoutMs: options.timeoutMs * 10 });
         log(`  handled ${result.handledPerSecond} msg/s in ${(result.handledMs / 1000).toFixed(1)} s`);
         runs.full.push(result);
+        onRun?.(runs);
       }
     }
   }

@@ -16,7 +16,7 @@ export interface SideUsage {
   /** CPU per message of each process. */
   cpuMsPerMessageByProcess: number[];
   statementsPerMessage: number;
-  /** BEGINs (transactions opened) per message. */
+  /** Transactions per message, counted: BEGINs plus statements run outside a transaction. */
   transactionsPerMessage: number;
   statements: StatementCounts;
   /** Postgres only: xact_commit + xact_rollback of this side's database (pg_stat_database) per message. */
@@ -170,7 +170,7 @@ export function sideUsage(usages: readonly (Usage | undefined)[], messages: numb
     cpuMsPerMessage: known.reduce((sum, u) => sum + u.cpuMs, 0) / messages,
     cpuMsPerMessageByProcess: known.map((u) => u.cpuMs / messages),
     statementsPerMessage: statements.total / messages,
-    transactionsPerMessage: statements.begin / messages,
+    transactionsPerMessage: statements.transactions / messages,
     statements,
     ...(pgTransactions === undefined ? {} : { pgTransactionsPerMessage: pgTransactions }),
     ...(databaseCpuMs === undefined ? {} : { databaseCpuMsPerMessage: databaseCpuMs }),
