@@ -4,15 +4,17 @@ import type { BenchmarkResults } from './run-benchmark.js';
 import { round, type Spread } from './stats.js';
 
 const fmt = (value: number, digits: number) => (Number.isFinite(value) ? (digits === 0 ? Math.round(value).toLocaleString('en-US') : round(value, digits).toFixed(digits)) : '–');
-/** "median (min–max)". */
-const s = (x: Spread | undefined, digits = 0) => (x ? (x.values.length > 1 ? `${fmt(x.median, digits)} (${fmt(x.min, digits)}–${fmt(x.max, digits)})` : fmt(x.median, digits)) : '–');
+/** "median (min–max)" for the rates; the median alone for the rest (the JSON has every value). */
+const s = (x: Spread | undefined, digits = 0) => (x ? fmt(x.median, digits) : '–');
+const r = (x: Spread | undefined, digits = 0) =>
+  x ? (x.values.length > 1 && fmt(x.min, digits) !== fmt(x.max, digits) ? `${fmt(x.median, digits)} (${fmt(x.min, digits)}–${fmt(x.max, digits)})` : fmt(x.median, digits)) : '–';
 
 /** The results as Markdown tables: what the README's Performance section shows. */
 export function markdown(results: BenchmarkResults): string {
   const { summary, machine, options } = results;
   const lines: string[] = [];
   lines.push(
-    `${options.messages.toLocaleString('en-US')} messages per run, ${options.repeats} interleaved rounds, median (min–max). ` +
+    `${options.messages.toLocaleString('en-US')} messages per run, ${options.repeats} interleaved rounds: msg/s and latency as median (min–max), the rest as medians. ` +
       `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}; load average ${machine.loadAverageAtStart.map((l) => l.toFixed(1)).join(' ')} at start. ` +
       `${results.startedAt.slice(0, 16).replace('T', ' ')} UTC.`,
     '',
@@ -20,18 +22,18 @@ export function markdown(results: BenchmarkResults): string {
     '|---|---|---|---|---|---|---|---|---|',
   );
   for (const c of summary.ceilings) {
-    lines.push(`| **${c.variant}** (one INSERT per POST) | ${s(c.perSecond)} | – | 1.00 | – / ${s(c.serverStatementsPerMessage, 2)} | – / ${s(c.serverTransactionsPerMessage, 2)} | ${s(c.clientCpuMsPerMessage, 2)} (clients) / ${s(c.serverCpuMsPerMessage, 2)} | – | – |`);
+    lines.push(`| **${c.variant}** (one INSERT per POST) | ${r(c.perSecond)} | – | 1.00 | – / ${s(c.serverStatementsPerMessage, 2)} | – / ${s(c.serverTransactionsPerMessage, 2)} | clients ${s(c.clientCpuMsPerMessage, 2)} / server ${s(c.serverCpuMsPerMessage, 2)} | – | – |`);
     for (const d of summary.drains.filter((d) => d.ceiling === c.variant)) {
       const transactions = `${s(d.senderTransactionsPerMessage, 2)} / ${s(d.receiverTransactionsPerMessage, 2)}`;
       lines.push(
-        `| ${d.variant} | ${s(d.acknowledgedPerSecond)} | ${s(d.handledPerSecond)} | ${fmt(d.acknowledgedVsCeiling, 2)} / ${fmt(d.handledVsCeiling, 2)} | ` +
+        `| ${d.variant} | ${r(d.acknowledgedPerSecond)} | ${r(d.handledPerSecond)} | ${fmt(d.acknowledgedVsCeiling, 2)} / ${fmt(d.handledVsCeiling, 2)} | ` +
           `${s(d.senderStatementsPerMessage, 2)} / ${s(d.receiverStatementsPerMessage, 2)} | ${transactions} | ` +
           `${s(d.senderCpuMsPerMessage, 2)} / ${s(d.senderCpuMsPerMessagePerProcess, 2)} / ${s(d.receiverCpuMsPerMessage, 2)} | ${d.senderDatabaseCpuMsPerMessage ? `${s(d.senderDatabaseCpuMsPerMessage, 2)} / ${s(d.receiverDatabaseCpuMsPerMessage, 2)}` : '–'} | ${s(d.senderPeakRssMiB)} / ${s(d.receiverPeakRssMiB)} |`,
       );
     }
   }
   for (const d of summary.drains.filter((d) => !summary.ceilings.some((c) => c.variant === d.ceiling))) {
-    lines.push(`| ${d.variant} | ${s(d.acknowledgedPerSecond)} | ${s(d.handledPerSecond)} | – | ${s(d.senderStatementsPerMessage, 2)} / ${s(d.receiverStatementsPerMessage, 2)} | – | – | – | – |`);
+    lines.push(`| ${d.variant} | ${r(d.acknowledgedPerSecond)} | ${r(d.handledPerSecond)} | – | ${s(d.senderStatementsPerMessage, 2)} / ${s(d.receiverStatementsPerMessage, 2)} | – | – | – | – |`);
   }
   lines.push(
     '',
@@ -49,7 +51,7 @@ export function markdown(results: BenchmarkResults): string {
       '|---|---|---|---|---|---|---|',
     );
     for (const l of summary.latency) {
-      lines.push(`| ${l.variant} | ${s(l.p50, 2)} | ${s(l.p95, 2)} | ${s(l.p99, 2)} | ${s(l.enqueueWithAddP50Ms, 2)} | ${s(l.enqueueWithoutAddP50Ms, 2)} | ${s(l.enqueueRatioP50, 2)} |`);
+      lines.push(`| ${l.variant} | ${r(l.p50, 2)} | ${r(l.p95, 2)} | ${r(l.p99, 2)} | ${r(l.enqueueWithAddP50Ms, 2)} | ${r(l.enqueueWithoutAddP50Ms, 2)} | ${r(l.enqueueRatioP50, 2)} |`);
     }
   }
   lines.push('');
