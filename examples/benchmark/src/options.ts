@@ -27,6 +27,7 @@ export interface BenchmarkOptions {
 
 const usage = `usage: node dist/main.js [--messages=20000] [--repeats=3] [--full] [--dialects=postgres,sqlite]
   [--senders=1,4] [--deliveries=${DELIVERIES.join(',')}] [--latency-samples=200] [--out=DIR] [--timeout-s=S] [--quiet]
+  node dist/main.js --from-json=FILE   (prints the tables of an earlier run)
   (or the same as BENCH_MESSAGES, BENCH_REPEATS, BENCH_FULL=1, BENCH_DIALECTS, ...; BENCH_DATABASE_URL for Postgres)`;
 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): BenchmarkOptions {
