@@ -1,0 +1,63 @@
+import type { HandlerOptions, OutboxRoute } from '@messagebox/core';
+import type { Dialect } from './databases.js';
+
+/**
+ * How messages travel from the outbox to the handler. Each entry is what a
+ * sender adds to its route and what the receiver passes to `inbox.on()`.
+ *
+ * Slot for batched delivery: once the outbox route takes a `batch` option and
+ * the inbox takes batch handlers, add
+ *   batched: { route: { batch: { maxMessages: 100 } }, handler: { batch: { maxMessages: 100 } }, available: true },
+ * (with the option names as they land) and list `'batched'` in `DELIVERIES`.
+ */
+export interface Delivery {
+  /** Extra route options for `outbox.configure(type, { transport, ...route })`. */
+  route: Partial<Omit<OutboxRoute, 'transport'>>;
+  /** Extra options for `inbox.on(type, handler, handler)`. */
+  handler: HandlerOptions;
+}
+
+export const DELIVERY_CONFIGS: Record<string, Delivery> = {
+  'per-message': { route: {}, handler: {} },
+};
+
+/** Deliveries the default run measures, in order. */
+export const DELIVERIES: readonly string[] = ['per-message'];
+
+/** One end-to-end configuration of the drain benchmark. */
+export interface DrainVariant {
+  kind: 'drain';
+  name: string;
+  dialect: Dialect;
+  senders: number;
+  delivery: string;
+}
+
+/** The ceiling: an HTTP server (Hono + @hono/node-server) doing one INSERT per POST in its own transaction. */
+export interface CeilingVariant {
+  kind: 'ceiling';
+  name: string;
+  dialect: Dialect;
+  /** Client processes, each with the transport's undici settings and the outbox's in-flight bound. */
+  clients: number;
+}
+
+export type Variant = DrainVariant | CeilingVariant;
+
+/** The table of configurations: every dialect × sender count × delivery, each beside its ceiling. */
+export function variantTable(options: { dialects: readonly Dialect[]; senders: readonly number[]; deliveries: readonly string[] }): Variant[] {
+  const variants: Variant[] = [];
+  for (const dialect of options.dialects) {
+    for (const senders of options.senders) {
+      variants.push({ kind: 'ceiling', name: `${dialect} ceiling, ${senders} client${senders > 1 ? 's' : ''}`, dialect, clients: senders });
+      for (const delivery of options.deliveries) {
+        if (!DELIVERY_CONFIGS[delivery]) throw new Error(`[benchmark] unknown delivery "${delivery}"; known: ${Object.keys(DELIVERY_CONFIGS).join(', ')}`);
+        variants.push({ kind: 'drain', name: `${dialect} ${delivery}, ${senders} sender${senders > 1 ? 's' : ''}`, dialect, senders, delivery });
+      }
+    }
+  }
+  return variants;
+}
+
+/** The ceiling a drain variant is compared with. */
+export const ceilingNameOf = (v: DrainVariant) => `${v.dialect} ceiling, ${v.senders} client${v.senders > 1 ? 's' : ''}`;

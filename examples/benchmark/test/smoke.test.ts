@@ -1,0 +1,38 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { parseOptions } from '../src/options.js';
+import { writeResults } from '../src/report.js';
+import { runBenchmark } from '../src/run-benchmark.js';
+
+// Not a timed test: it runs the whole harness on 50 messages and checks that
+// every message was counted where it should be, nothing about speed.
+const out = mkdtempSync(join(tmpdir(), 'messagebox-bench-smoke-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+it('drains, measures its ceiling and latency, and writes JSON and Markdown', async () => {
+  const options = parseOptions(['--messages=50', '--repeats=1', '--dialects=postgres', '--senders=2', '--latency-samples=3', `--out=${out}`, '--quiet'], {});
+  const results = await runBenchmark(options);
+
+  expect(results.runs.drains.map((d) => d.variant).sort()).toEqual(['postgres per-message, 2 senders']);
+  for (const drain of results.runs.drains) {
+    expect(drain.messages).toBe(50);
+    expect(drain.sender.processes).toBe(2);
+    expect(drain.receiver.statements.total).toBeGreaterThanOrEqual(50 * 2);
+    expect(drain.receiver.statements.begin).toBeGreaterThanOrEqual(50);
+    expect(drain.sender.statements.total).toBeGreaterThan(0);
+    expect(drain.handledMs).toBeGreaterThanOrEqual(drain.acknowledgedMs);
+    expect(drain.receiver.pgTransactionsPerMessage).toBeGreaterThan(0);
+  }
+  expect(results.runs.ceilings.map((c) => c.variant).sort()).toEqual(['postgres ceiling, 2 clients']);
+  for (const ceiling of results.runs.ceilings) expect(ceiling.server.statements).toMatchObject({ total: 150, begin: 50, commit: 50 });
+  expect(results.runs.latency).toHaveLength(1);
+  for (const latency of results.runs.latency) expect(latency.commitToHandlerStartMs.p50).toBeGreaterThan(0);
+  expect(results.summary.drains.every((d) => Number.isFinite(d.acknowledgedVsCeiling))).toBe(true);
+
+  const [json, md] = writeResults(out, results);
+  expect(JSON.parse(readFileSync(json!, 'utf8')).runs.drains).toHaveLength(1);
+  expect(readFileSync(md!, 'utf8')).toContain('| postgres per-message, 2 senders |');
+  expect(existsSync(md!)).toBe(true);
+});
