@@ -26,14 +26,26 @@ let received = 0;
 let handled = 0;
 let window: ReturnType<typeof measureWindow> | undefined;
 
-const inbox = createInbox({ store: storage.inbox, logger }).on<{ n: number }>(
-  MESSAGE_TYPE,
-  async (message, { tx }) => {
-    if (reportHandlerStart) tell({ kind: 'handler-start', id: message.id, at: wallNow() });
-    await tx.insertInto('bench_handled').values({ id: message.id, n: message.payload.n }).execute();
-  },
-  delivery.handler,
-);
+const inbox = createInbox({ store: storage.inbox, logger });
+if (delivery.batchHandler) {
+  inbox.onBatch<{ n: number }>(
+    MESSAGE_TYPE,
+    async (messages, { tx }) => {
+      if (reportHandlerStart) for (const message of messages) tell({ kind: 'handler-start', id: message.id, at: wallNow() });
+      await tx.insertInto('bench_handled').values(messages.map((message) => ({ id: message.id, n: message.payload.n }))).execute();
+    },
+    delivery.batchHandler,
+  );
+} else {
+  inbox.on<{ n: number }>(
+    MESSAGE_TYPE,
+    async (message, { tx }) => {
+      if (reportHandlerStart) tell({ kind: 'handler-start', id: message.id, at: wallNow() });
+      await tx.insertInto('bench_handled').values({ id: message.id, n: message.payload.n }).execute();
+    },
+    delivery.handler,
+  );
+}
 inbox.events.on('received', () => {
   if (++received === expect) tell({ kind: 'received-all', at: wallNow() });
 });

@@ -1,28 +1,28 @@
-import type { HandlerOptions, OutboxRoute } from '@messagebox/core';
+import type { BatchHandlerOptions, HandlerOptions, OutboxRoute } from '@messagebox/core';
 import type { Dialect } from './databases.js';
 
 /**
  * How messages travel from the outbox to the handler. Each entry is what a
- * sender adds to its route and what the receiver passes to `inbox.on()`.
- *
- * Slot for batched delivery: once the outbox route takes a `batch` option and
- * the inbox takes batch handlers, add
- *   batched: { route: { batch: { maxMessages: 100 } }, handler: { batch: { maxMessages: 100 } }, available: true },
- * (with the option names as they land) and list `'batched'` in `DELIVERIES`.
+ * sender adds to its route and how the receiver registers its handler:
+ * `inbox.on()` per message, or `inbox.onBatch()` with `batch` options.
  */
 export interface Delivery {
   /** Extra route options for `outbox.configure(type, { transport, ...route })`. */
   route: Partial<Omit<OutboxRoute, 'transport'>>;
   /** Extra options for `inbox.on(type, handler, handler)`. */
   handler: HandlerOptions;
+  /** When set, the receiver registers a batch handler (`inbox.onBatch`) with these options. */
+  batchHandler?: BatchHandlerOptions;
 }
 
 export const DELIVERY_CONFIGS: Record<string, Delivery> = {
   'per-message': { route: {}, handler: {} },
+  /** One signed HTTP request per 100 messages, handled by a batch handler of up to 100 messages. */
+  batched: { route: { batch: { maxMessages: 100 } }, handler: {}, batchHandler: { maxMessages: 100 } },
 };
 
 /** Deliveries the default run measures, in order. */
-export const DELIVERIES: readonly string[] = ['per-message'];
+export const DELIVERIES: readonly string[] = ['per-message', 'batched'];
 
 /** One end-to-end configuration of the drain benchmark. */
 export interface DrainVariant {

@@ -12,7 +12,10 @@ interface Waiting {
  * arrived while the previous batch was being committed.
  *
  * A small state machine: idle until a receive arrives; it starts a batch at
- * once (no timer, so a lone receive waits for nothing). Receives that arrive
+ * the end of the current event-loop turn (`setImmediate`: no timer, so a
+ * lone receive waits for nothing, while requests read in the same I/O turn —
+ * the common case under load, and the only chance to batch on a database
+ * whose commits are synchronous, like better-sqlite3 — share it). Receives that arrive
  * while a batch's transaction is in flight wait in the queue; when it
  * commits, the next batch takes up to `maxMessages` of them. Each caller is
  * answered only after the transaction holding its row committed.
@@ -43,7 +46,7 @@ export class GroupCommit<Tx> {
   async #drain(): Promise<void> {
     this.#committing = true;
     try {
-      await null; // receives made in the same turn as the first one join its batch
+      await nextTurn(); // receives whose requests arrived in the same I/O turn as the first one join its batch
       while (this.#queue.length) await this.#commit(this.#queue.splice(0, this.#maxMessages));
     } finally {
       this.#committing = false;
@@ -69,4 +72,9 @@ export class GroupCommit<Tx> {
     for (const { message, claim } of entries) results.push(await store.receive(tx, message, claim ? { claim } : {}));
     return results;
   }
+}
+
+/** Resolves after the I/O callbacks of the current event-loop turn (setImmediate where the runtime has it). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
