@@ -411,7 +411,9 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
         throw new MessageboxError('unknown_type', `no handler is registered for message type "${message.type}"`);
       }
       const job: Job | undefined = handlers.has(message.type) ? { message, claim: { source: message.source, id: message.id, token: newClaimToken() }, attempts: 1, receivedAt: new Date(clock.now()) } : undefined;
-      const claim = job ? { token: job.claim.token, leaseMs: config.leaseMs } : undefined;
+      // With the after-commit queue full, the row is written unclaimed and left to the worker (woken below): no release later.
+      const preClaimed = job !== undefined && (mode === 'inline' || runner.hasRoom);
+      const claim = job && preClaimed ? { token: job.claim.token, leaseMs: config.leaseMs } : undefined;
       let isNew: boolean;
       if (mode === 'inline' && job) {
         const run = () => store.transaction(async (tx) => {
@@ -431,7 +433,10 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
       }
       events.emit(isNew ? 'received' : 'duplicate', { message });
       if (isNew && job && mode === 'inline') events.emit('handled', { message, attempts: 1, durationMs: 0 });
-      if (isNew && job && mode === 'after-commit') submitFresh(job);
+      if (isNew && job && mode === 'after-commit') {
+        if (preClaimed) submitFresh(job);
+        else runner.wake();
+      }
       return { status: isNew ? 'created' : 'duplicate' };
     },
 

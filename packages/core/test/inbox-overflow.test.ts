@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { createInbox, createMemoryInboxStore, type InboxStore } from '../src/index.js';
+import type { MemoryTransaction } from '../src/memory/memory-transaction.js';
+
+describe('inbox: a burst beyond the after-commit queue', () => {
+  it('gives back or writes unclaimed what does not fit: no statement per message, a handful of log lines, every message handled once', async () => {
+    const base = createMemoryInboxStore();
+    let releases = 0;
+    const store: InboxStore<MemoryTransaction> = { ...base, release: async (claims) => (releases++, base.release(claims)) };
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, warn: (_: unknown, msg: string) => void warnings.push(msg), error: (_: unknown, msg: string) => void warnings.push(msg) };
+    const handled = new Map<string, number>();
+    const inbox = createInbox({ store, logger, maxQueued: 50, concurrency: 4, pollIntervalMs: 3_600_000, retention: false });
+    inbox.on('t', async (message) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      handled.set(message.id, (handled.get(message.id) ?? 0) + 1);
+    });
+    await inbox.start();
+    const total = 5_000;
+    const results = await Promise.all(
+      Array.from({ length: total }, (_, i) => inbox.receive({ id: `m${i}`, source: 's', type: 't', payload: i, headers: {}, createdAt: new Date() })),
+    );
+    expect(results.every((r) => r.status === 'created')).toBe(true);
+    for (let i = 0; i < 2_000 && handled.size < total; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await inbox.stop();
+    expect(handled.size).toBe(total);
+    expect([...handled.values()].every((n) => n === 1)).toBe(true);
+    expect(releases).toBeLessThan(total / 50); // overflow is given back in batches (or written unclaimed), never once per message
+    expect(warnings.length).toBeLessThanOrEqual(3);
+    expect((await store.stats()).received).toBe(0);
+  });
+});
