@@ -58,6 +58,11 @@ function setup(transport: Transport, route: { batch?: { maxMessages?: number; ma
   return { clock, store, outbox, add };
 }
 
+/** Waits for a condition with a generous bound (a loaded machine is slow), without a sleep standing in for it. */
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 4_000 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 describe('outbox: batched delivery', () => {
   it('configure() validates batch and needs a transport with sendBatch', () => {
     const { outbox } = setup(batchTransport(), {});
@@ -176,7 +181,8 @@ describe('outbox: batched delivery', () => {
     const { outbox, add } = setup(transport, { batch: { maxMessages: 10 } }, { concurrency: 8 });
     await add(100);
     const drain = outbox.resendUnsentMessages();
-    for (let i = 0; i < 200 && transport.batches.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    await until(() => transport.batches.length >= 2);
+    await new Promise((resolve) => setImmediate(resolve));
     expect(transport.batches).toHaveLength(2);
     open();
     expect(await drain).toMatchObject({ sent: 100 });
@@ -191,7 +197,7 @@ describe('outbox: batched delivery', () => {
     const { outbox, store, clock, add } = setup(transport, { batch: { maxMessages: 5 } }, { leaseMs: 1_000 });
     const messages = await add(10);
     const drain = outbox.resendUnsentMessages();
-    for (let i = 0; i < 200 && transport.batches.length < 1; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+    await until(() => transport.batches.length >= 1);
     expect(transport.batches).toHaveLength(1);
     const waiting = messages.map((m) => m.id).filter((id) => !transport.batches[0]!.ids.includes(id));
     clock.advance(2_000);

@@ -212,4 +212,18 @@ describe('inbox batch handlers (onBatch)', () => {
     expect(() => inbox.on(TYPE, () => {})).toThrow(/already registered/);
     expect(() => inbox.onBatch(TYPE, () => {})).toThrow(/already registered/);
   });
+  it('the worker keeps claiming while a backlog lasts: a full claim grouped into few batches counts its rows, not its batches', async () => {
+    const { inbox, committed, commitEffect, storeAll, base } = setup({ batchSize: 10 });
+    inbox.onBatch(TYPE, (messages, { tx }) => commitEffect(tx, messages), { maxMessages: 10 });
+    await storeAll(Array.from({ length: 50 }, (_, i) => message(i)));
+    await inbox.start();
+    try {
+      // The poll interval is an hour: only a loop that claims again at once drains the backlog.
+      for (let i = 0; i < 4_000 && committed.size < 50; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(committed.size).toBe(50);
+      expect(await base.stats()).toMatchObject({ received: 0, processed: 50 });
+    } finally {
+      await inbox.stop();
+    }
+  });
 });

@@ -216,6 +216,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
         handlers.size === 0 ? [] : toWork(toJobs(await store.claimDue({ limit, leaseMs: config.leaseMs, token: newClaimToken(), types: [...handlers.keys()] }))),
       process: (work, signal) => processWork(work, signal),
       release: async (works) => void (await store.release(works.flat().map((j) => j.claim))),
+      size: (work) => work.length,
     },
     { name: 'inbox', ...config, concurrency: Math.max(1, Math.min(config.concurrency, store.maxConcurrentTransactions ?? Infinity)) },
   );
