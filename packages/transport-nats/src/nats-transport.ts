@@ -1,4 +1,4 @@
-import { MessageboxError, quoteInput, TransportError, type Message, type Transport } from '@messagebox/core';
+import { MessageboxError, quoteInput, TransportError, type Message, type SendBatchContext, type SendOutcome, type Transport } from '@messagebox/core';
 import { jetstream, JetStreamApiError, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
 import { errors as natsErrors } from '@nats-io/transport-node';
 import { connectionHandle, type NatsConnectionOptions } from './nats-connection.js';
@@ -34,25 +34,26 @@ export interface NatsTransportOptions extends NatsConnectionOptions {
 }
 
 /**
- * One outcome of {@link NatsTransport.sendBatch}, in the order of the
- * messages given: the shape of core's `SendOutcome`, plus the PubAck.
+ * One outcome of {@link NatsTransport.sendBatch}: core's `SendOutcome`,
+ * with the stream's PubAck on a delivered one and a `TransportError` on a
+ * failed one.
  */
-export type NatsSendOutcome = { delivered: true; ack: PubAck } | { delivered: false; error: TransportError };
+export type NatsSendOutcome = (Extract<SendOutcome, { delivered: true }> & { ack: PubAck }) | (Extract<SendOutcome, { delivered: false }> & { error: TransportError });
 
-/** Per-call context of {@link NatsTransport.sendBatch} (core's `SendBatchContext`). */
-export interface NatsSendBatchContext {
-  signal?: AbortSignal;
-  /** Which attempt this is for each message, in the order of `messages`. */
-  attempts?: readonly number[];
-}
+/** @deprecated Core's `SendBatchContext` (the `Transport.sendBatch` port); kept as an alias. */
+export type NatsSendBatchContext = SendBatchContext;
 
 /** A {@link Transport} to JetStream, with a `sendBatch` that publishes concurrently. */
 export interface NatsTransport extends Transport {
   /**
    * Publishes every message at once and waits for each PubAck: one outcome
-   * per message, in order; never rejects as a whole.
+   * per message, in order; never rejects as a whole. Implements core's
+   * `Transport.sendBatch`, so a route configured with `batch` uses it.
+   *
+   * @example
+   * outbox.configure('order.placed', { transport, batch: { maxMessages: 100 } });
    */
-  sendBatch(messages: readonly Message[], context?: NatsSendBatchContext): Promise<NatsSendOutcome[]>;
+  sendBatch(messages: readonly Message[], context: SendBatchContext): Promise<NatsSendOutcome[]>;
   close(): Promise<void>;
 }
 
