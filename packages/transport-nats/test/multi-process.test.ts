@@ -66,6 +66,7 @@ describe.runIf(reachable)('NATS: several processes', () => {
         const info = await stream.jsm.consumers.info(stream.name, durable);
         return info.num_pending === 0 && info.num_ack_pending === 0;
       }, 'every message acked', 120_000);
+      // The killed consumer's unacked messages were delivered again (to a survivor): more deliveries than messages.
       const { delivered } = await stream.jsm.consumers.info(stream.name, durable);
       expect(delivered.consumer_seq).toBeGreaterThan(MESSAGES);
       for (const c of consumers.slice(1)) {
