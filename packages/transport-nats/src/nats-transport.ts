@@ -108,8 +108,9 @@ export function createNatsTransport(options: NatsTransportOptions): NatsTranspor
     }
   }
 
-  async function publish(message: Message): Promise<PubAck> {
+  async function publish(message: Message, signal: AbortSignal | undefined): Promise<PubAck> {
     if (closed) throw new TransportError(`[messagebox] transport "${name}" is closed`, { retryable: true, notAttempted: true });
+    if (signal?.aborted) throw new TransportError(`[messagebox] transport "${name}": aborted before publishing message ${message.id}`, { retryable: true, notAttempted: true });
     const subject = subjectOf(message);
     if (!isLiteralSubject(subject)) {
       throw new TransportError(`[messagebox] transport "${name}": message ${message.id} of type ${quoteInput(message.type)} maps to ${quoteInput(subject)}, not a literal NATS subject`, { retryable: false });
@@ -151,11 +152,11 @@ export function createNatsTransport(options: NatsTransportOptions): NatsTranspor
   return {
     name,
     maxConcurrency: maxInFlight,
-    async send(message) {
-      await publish(message);
+    async send(message, context) {
+      await publish(message, context?.signal);
     },
-    async sendBatch(messages) {
-      const settled = await Promise.allSettled(messages.map((message) => publish(message)));
+    async sendBatch(messages, context) {
+      const settled = await Promise.allSettled(messages.map((message) => publish(message, context?.signal)));
       return settled.map((result, i): NatsSendOutcome => {
         if (result.status === 'fulfilled') return { delivered: true, ack: result.value };
         const error = result.reason;
