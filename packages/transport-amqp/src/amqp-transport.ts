@@ -1,4 +1,14 @@
-import { describeError, MessageboxError, quoteInput, TransportError, type Message, type SendContext, type Transport } from '@messagebox/core';
+import {
+  describeError,
+  MessageboxError,
+  quoteInput,
+  TransportError,
+  type Message,
+  type SendBatchContext,
+  type SendContext,
+  type SendOutcome,
+  type Transport,
+} from '@messagebox/core';
 import type { Channel, ChannelModel, ConfirmChannel, Message as AmqpMessage } from 'amqplib';
 import { closeModel, describeAmqpUrl, openAmqpConnection, type AmqpUrl } from './connection.js';
 import { encodeAmqpBody, encodeAmqpProperties } from './wire-format.js';
@@ -34,19 +44,11 @@ export interface AmqpTransportOptions {
   connectionName?: string;
 }
 
-/**
- * What {@link AmqpTransport.sendBatch} says about one message of the batch;
- * the shape of core's `SendOutcome` (the `Transport.sendBatch` port).
- */
-export type AmqpSendOutcome = { delivered: true } | { delivered: false; error: TransportError };
+/** @deprecated Core's `SendOutcome` (the `Transport.sendBatch` port); kept as an alias. */
+export type AmqpSendOutcome = SendOutcome;
 
-/** Per-call context of {@link AmqpTransport.sendBatch}; accepts core's `SendBatchContext`. */
-export interface AmqpSendBatchContext {
-  /** Aborted when the worker shuts down and cannot wait any longer. */
-  signal?: AbortSignal;
-  /** Which attempt this is for each message (unused by this transport). */
-  attempts?: readonly number[];
-}
+/** @deprecated Core's `SendBatchContext` (the `Transport.sendBatch` port); kept as an alias. */
+export type AmqpSendBatchContext = SendBatchContext;
 
 /** A {@link Transport} to RabbitMQ with `sendBatch` and `close`. */
 export interface AmqpTransport extends Transport {
@@ -54,9 +56,14 @@ export interface AmqpTransport extends Transport {
   /**
    * Publishes every message of the batch on one channel and waits for each
    * one's own confirm: one outcome per message, in order; a batch never
-   * succeeds or fails as a whole. Never rejects.
+   * succeeds or fails as a whole. A failed outcome's `error` is always a
+   * `TransportError`. Never rejects. `context.signal` aborts the waits for
+   * confirms; `context.attempts` is not used.
+   *
+   * @example
+   * outbox.configure('order.placed', { transport, batch: { maxMessages: 100 } });
    */
-  sendBatch(messages: readonly Message[], context: AmqpSendBatchContext): Promise<AmqpSendOutcome[]>;
+  sendBatch(messages: readonly Message[], context: SendBatchContext): Promise<SendOutcome[]>;
   /** Waits for the confirms still due (each bounded by `timeoutMs`), then closes the connection. */
   close(): Promise<void>;
 }
@@ -258,7 +265,7 @@ export function createAmqpTransport(options: AmqpTransportOptions): AmqpTranspor
     },
     sendBatch(messages, context) {
       return track(
-        (async (): Promise<AmqpSendOutcome[]> => {
+        (async (): Promise<SendOutcome[]> => {
           let s: Session;
           try {
             if (closing) throw closedError();

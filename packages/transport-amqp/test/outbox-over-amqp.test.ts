@@ -1,7 +1,7 @@
-import { createMemoryOutboxStore, createOutbox, silentLogger } from '@messagebox/core';
+import { createMemoryOutboxStore, createOutbox, silentLogger, type Message, type SendBatchContext, type SendOutcome, type Transport } from '@messagebox/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAmqpTransport } from '../src/index.js';
-import { closeConnectionsNamed, openAdmin, requireBroker, uniqueName, until, type Admin } from './support/broker.js';
+import { AMQP_URL, closeConnectionsNamed, openAdmin, requireBroker, uniqueName, until, type Admin } from './support/broker.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 const reachable = await requireBroker();
@@ -56,6 +56,48 @@ describe.runIf(reachable)('outbox over AMQP', () => {
       const delivered = (await admin.drain(queue)).map((m) => m.properties.messageId as string);
       for (const id of ids) expect(delivered.filter((d) => d === id)).toHaveLength(2);
       expect(delivered).toHaveLength(1 + 2 * total);
+    } finally {
+      await outbox.close();
+    }
+  });
+
+  it('a route with `batch` hands claimed batches to sendBatch (core port types): every message reaches the queue exactly once', async () => {
+    const exchange = await admin.exchange(uniqueName('orders-batch'));
+    const queue = await admin.queue(uniqueName('orders-batch-q'), { exchange });
+    const transport: Transport = createAmqpTransport({ url: AMQP_URL, exchange, timeoutMs: 30_000 });
+    const batchSizes: number[] = [];
+    let singleSends = 0;
+    const sendBatch = transport.sendBatch!.bind(transport);
+    const send = transport.send.bind(transport);
+    transport.sendBatch = (messages: readonly Message[], context: SendBatchContext): Promise<readonly SendOutcome[]> => {
+      batchSizes.push(messages.length);
+      return sendBatch(messages, context);
+    };
+    transport.send = (message, context) => {
+      singleSends++;
+      return send(message, context);
+    };
+    const store = createMemoryOutboxStore();
+    const outbox = createOutbox({ store, source: 'shop', logger: silentLogger, retry: { initialDelayMs: 1, maxDelayMs: 5, jitter: 0 } });
+    outbox.configure('order.placed', { transport, batch: { maxMessages: 50 } });
+    try {
+      const total = 300;
+      const ids: string[] = [];
+      await outbox.transaction(async (tx) => {
+        for (let n = 0; n < total; n++) ids.push((await outbox.add(tx, { type: 'order.placed', payload: { n } })).id);
+      });
+      await until(async () => {
+        await outbox.resendUnsentMessages();
+        return (await store.stats()).sent === total;
+      }, 'every message confirmed', 60_000);
+      expect(await store.stats()).toMatchObject({ sent: total, pending: 0, dead: 0 });
+      expect(singleSends).toBe(0);
+      expect(batchSizes.reduce((a, b) => a + b, 0)).toBe(total);
+      expect(Math.max(...batchSizes)).toBeGreaterThan(1);
+      expect(Math.max(...batchSizes)).toBeLessThanOrEqual(50);
+      const delivered = (await admin.drain(queue)).map((m) => m.properties.messageId as string);
+      expect(delivered).toHaveLength(total);
+      expect(new Set(delivered)).toEqual(new Set(ids));
     } finally {
       await outbox.close();
     }

@@ -1,4 +1,4 @@
-import { MessageboxError, quoteInput, TransportError, type Message, type Transport } from '@messagebox/core';
+import { MessageboxError, quoteInput, TransportError, type Message, type SendBatchContext, type SendOutcome, type Transport } from '@messagebox/core';
 import { jetstream, JetStreamApiError, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
 import { errors as natsErrors } from '@nats-io/transport-node';
 import { connectionHandle, type NatsConnectionOptions } from './nats-connection.js';
@@ -34,25 +34,26 @@ export interface NatsTransportOptions extends NatsConnectionOptions {
 }
 
 /**
- * One outcome of {@link NatsTransport.sendBatch}, in the order of the
- * messages given: the shape of core's `SendOutcome`, plus the PubAck.
+ * One outcome of {@link NatsTransport.sendBatch}: core's `SendOutcome`,
+ * with the stream's PubAck on a delivered one and a `TransportError` on a
+ * failed one.
  */
-export type NatsSendOutcome = { delivered: true; ack: PubAck } | { delivered: false; error: TransportError };
+export type NatsSendOutcome = (Extract<SendOutcome, { delivered: true }> & { ack: PubAck }) | (Extract<SendOutcome, { delivered: false }> & { error: TransportError });
 
-/** Per-call context of {@link NatsTransport.sendBatch} (core's `SendBatchContext`). */
-export interface NatsSendBatchContext {
-  signal?: AbortSignal;
-  /** Which attempt this is for each message, in the order of `messages`. */
-  attempts?: readonly number[];
-}
+/** @deprecated Core's `SendBatchContext` (the `Transport.sendBatch` port); kept as an alias. */
+export type NatsSendBatchContext = SendBatchContext;
 
 /** A {@link Transport} to JetStream, with a `sendBatch` that publishes concurrently. */
 export interface NatsTransport extends Transport {
   /**
    * Publishes every message at once and waits for each PubAck: one outcome
-   * per message, in order; never rejects as a whole.
+   * per message, in order; never rejects as a whole. Implements core's
+   * `Transport.sendBatch`, so a route configured with `batch` uses it.
+   *
+   * @example
+   * outbox.configure('order.placed', { transport, batch: { maxMessages: 100 } });
    */
-  sendBatch(messages: readonly Message[], context?: NatsSendBatchContext): Promise<NatsSendOutcome[]>;
+  sendBatch(messages: readonly Message[], context: SendBatchContext): Promise<NatsSendOutcome[]>;
   close(): Promise<void>;
 }
 
@@ -107,8 +108,9 @@ export function createNatsTransport(options: NatsTransportOptions): NatsTranspor
     }
   }
 
-  async function publish(message: Message): Promise<PubAck> {
+  async function publish(message: Message, signal: AbortSignal | undefined): Promise<PubAck> {
     if (closed) throw new TransportError(`[messagebox] transport "${name}" is closed`, { retryable: true, notAttempted: true });
+    if (signal?.aborted) throw new TransportError(`[messagebox] transport "${name}": aborted before publishing message ${message.id}`, { retryable: true, notAttempted: true });
     const subject = subjectOf(message);
     if (!isLiteralSubject(subject)) {
       throw new TransportError(`[messagebox] transport "${name}": message ${message.id} of type ${quoteInput(message.type)} maps to ${quoteInput(subject)}, not a literal NATS subject`, { retryable: false });
@@ -150,11 +152,11 @@ export function createNatsTransport(options: NatsTransportOptions): NatsTranspor
   return {
     name,
     maxConcurrency: maxInFlight,
-    async send(message) {
-      await publish(message);
+    async send(message, context) {
+      await publish(message, context?.signal);
     },
-    async sendBatch(messages) {
-      const settled = await Promise.allSettled(messages.map((message) => publish(message)));
+    async sendBatch(messages, context) {
+      const settled = await Promise.allSettled(messages.map((message) => publish(message, context?.signal)));
       return settled.map((result, i): NatsSendOutcome => {
         if (result.status === 'fulfilled') return { delivered: true, ack: result.value };
         const error = result.reason;

@@ -35,7 +35,7 @@ describe.runIf(reachable)('transport-nats: createNatsInboxConsumer against the r
   async function publish(s: TestStream, messages: readonly Message[]): Promise<number[]> {
     const t = createNatsTransport({ servers: NATS_URL, subject: (m) => `${s.prefix}.in.${m.type}` });
     try {
-      const outcomes = await t.sendBatch(messages);
+      const outcomes = await t.sendBatch(messages, { attempts: messages.map(() => 1) });
       return outcomes.map((o) => (o.delivered ? o.ack.seq : expect.fail(String(o.error))));
     } finally {
       await t.close();

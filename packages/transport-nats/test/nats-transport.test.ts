@@ -101,6 +101,20 @@ describe.runIf(reachable)('transport-nats: createNatsTransport against the real 
     expect(await s.count()).toBe(39);
   });
 
+  it('an aborted signal (the worker shutting down) publishes nothing: send rejects and every batch outcome fails, not attempted', async () => {
+    const s = await stream();
+    const t = transport({ subject: (m) => `${s.prefix}.${m.type}` });
+    const signal = AbortSignal.abort();
+    const error = await t.send(message('payment.created'), { attempt: 1, signal }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).toMatchObject({ retryable: true, notAttempted: true });
+    const outcomes = await t.sendBatch([message('payment.created', 1), message('payment.created', 2)], { attempts: [1, 1], signal });
+    expect(outcomes).toHaveLength(2);
+    for (const o of outcomes) expect(o).toMatchObject({ delivered: false, error: { retryable: true, notAttempted: true } });
+    await t.send(message('payment.created', 3), { attempt: 1 });
+    expect(await s.count()).toBe(1);
+  });
+
   it('a connection dropped mid-run and PubAcks lost on the way back lose nothing: the outbox retries, JetStream drops the resends', { timeout: 120_000 }, async () => {
     const s = await stream();
     const proxy = await startNatsProxy();
