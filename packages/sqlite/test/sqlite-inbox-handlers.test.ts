@@ -19,7 +19,7 @@ async function until(check: () => boolean, what: string): Promise<void> {
 }
 
 describe('sqlite inbox handlers', () => {
-  it('with slow handlers and concurrency 4, a receive waits behind at most one handler, not the whole queue', async () => {
+  it('with slow handlers and concurrency 4, a receive waits behind at most two handlers (the running one and one that took the connection while receives gathered for a group commit), not the whole queue', async () => {
     const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(join(dir, 'handlers.db')) }) });
     const storage = createSqliteStorage({ db });
     await storage.migrate();
@@ -57,7 +57,7 @@ describe('sqlite inbox handlers', () => {
         await until(() => ended.includes(id), `handler ${id} to end`);
       }
       expect(await receiving).toEqual({ status: 'created' });
-      expect(whenReceived!.ended).toBeLessThanOrEqual(1);
+      expect(whenReceived!.ended).toBeLessThanOrEqual(2); // old code: all four
       expect(whenReceived!.started).toBeLessThan(5);
       await until(() => ended.length === 5, 'every handler');
       await inbox.idle();
