@@ -1,4 +1,5 @@
 import { MessageboxError } from '@messagebox/core';
+import type { AnyDb, AnyTx, MessageboxDialect } from './dialect.js';
 import { sql, type Kysely, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type Transaction, type UnknownRow } from 'kysely';
 
 /**
@@ -74,4 +75,10 @@ class UnansweredQueries implements KyselyPlugin {
     this.#open.delete(args.queryId);
     return args.result;
   }
+}
+
+/** How a store opens its transactions: the dialect's `transaction` hook (SQLite `BEGIN IMMEDIATE`), or Kysely's default when it has none. */
+export function dialectBegin<DB, T>(dialect: MessageboxDialect): ((db: Kysely<DB>, fn: (tx: Transaction<DB>) => Promise<T>) => Promise<T>) | undefined {
+  const begin = dialect.transaction;
+  return begin && ((db, fn) => begin.call(dialect, db as unknown as AnyDb, fn as unknown as (tx: AnyTx) => Promise<T>) as Promise<T>);
 }

@@ -1,7 +1,7 @@
 import type { InboxClaim, InboxEntry, InboxKey, InboxStore, InsertClaim, Message } from '@messagebox/core';
 import { sql, type Transaction } from 'kysely';
 
-import { committedTransaction } from './committed-transaction.js';
+import { committedTransaction, dialectBegin } from './committed-transaction.js';
 import type { AnyDb } from './dialect.js';
 import { byDueOrder, messageColumns, toClaimedInbox, toInboxRecord } from './records.js';
 import type { InboxRow } from './schema.js';
@@ -70,7 +70,7 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
   }
 
   return {
-    transaction: (fn) => committedTransaction(options.db, fn, dialect.transaction && ((conn, run) => dialect.transaction!(conn, run))),
+    transaction: (fn) => committedTransaction(options.db, fn, dialectBegin(dialect)),
 
     async receive(tx, message: Message, opts?: { claim?: InsertClaim }) {
       return dialect.insertIfAbsent(tx as unknown as AnyDb, table, inboxRow(message, opts?.claim));

@@ -1,7 +1,7 @@
 import type { Claim, InsertClaim, Message, OutboxStore } from '@messagebox/core';
 import { sql, type Transaction } from 'kysely';
 
-import { committedTransaction } from './committed-transaction.js';
+import { committedTransaction, dialectBegin } from './committed-transaction.js';
 import type { AnyDb } from './dialect.js';
 import { claimKeyIn, ownedBy } from './filters.js';
 import { byDueOrder, messageColumns, toClaimedOutbox, toOutboxRecord } from './records.js';
@@ -46,7 +46,7 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
           claimedIn.set(tx, claimed);
           return fn(tx);
         },
-        dialect.transaction && ((conn, run) => dialect.transaction!(conn, run)),
+        dialectBegin(dialect),
         (trx) => stillHeld(trx as unknown as AnyDb, claimed),
       );
     },

@@ -77,6 +77,19 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
   const tracer = (options.tracerProvider ?? api.trace.getTracerProvider()).getTracer(name);
   const propagate = options.propagate ?? true;
 
+  /** Runs `run` in `span`: records a failure as an error status, ends the span either way. */
+  async function runInSpan<T>(span: Span, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({ code: api!.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
   function spanned<T>(operation: 'send' | 'process', message: Message, attempt: number, run: () => Promise<T>): Promise<T> {
     const parent = contextFromHeaders(api!, message.headers, api!.context.active());
     const attributes: Attributes = {
@@ -88,17 +101,7 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
       'messagebox.attempt': attempt,
     };
     const kind = operation === 'send' ? api!.SpanKind.PRODUCER : api!.SpanKind.CONSUMER;
-    return tracer.startActiveSpan(`${operation} ${message.type}`, { kind, attributes }, parent, async (span: Span) => {
-      try {
-        return await run();
-      } catch (error) {
-        span.recordException(error instanceof Error ? error : String(error));
-        span.setStatus({ code: api!.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-        throw error;
-      } finally {
-        span.end();
-      }
-    });
+    return tracer.startActiveSpan(`${operation} ${message.type}`, { kind, attributes }, parent, (span: Span) => runInSpan(span, run));
   }
 
   /** One `process <type>` span for a batch handler run, linked to every message's creation span (a batch has no single parent). */
@@ -115,17 +118,7 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
       'messaging.batch.message_count': messages.length,
       'messagebox.attempt': Math.max(0, ...attempts),
     };
-    return tracer.startActiveSpan(`process ${type}`, { kind: api!.SpanKind.CONSUMER, attributes, links }, async (span: Span) => {
-      try {
-        return await run();
-      } catch (error) {
-        span.recordException(error instanceof Error ? error : String(error));
-        span.setStatus({ code: api!.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-        throw error;
-      } finally {
-        span.end();
-      }
-    });
+    return tracer.startActiveSpan(`process ${type}`, { kind: api!.SpanKind.CONSUMER, attributes, links }, (span: Span) => runInSpan(span, run));
   }
 
   return {
