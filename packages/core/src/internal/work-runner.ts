@@ -99,6 +99,11 @@ export class WorkRunner<Item> {
     await Promise.all(items.map((item) => this.#enqueue(item)));
   }
 
+  /** Items running in a slot or waiting for one (not counting follow-ups). */
+  get busy(): number {
+    return this.#limit.activeCount + this.#limit.pendingCount;
+  }
+
   /** True while the after-commit queue has room, so work written now will be taken by {@link submit}. */
   get hasRoom(): boolean {
     return this.#limit.pendingCount < this.#options.maxQueued;

@@ -148,10 +148,11 @@ interface Added {
 /** Most claims one markSent statement completes. */
 const COMPLETION_BATCH = 500;
 /**
- * How long a successful attempt may wait for others to share its markSent.
- * The slot is already free for the next send, so this costs no throughput,
- * only up to 20 ms before the row reads `sent` (and a crash in between
- * means a resend the inbox answers as a duplicate).
+ * How long a successful attempt may wait for others to share its markSent,
+ * while other attempts are in flight (a lone one is marked at once). The
+ * slot is already free for the next send, so this costs no throughput, only
+ * up to 20 ms before the row reads `sent` (and a crash in between means a
+ * resend the inbox answers as a duplicate).
  */
 const COMPLETION_WINDOW_MS = 20;
 /** Most rows one re-claim statement asks for. */
@@ -172,7 +173,8 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       const marked = new Set(await store.markSent(claims));
       return claims.map((claim) => marked.has(claim.id));
     },
-    { maxBatch: COMPLETION_BATCH, windowMs: COMPLETION_WINDOW_MS },
+    // `runner` is created below; the window is only used once attempts run.
+    { maxBatch: COMPLETION_BATCH, windowMs: COMPLETION_WINDOW_MS, moreExpected: () => runner.busy > 0 },
   );
   const leaseClock: () => number = options.clock ? () => clock.now() : () => performance.now();
   const minLeaseLeftMs = resolveMinLeaseLeft(options.minLeaseLeftMs, config.leaseMs);
