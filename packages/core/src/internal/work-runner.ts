@@ -77,6 +77,11 @@ export class WorkRunner<Item> {
     return this.#running;
   }
 
+  /** Most rows one claim asks for. */
+  get batchSize(): number {
+    return this.#options.batchSize;
+  }
+
   /** Claims and processes one batch; resolves with how many items were claimed. */
   async runBatch(): Promise<number> {
     const items = await this.#source.claim(this.#options.batchSize);
