@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createInbox, createMemoryInboxStore, createMemoryOutboxStore, createMessage, createOutbox, type Logger } from '../src/index.js';
 import { EndOfTurnQueue } from '../src/service/end-of-turn-queue.js';
 import { ServiceSkeleton } from '../src/service/service-skeleton.js';
+import { WorkRunner } from '../src/internal/work-runner.js';
 import { groupBatches } from '../src/service/work-batch.js';
 import { down, manualClock, recordingTransport, silent } from './support.js';
 
@@ -181,5 +182,65 @@ describe('outbox and inbox share the skeleton', () => {
     expect(purged(inboxLog.lines)).toBe(3);
     expect(outboxLog.lines.find((l) => l.msg.includes('retention:'))?.msg).toBe('outbox retention: deleted sent messages');
     expect(inboxLog.lines.find((l) => l.msg.includes('retention:'))?.msg).toBe('inbox retention: deleted processed messages');
+  });
+});
+
+describe('WorkRunner bounds', () => {
+  function blockedRunner(options: { maxQueued: number; release?: (rows: number[]) => Promise<void> }) {
+    const { logger, lines } = recordingLogger();
+    const released: number[][] = [];
+    let unblock!: () => void;
+    const blocked = new Promise<void>((resolve) => (unblock = resolve));
+    let started = 0;
+    const runner = new WorkRunner<number[]>(
+      {
+        claim: async () => [],
+        process: async () => {
+          started++;
+          await blocked;
+        },
+        release: async (items) => {
+          released.push(items.flat());
+          await options.release?.(items.flat());
+        },
+        size: (item) => item.length,
+      },
+      { name: 'inbox', batchSize: 100, concurrency: 1, pollIntervalMs: 3_600_000, maxQueued: options.maxQueued, logger },
+    );
+    return { runner, released, lines, unblock, started: () => started };
+  }
+
+  it('maxQueued counts the rows of a batch, not the batch', async () => {
+    const { runner, released, unblock, started } = blockedRunner({ maxQueued: 10 });
+    runner.submit([[0]]); // takes the only slot
+    await until(() => started() === 1, 'the first item to start');
+    runner.submit([[1, 2, 3, 4, 5, 6, 7, 8]]); // 8 rows wait: still room for 2
+    expect(runner.hasRoom).toBe(true);
+    runner.submit([[9, 10, 11, 12, 13]]); // 8 + 5 > 10: given back
+    await until(() => released.length === 1, 'the overflow to be given back');
+    expect(released).toEqual([[9, 10, 11, 12, 13]]);
+    runner.submit([[14, 15]]); // exactly 10 rows waiting
+    expect(runner.hasRoom).toBe(false);
+    unblock();
+    await runner.idle();
+    expect(started()).toBe(3);
+  });
+
+  it('a single batch larger than maxQueued still runs when nothing else waits', async () => {
+    const { runner, released, unblock, started } = blockedRunner({ maxQueued: 3 });
+    runner.submit([[0, 1, 2, 3, 4]]);
+    unblock();
+    await runner.idle();
+    expect(started()).toBe(1);
+    expect(released).toEqual([]);
+  });
+
+  it('stop() does not wait forever for a store that hangs while taking back the queued messages', async () => {
+    const { runner, released, lines } = blockedRunner({ maxQueued: 10, release: () => new Promise(() => {}) });
+    runner.submit([[0]]);
+    runner.submit([[1, 2]]);
+    expect(await runner.stop(50)).toBe(false); // resolves although the release never does
+    expect(released).toEqual([[1, 2]]);
+    expect(lines.some((l) => l.level === 'warn' && l.msg.includes('did not finish in time'))).toBe(true);
   });
 });

@@ -381,7 +381,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
       }
       const job: Job | undefined = handlers.has(message.type) ? { message, claim: { source: message.source, id: message.id, token: newClaimToken() }, attempts: 1, receivedAt: new Date(clock.now()) } : undefined;
       // With the after-commit queue full, the row is written unclaimed and left to the worker (woken below): no release later.
-      const preClaimed = job !== undefined && (mode === 'inline' || runner.hasRoom);
+      let preClaimed = job !== undefined && (mode === 'inline' || runner.hasRoom);
       const claim = job && preClaimed ? { token: job.claim.token, leaseMs: config.leaseMs } : undefined;
       let isNew: boolean;
       if (mode === 'inline' && job) {
@@ -396,7 +396,9 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
         });
         isNew = await (instrumentation.handle ? instrumentation.handle(message, 1, run) : run());
       } else if (groupCommit) {
-        isNew = await groupCommit.receive(claim ? { message, claim } : { message });
+        const outcome = await groupCommit.receive(claim ? { message, claim } : { message });
+        isNew = outcome !== 'duplicate';
+        if (outcome === 'created-unclaimed') preClaimed = false; // its claim was given back: left to the worker, woken below
       } else {
         isNew = await store.transaction((tx) => store.receive(tx, message, claim ? { claim } : {}));
       }

@@ -1,4 +1,5 @@
 import type { PeriodicTask } from '../internal/periodic-task.js';
+import { settlesWithin } from '../internal/settles-within.js';
 import { WorkRunner, type FollowUp, type WorkRunnerOptions } from '../internal/work-runner.js';
 import { EndOfTurnQueue } from './end-of-turn-queue.js';
 import { groupBatches, type BatchRule, type WorkBatch } from './work-batch.js';
@@ -112,10 +113,14 @@ export class ServiceSkeleton<Row> {
     this.#purger?.start();
   }
 
-  /** Stops the worker loop (see `WorkRunner.stop`) and the retention task; true when all work finished within `timeoutMs`. */
+  /**
+   * Stops the worker loop (see `WorkRunner.stop`) and the retention task
+   * (a purge still running after `timeoutMs` is left to finish on its own);
+   * true when all work finished within `timeoutMs`.
+   */
   async stop(timeoutMs: number): Promise<boolean> {
     await this.#fresh.settled();
-    const [inTime] = await Promise.all([this.runner.stop(timeoutMs), this.#purger?.stop()]);
+    const [inTime] = await Promise.all([this.runner.stop(timeoutMs), this.#purger && settlesWithin(this.#purger.stop(), timeoutMs)]);
     return inTime;
   }
 
