@@ -20,6 +20,12 @@ export function constantFragment<T extends object>(fragment: T): T {
   return fragment;
 }
 
+/**
+ * Inputs with more values than this are built per call: such a statement
+ * (hundreds of rows) is rare and large, and building it costs little per row.
+ */
+const MAX_VALUES = 2_000;
+
 interface Template {
   sql: string;
   query: RootOperationNode;
@@ -42,9 +48,10 @@ interface Template {
  * `build` must depend on the input's shape and never on its values (group
  * values before, and pass the groups), and `name` must say everything else it
  * depends on. An input holding anything else (a function, a `Date`, a fresh
- * `sql` fragment), or whose values the compiled statement does not carry as
- * parameters (inlined, transformed by a plugin), is built on `conn` per call,
- * as without a cache. Bounded: the least recently used shape goes first.
+ * `sql` fragment), with more than 2,000 values, or whose values the compiled
+ * statement does not carry as parameters (inlined, transformed by a plugin),
+ * is built on `conn` per call, as without a cache. Bounded (128 shapes by
+ * default): the least recently used shape goes first.
  *
  * @example
  * const statements = new StatementCache(db);
@@ -58,7 +65,7 @@ export class StatementCache {
 
   constructor(db: AnyDb, options: { maxShapes?: number } = {}) {
     this.#db = db;
-    this.#maxShapes = options.maxShapes ?? 256;
+    this.#maxShapes = options.maxShapes ?? 128;
   }
 
   /** How many shapes are compiled (tests and diagnostics). */
@@ -69,7 +76,7 @@ export class StatementCache {
   async execute<I, R>(conn: AnyDb, name: string, input: I, build: (db: AnyDb, input: I) => Compilable<R>): Promise<QueryResult<R>> {
     const values: unknown[] = [];
     const shape = shapeOf(input, values);
-    if (shape === undefined) return conn.executeQuery(build(conn, input));
+    if (shape === undefined || values.length > MAX_VALUES) return conn.executeQuery(build(conn, input));
     const key = `${name}\u0001${shape}`;
     let template = this.#templates.get(key);
     if (template === undefined) template = this.#compile(key, input, build);
@@ -99,7 +106,11 @@ export class StatementCache {
         if (Number.isInteger(index) && index >= 0 && index < counter.next) slots.push(position, index);
         else foreign = true;
       });
-      if (!foreign) template = { sql: compiled.sql, query: compiled.query, parameters: compiled.parameters, slots };
+      if (!foreign) {
+        const parameters = compiled.parameters.slice();
+        for (let i = 0; i < slots.length; i += 2) parameters[slots[i]!] = null;
+        template = { sql: compiled.sql, query: compiled.query, parameters, slots };
+      }
     }
     if (this.#templates.size >= this.#maxShapes) this.#templates.delete(this.#templates.keys().next().value!);
     this.#templates.set(key, template);
@@ -122,13 +133,18 @@ function shapeOf(value: unknown, values: unknown[]): string | undefined {
     case 'object': {
       if (value === null) return 'n';
       if (Array.isArray(value)) {
+        // Rows of one shape (the usual case) make a short key: `[n*shape]`.
+        let first: string | undefined;
+        let uniform = true;
         let out = '[';
         for (const item of value) {
           const inner = shapeOf(item, values);
           if (inner === undefined) return undefined;
+          if (first === undefined) first = inner;
+          else if (inner !== first) uniform = false;
           out += `${inner},`;
         }
-        return `${out}]`;
+        return uniform && first !== undefined ? `[${value.length}*${first}]` : `${out}]`;
       }
       const constant = constants.get(value);
       if (constant !== undefined) return `@${constant}`;

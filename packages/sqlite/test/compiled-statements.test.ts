@@ -97,6 +97,19 @@ describe('StatementCache', () => {
     await db.destroy();
   });
 
+  it('builds an input of more than 2,000 values per call, with its values', async () => {
+    const { db, compiled } = open();
+    const cache = new StatementCache(db as unknown as AnyDb);
+    const count = (conn: AnyDb, input: { v: string[] }) => conn.selectNoFrom(sql<number>`${input.v.length} + ${input.v.at(-1)!}`.as('n'));
+    const big = (last: string) => ({ v: [...Array.from({ length: 2_000 }, String), last] });
+    expect((await cache.execute(db as unknown as AnyDb, 'big', big('1'), count)).rows).toEqual([{ n: 2_002 }]);
+    const before = compiled.length;
+    expect((await cache.execute(db as unknown as AnyDb, 'big', big('2'), count)).rows).toEqual([{ n: 2_003 }]);
+    expect(compiled.length).toBe(before + 1);
+    expect(cache.size).toBe(0);
+    await db.destroy();
+  });
+
   it('keeps at most maxShapes shapes, dropping the least recently used', async () => {
     const { db, compiled } = open();
     const cache = new StatementCache(db as unknown as AnyDb, { maxShapes: 2 });
