@@ -133,18 +133,26 @@ function shapeOf(value: unknown, values: unknown[]): string | undefined {
     case 'object': {
       if (value === null) return 'n';
       if (Array.isArray(value)) {
-        // Rows of one shape (the usual case) make a short key: `[n*shape]`.
-        let first: string | undefined;
-        let uniform = true;
-        let out = '[';
-        for (const item of value) {
-          const inner = shapeOf(item, values);
+        // Rows of one shape (the usual case) make a short key, `[n*shape]`, and are compared, not described, after the first.
+        if (value.length === 0) return '[]';
+        const first = shapeOf(value[0], values);
+        if (first === undefined) return undefined;
+        let same = 1;
+        for (; same < value.length; same++) {
+          const mark = values.length;
+          if (!sameShape(value[same], value[0], values)) {
+            values.length = mark;
+            break;
+          }
+        }
+        if (same === value.length) return `[${value.length}*${first}]`;
+        let out = `[${`${first},`.repeat(same)}`;
+        for (let i = same; i < value.length; i++) {
+          const inner = shapeOf(value[i], values);
           if (inner === undefined) return undefined;
-          if (first === undefined) first = inner;
-          else if (inner !== first) uniform = false;
           out += `${inner},`;
         }
-        return uniform && first !== undefined ? `[${value.length}*${first}]` : `${out}]`;
+        return `${out}]`;
       }
       const constant = constants.get(value);
       if (constant !== undefined) return `@${constant}`;
@@ -154,13 +162,56 @@ function shapeOf(value: unknown, values: unknown[]): string | undefined {
       for (const field in value) {
         const inner = shapeOf((value as Record<string, unknown>)[field], values);
         if (inner === undefined) return undefined;
-        out += `${JSON.stringify(field)}:${inner},`;
+        out += `${fieldKey(field)}${inner},`;
       }
       return `${out}}`;
     }
     default:
       return undefined;
   }
+}
+
+const fieldKeys = new Map<string, string>();
+/** A field's name as it appears in a shape (quoted, so no name can pass for shape syntax); remembered, names are few. */
+function fieldKey(field: string): string {
+  let key = fieldKeys.get(field);
+  if (key === undefined) {
+    key = `${JSON.stringify(field)}:`;
+    if (fieldKeys.size < 1_000) fieldKeys.set(field, key);
+  }
+  return key;
+}
+
+/**
+ * Whether `value` has the shape of `like` (whose shape {@link shapeOf} could
+ * describe), pushing its values as {@link shapeOf} would; on false, some may
+ * have been pushed already.
+ */
+function sameShape(value: unknown, like: unknown, values: unknown[]): boolean {
+  const type = typeof value;
+  if (type === 'string' || type === 'number' || type === 'bigint') {
+    const likeType = typeof like;
+    if (likeType !== 'string' && likeType !== 'number' && likeType !== 'bigint') return false;
+    values.push(value);
+    return true;
+  }
+  if (typeof value !== 'object' || value === null || typeof like !== 'object' || like === null) return value === like;
+  if (constants.has(value) || constants.has(like)) return value === like;
+  if (Array.isArray(value)) {
+    if (!Array.isArray(like) || like.length !== value.length) return false;
+    for (let i = 0; i < value.length; i++) if (!sameShape(value[i], like[i], values)) return false;
+    return true;
+  }
+  if (Array.isArray(like)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  const likeFields = Object.keys(like);
+  let i = 0;
+  for (const field in value) {
+    if (field !== likeFields[i++]) return false;
+    if (!sameShape((value as Record<string, unknown>)[field], (like as Record<string, unknown>)[field], values)) return false;
+  }
+  return i === likeFields.length;
 }
 
 /** A copy of `value` (of a shape {@link shapeOf} describes) with each value replaced by its placeholder, numbered in walk order. */

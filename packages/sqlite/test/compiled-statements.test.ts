@@ -65,6 +65,24 @@ describe('hot statements compiled once per shape', () => {
     await db.destroy();
   });
 
+  it('rows of different shapes in one insert (claimed and not) keep each its own values, first and again', async () => {
+    const { db } = open();
+    const storage = createSqliteStorage({ db });
+    await storage.migrate();
+    for (const round of [1, 2]) {
+      const entries = [message(1), message(2), message(3)].map((m, i) => (i === 1 ? { message: m } : { message: m, claim: { token: `t${round}-${i}`, leaseMs: 30_000 } }));
+      expect(await storage.inbox.transaction((tx) => storage.inbox.receiveMany!(tx, entries))).toEqual([true, true, true]);
+      for (const [i, { message: m }] of entries.entries()) {
+        const row = await storage.inbox.get({ source: 'test', id: m.id });
+        expect(row).toMatchObject({ payload: i + 1, attempts: i === 1 ? 0 : 1 });
+        expect(row!.leaseUntil === null).toBe(i === 1);
+      }
+      const due = await storage.inbox.claimDue({ limit: 10, leaseMs: 30_000, token: `c${round}` });
+      expect(due.map((d) => d.id)).toEqual([entries[1]!.message.id]);
+    }
+    await db.destroy();
+  });
+
   it('with an injected clock, statements holding its time are built per call, at the time of each call', async () => {
     const { db, compiled } = open();
     let now = Date.UTC(2030, 0, 1);
