@@ -66,7 +66,8 @@ export function normaliseIssues(issues: readonly StandardSchemaV1.Issue[]): Payl
   const list = issues.length ? issues : [{ message: 'invalid' }];
   return list.slice(0, MAX_PAYLOAD_ISSUES).map((issue) => ({
     message: truncateText(escapeControlCharacters(String(issue.message)), MAX_ISSUE_MESSAGE_LENGTH),
-    path: (issue.path ?? []).map((segment) => {
+    // Array.from, not .map: a library's path may be an Array subclass that .map would keep (arktype's is).
+    path: Array.from(issue.path ?? [], (segment) => {
       const key = typeof segment === 'object' && segment !== null ? segment.key : segment;
       return typeof key === 'number' ? key : truncateText(escapeControlCharacters(String(key)), MAX_ISSUE_MESSAGE_LENGTH);
     }),
