@@ -47,7 +47,7 @@ export function runSchemaValidationSuite(harness: ServerAdapterHarness, options:
     async function setup(schema: StandardSchemaV1 = options.schema) {
       const { store, close } = options.createStore ? await options.createStore() : { store: createMemoryInboxStore(), close: undefined };
       if (close) cleanups.push(close);
-      const handled: Message[] = [];
+      const handled: Message<unknown>[] = [];
       const catalog = defineMessages({ [TYPE]: schema });
       const inbox = createInbox({ store, logger: silentLogger, catalog }).on(TYPE, (message) => void handled.push(message));
       const secret = generateWebhookSecret();
