@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './json.js';
 export * from './text.js';
 export * from './message.js';
+export * from './catalog/index.js';
 export * from './clock.js';
 export * from './retry-policy.js';
 export * from './events.js';

@@ -5,15 +5,17 @@ import { quoteInput } from './text.js';
 
 /**
  * A message as it travels: written to the outbox, sent by a transport, stored
- * in the receiver's inbox. Immutable once created.
+ * in the receiver's inbox. Immutable once created. `P` is the payload type
+ * (any JSON-compatible type, interfaces included) and `T` the type name, both
+ * filled in from a message catalog (see `defineMessages`).
  */
-export interface Message<P extends JsonValue = JsonValue> {
+export interface Message<P = JsonValue, T extends string = string> {
   /** Unique and time-ordered (UUIDv7 by default); the receiver's dedup key. */
   readonly id: string;
   /** The sending service, e.g. `"vault"`. */
   readonly source: string;
   /** What happened, e.g. `"payment.created"`; selects the transport and the handler. */
-  readonly type: string;
+  readonly type: T;
   /** Any JSON value. */
   readonly payload: P;
   /** String metadata that travels with the message (e.g. `traceparent`). */
@@ -23,7 +25,7 @@ export interface Message<P extends JsonValue = JsonValue> {
 }
 
 /** What a caller gives to create a message. */
-export interface MessageInput<P extends JsonValue = JsonValue> {
+export interface MessageInput<P = JsonValue> {
   type: string;
   payload: P;
   /** Defaults to the outbox's `source` option. */
@@ -56,7 +58,7 @@ export function newClaimToken(): string {
  * (a payload JSON cannot represent: `undefined`, a function, a bigint, a
  * cycle, `NaN`…). Nothing is written when it throws.
  */
-export function createMessage<P extends JsonValue>(
+export function createMessage<P>(
   input: MessageInput<P>,
   defaults: { source?: string; now: Date },
 ): Message<P> {

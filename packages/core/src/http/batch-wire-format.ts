@@ -35,7 +35,7 @@ export type WebhookBatchResult =
       id: string | null;
       status: 'rejected';
       /** `status`: the HTTP status this message would have been answered with alone (422 invalid, 500 inline handler failed). */
-      error: { code: string; message: string; status: number };
+      error: { code: string; message: string; status: number; /** For `invalid_payload`: what the schema found wrong. */ issues?: readonly { message: string; path: readonly (string | number)[] }[] };
     };
 
 /** The JSON body of a 200 answer to a batch request. */

@@ -1,3 +1,5 @@
+import type { PayloadIssue } from '../catalog/validate-payload.js';
+
 /** Why the inbox endpoint refused a request; the `code` of the JSON error body. */
 export type InboxRequestErrorCode =
   | 'method_not_allowed'
@@ -7,6 +9,7 @@ export type InboxRequestErrorCode =
   | 'unreadable_body'
   | 'malformed_json'
   | 'invalid_message'
+  | 'invalid_payload'
   | 'invalid_batch'
   | 'too_many_messages'
   | 'unknown_type'
@@ -35,23 +38,26 @@ export class InboxRequestError extends Error {
   /** The HTTP status this error answers with (4xx for bad input, 5xx when a retry can help). */
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
+  /** For `invalid_payload`: what the type's schema found wrong, sent in the body as `error.issues`. */
+  readonly issues: readonly PayloadIssue[] | undefined;
 
   constructor(
     code: InboxRequestErrorCode,
     status: number,
     message: string,
-    options: { cause?: unknown; headers?: Record<string, string> } = {},
+    options: { cause?: unknown; headers?: Record<string, string>; issues?: readonly PayloadIssue[] } = {},
   ) {
     super(message.startsWith('[messagebox]') ? message : `[messagebox] ${message}`, { cause: options.cause });
     this.code = code;
     this.status = status;
     this.headers = Object.freeze({ ...options.headers });
+    this.issues = options.issues;
   }
 
   /** The JSON error response; the message is sent without its `[messagebox] ` prefix. */
   getResponse(): Response {
     const message = this.message.replace(/^\[messagebox\] /, '');
-    return jsonResponse(this.status, { error: { code: this.code, message } }, this.headers);
+    return jsonResponse(this.status, { error: { code: this.code, message, ...(this.issues ? { issues: this.issues } : {}) } }, this.headers);
   }
 }
 

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { describeError, MessageboxError } from '../errors.js';
 import type { Message } from '../message.js';
 import { createConsoleLogger, type Logger } from '../ports/logger.js';
+import { isPayloadValidationError } from '../catalog/validate-payload.js';
 import { escapeControlCharacters, quoteInput, truncateText } from '../text.js';
 import { InboxRequestError, jsonResponse } from './inbox-request-error.js';
 import { readBodyWithLimit } from './read-body.js';
@@ -102,6 +103,7 @@ export type InboxRequestHandler = (request: Request) => Promise<Response>;
  * | 413    | `too_many_messages`           | a batch of more than `batch.maxMessages`                        |
  * | 415    | `unsupported_media_type`      | content type not `application/json` (or `+json`)                |
  * | 422    | `invalid_message`             | missing or ill-typed field, bad id, too deep                    |
+ * | 422    | `invalid_payload`             | the type's schema (inbox `catalog`) refused the payload; body has `error.issues` |
  * | 422    | `invalid_batch`               | a batch body that is not `{ "messages": [ … ] }` with at least one |
  * | 422    | `unknown_type`                | no handler for the type and the inbox's `unknownTypes: 'reject'`|
  * | 500    | `handler_failed`              | inline mode: the handler threw; nothing stored, sender retries  |
@@ -275,6 +277,7 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
   function classify(error: unknown, message: Message): InboxRequestError {
     const code = error instanceof MessageboxError ? (error.code as string) : undefined;
     if (code === 'unknown_type') return unknownType(message.type);
+    if (isPayloadValidationError(error)) return new InboxRequestError('invalid_payload', 422, messageOf(error), { cause: error, issues: error.issues });
     if (code === 'invalid_message' || code === 'invalid_payload') {
       return new InboxRequestError('invalid_message', 422, messageOf(error), { cause: error });
     }
@@ -317,7 +320,8 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
 
 /** A rejection in a batch answer; an id too long to be valid is not repeated. */
 function rejected(id: string | null, error: InboxRequestError): WebhookBatchResult {
-  return { id: id !== null && id.length <= 256 ? id : null, status: 'rejected', error: { code: error.code, message: error.message.replace(/^\[messagebox\] /, ''), status: error.status } };
+  const message = error.message.replace(/^\[messagebox\] /, '');
+  return { id: id !== null && id.length <= 256 ? id : null, status: 'rejected', error: { code: error.code, message, status: error.status, ...(error.issues ? { issues: error.issues } : {}) } };
 }
 
 function resolveBatchLimits(batch: InboxRequestHandlerOptions['batch']): { maxMessages: number; maxBytes: number } | undefined {

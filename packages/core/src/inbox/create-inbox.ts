@@ -13,6 +13,10 @@ import { messageOfRow } from '../service/claimed-message.js';
 import { retentionPurger } from '../service/retention-purger.js';
 import { ServiceSkeleton } from '../service/service-skeleton.js';
 import type { WorkBatch } from '../service/work-batch.js';
+import type { AnyMessageCatalog, MessageMap, OutputsOf, UntypedMessages } from '../catalog/define-messages.js';
+import type { InboxBatchHandlerFor, InboxHandlerFor } from '../catalog/typed-inbox.js';
+import type { TypeOf } from '../catalog/typed-api.js';
+import { assertDeclared, validatePayload } from '../catalog/validate-payload.js';
 import { GroupCommit } from './group-commit.js';
 import type { InboxEventMap } from './inbox-events.js';
 
@@ -32,7 +36,7 @@ export interface HandlerContext<Tx> {
 }
 
 /** Runs for each newly received message of its type. Throw to have it retried. */
-export type InboxHandler<Tx, P extends JsonValue = JsonValue> = (message: Message<P>, context: HandlerContext<Tx>) => Promise<void> | void;
+export type InboxHandler<Tx, P = JsonValue, T extends string = string> = (message: Message<P, T>, context: HandlerContext<Tx>) => Promise<void> | void;
 
 /** What a batch handler gets besides its messages. */
 export interface BatchHandlerContext<Tx> {
@@ -50,7 +54,7 @@ export interface BatchHandlerContext<Tx> {
  * then run again one by one (`messages` holds one message), each settled on
  * its own, so one bad message cannot hold the others back.
  */
-export type InboxBatchHandler<Tx, P extends JsonValue = JsonValue> = (messages: readonly Message<P>[], context: BatchHandlerContext<Tx>) => Promise<void> | void;
+export type InboxBatchHandler<Tx, P = JsonValue, T extends string = string> = (messages: readonly Message<P, T>[], context: BatchHandlerContext<Tx>) => Promise<void> | void;
 
 export interface InboxOptions<Tx> extends ServiceOptions {
   store: InboxStore<Tx>;
@@ -85,6 +89,13 @@ export interface InboxOptions<Tx> extends ServiceOptions {
    * message (the handler runs in it).
    */
   groupCommit?: { maxMessages?: number } | false;
+  /**
+   * The message types this inbox takes (`defineMessages()`): handlers are
+   * then typed from it (`on`, `onBatch`), a type not in it is refused there,
+   * and payloads with a schema are validated before anything is stored (an
+   * invalid one rejects with `invalid_payload` and its issues; 422 over HTTP).
+   */
+  catalog?: AnyMessageCatalog;
 }
 
 export interface HandlerOptions {
@@ -118,14 +129,17 @@ export interface ReceiveResult {
  *     await tx.insertInto('ledger').values({ id: message.id }).execute();
  *   });
  * app.post('/inbox', honoInbox(inbox, { secret }));
+ *
+ * With a catalog (`createInbox({ ..., catalog })`), `M` maps each type to the
+ * payload its handler gets (a schema's output).
  */
-export interface Inbox<Tx> {
+export interface Inbox<Tx, M extends MessageMap = UntypedMessages> {
   readonly events: Events<InboxEventMap>;
   readonly store: InboxStore<Tx>;
   readonly mode: 'after-commit' | 'inline';
 
   /** Registers the handler for a type (one per type, per-message or batch). Returns the inbox. */
-  on<P extends JsonValue = JsonValue>(type: string, handler: InboxHandler<Tx, P>, options?: HandlerOptions): Inbox<Tx>;
+  on<P = JsonValue, T extends TypeOf<M> = TypeOf<M>>(type: T, handler: InboxHandlerFor<Tx, M, P, T>, options?: HandlerOptions): Inbox<Tx, M>;
   /**
    * Registers a batch handler for a type (one handler per type): the worker
    * runs it once for up to `maxMessages` due messages of that type, in one
@@ -143,7 +157,7 @@ export interface Inbox<Tx> {
    *   await tx.insertInto('ledger').values(messages.map((m) => ({ id: m.id, amount: m.payload.amount }))).execute();
    * }, { maxMessages: 200 });
    */
-  onBatch<P extends JsonValue = JsonValue>(type: string, handler: InboxBatchHandler<Tx, P>, options?: BatchHandlerOptions): Inbox<Tx>;
+  onBatch<P = JsonValue, T extends TypeOf<M> = TypeOf<M>>(type: T, handler: InboxBatchHandlerFor<Tx, M, P, T>, options?: BatchHandlerOptions): Inbox<Tx, M>;
   /** Whether `receive` takes messages of this type. */
   accepts(type: string): boolean;
 
@@ -187,7 +201,9 @@ type Entry<Tx> =
 /** What a worker slot runs: one job, or several of one batch type. */
 type Work = WorkBatch<Job>;
 
-export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
+export function createInbox<Tx, Catalog extends AnyMessageCatalog>(options: InboxOptions<Tx> & { catalog: Catalog }): Inbox<Tx, OutputsOf<Catalog>>;
+export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx>;
+export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx, MessageMap> {
   if (!options?.store) throw new MessageboxError('invalid_options', 'createInbox needs a `store`');
   const store = options.store;
   const config = resolveServiceOptions(options, 'createInbox');
@@ -348,6 +364,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
     if (typeof type !== 'string' || !type) throw new MessageboxError('invalid_options', `inbox.${what}() needs a message type`);
     if (typeof handler !== 'function') throw new MessageboxError('invalid_options', `inbox.${what}("${type}") needs a handler function`);
     if (handlers.has(type)) throw new MessageboxError('invalid_options', `a handler for "${type}" is already registered`);
+    assertDeclared(options.catalog, type, `inbox.${what}()`);
     handlers.set(type, entry());
     return inbox;
   }
@@ -358,7 +375,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
     mode,
 
     on(type, handler, opts = {}) {
-      return register(type, handler, 'on', () => ({ kind: 'message', handler: handler as InboxHandler<Tx, never>, policy: createRetryPolicy(opts.retry, config.retry) }));
+      return register(type, handler, 'on', () => ({ kind: 'message', handler: handler as never, policy: createRetryPolicy(opts.retry, config.retry) }));
     },
 
     onBatch(type, handler, opts = {}) {
@@ -366,16 +383,17 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
       if (!Number.isInteger(maxMessages) || maxMessages <= 0) {
         throw new MessageboxError('invalid_options', `inbox.onBatch("${String(type)}"): maxMessages must be a positive integer, got ${String(maxMessages)}`);
       }
-      return register(type, handler, 'onBatch', () => ({ kind: 'batch', handler: handler as InboxBatchHandler<Tx, never>, policy: createRetryPolicy(opts.retry, config.retry), maxMessages }));
+      return register(type, handler, 'onBatch', () => ({ kind: 'batch', handler: handler as never, policy: createRetryPolicy(opts.retry, config.retry), maxMessages }));
     },
 
     accepts: (type) => handlers.has(type) || unknownTypes === 'accept',
 
     async receive(input) {
-      const message = createMessage(
+      const created = createMessage(
         { id: input?.id, source: input?.source, type: input?.type, payload: input?.payload, headers: input?.headers ?? {} },
         { now: input?.createdAt instanceof Date && !Number.isNaN(input.createdAt.getTime()) ? input.createdAt : new Date(clock.now()) },
       );
+      const message = options.catalog?.schemaOf(created.type) ? Object.freeze({ ...created, payload: (await validatePayload(options.catalog, created.type, created.payload)) as JsonValue }) : created;
       if (!inbox.accepts(message.type)) {
         throw new MessageboxError('unknown_type', `no handler is registered for message type "${message.type}"`);
       }

@@ -20,6 +20,9 @@ import { ServiceSkeleton } from '../service/service-skeleton.js';
 import type { WorkBatch } from '../service/work-batch.js';
 import type { OutboxEventMap } from './outbox-events.js';
 import { emptyReport, type DeliveryReport } from './outbox-report.js';
+import type { AnyMessageCatalog, InputsOf, MessageMap, UntypedMessages } from '../catalog/define-messages.js';
+import type { OutboxAddInput, OutboxAddManyInputs, OutboxAddManyResult, OutboxAddResult, TypeOf } from '../catalog/typed-api.js';
+import { assertDeclared, validatePayload } from '../catalog/validate-payload.js';
 import { messageSize, resolveRouteBatch, sendDispatch, type ResolvedBatch, type RouteBatchOptions } from './batch-dispatch.js';
 
 export interface OutboxOptions<Tx> extends ServiceOptions {
@@ -49,6 +52,13 @@ export interface OutboxOptions<Tx> extends ServiceOptions {
    * on a monotonic clock (`performance.now()`), or on `clock` when one is given.
    */
   minLeaseLeftMs?: number;
+  /**
+   * The message types this outbox sends (`defineMessages()`): types are then
+   * checked by the compiler (`configure`, `add`), `configure` refuses a type
+   * not in it, and `add` validates payloads that have a schema (nothing is
+   * written when one fails).
+   */
+  catalog?: AnyMessageCatalog;
 }
 
 /** How messages of one type are delivered. */
@@ -81,13 +91,17 @@ export interface OutboxRoute {
  *   await tx.insertInto('payment').values(payment).execute();
  *   await outbox.add(tx, { type: 'payment.created', payload: payment });
  * });
+ *
+ * With a catalog (`createOutbox({ ..., catalog })`), `M` maps each type to
+ * its payload and `C` is the union of the types configured so far in the
+ * chain: `add` of any other type does not compile.
  */
-export interface Outbox<Tx> {
+export interface Outbox<Tx, M extends MessageMap = UntypedMessages, C extends TypeOf<M> = any> {
   readonly events: Events<OutboxEventMap>;
   readonly store: OutboxStore<Tx>;
 
   /** Sets the transport (and optional retry policy) for a message type. Returns the outbox. */
-  configure(type: string, route: OutboxRoute): Outbox<Tx>;
+  configure<T extends TypeOf<M>>(type: T, route: OutboxRoute): Outbox<Tx, M, C | T>;
   /** The configured message types. */
   types(): string[];
 
@@ -107,9 +121,9 @@ export interface Outbox<Tx> {
    * transaction you run yourself, call {@link Outbox.deliver} after commit or
    * let the worker pick it up.
    */
-  add<P extends JsonValue>(tx: Tx, input: MessageInput<P>): Promise<Message<P>>;
+  add<P = never, T extends C = C>(tx: Tx, input: OutboxAddInput<M, C, P, T>): Promise<OutboxAddResult<M, P, T>>;
   /** Like {@link Outbox.add} for several messages, in one insert. */
-  addMany(tx: Tx, inputs: readonly MessageInput[]): Promise<Message[]>;
+  addMany<P = JsonValue>(tx: Tx, inputs: OutboxAddManyInputs<M, C, P>): Promise<OutboxAddManyResult<M, C, P>>;
 
   /** Attempts committed messages now (those still pending and not claimed elsewhere). */
   deliver(messages: readonly (Message | string)[]): Promise<DeliveryReport>;
@@ -162,7 +176,9 @@ const COMPLETION_WINDOW_MS = 20;
 /** Most rows one re-claim statement asks for. */
 const RECLAIM_BATCH = 500;
 
-export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
+export function createOutbox<Tx, Catalog extends AnyMessageCatalog>(options: OutboxOptions<Tx> & { catalog: Catalog }): Outbox<Tx, InputsOf<Catalog>, never>;
+export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx>;
+export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbox<Tx, MessageMap, never> {
   if (!options?.store) throw new MessageboxError('invalid_options', 'createOutbox needs a `store`');
   const store = options.store;
   const config = resolveServiceOptions(options, 'createOutbox');
@@ -375,6 +391,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
 
     configure(type, route) {
       if (typeof type !== 'string' || !type) throw new MessageboxError('invalid_options', 'configure() needs a message type');
+      assertDeclared(options.catalog, type, 'outbox.configure()');
       if (!route?.transport || typeof route.transport.send !== 'function') {
         throw new MessageboxError('invalid_options', `configure("${type}") needs a transport with a send() method`);
       }
@@ -405,13 +422,13 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       return result;
     },
 
-    async add(tx, input) {
-      const [message] = await outbox.addMany(tx, [input]);
+    async add(tx: Tx, input: MessageInput<unknown>) {
+      const [message] = await outbox.addMany(tx, [input as MessageInput]);
       return message as Message<never>;
     },
 
-    async addMany(tx, inputs) {
-      const messages = build(inputs);
+    async addMany(tx: Tx, inputs: readonly MessageInput<unknown>[]) {
+      const messages = build(options.catalog ? await validateInputs(options.catalog, inputs) : (inputs as readonly MessageInput[]));
       const open = openTransactions.get(tx as object);
       // With the after-commit queue full, rows are written unclaimed and left to the workers (no release needed later).
       const claim = open && sendAfterCommit && runner.hasRoom ? { token: open.token, leaseMs: config.leaseMs } : undefined;
@@ -419,7 +436,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       await store.add(tx, messages, claim ? { claim } : {});
       if (open) open.added.push(...messages.map((message) => ({ message, leasedAt, claimed: claim !== undefined })));
       else for (const message of messages) events.emit('created', { message });
-      return messages;
+      return messages as Message<never>[];
     },
 
     async deliver(messages) {
@@ -489,4 +506,9 @@ function resolveMinLeaseLeft(value: number | undefined, leaseMs: number): number
     throw new MessageboxError('invalid_options', `createOutbox: minLeaseLeftMs must be a number >= 0 and below leaseMs (${leaseMs}), got ${String(value)}`);
   }
   return value;
+}
+
+/** The inputs with each payload replaced by its schema's output; rejects (before anything is written) at the first that fails. */
+async function validateInputs(catalog: AnyMessageCatalog, inputs: readonly MessageInput<unknown>[]): Promise<MessageInput[]> {
+  return Promise.all(inputs.map(async (input) => (catalog.schemaOf(input?.type) ? { ...input, payload: (await validatePayload(catalog, input.type, input.payload)) as MessageInput['payload'] } : (input as MessageInput))));
 }

@@ -10,3 +10,4 @@ export { listenOnLoopback, rawRequest, trickleUntilClosed, type RawResponse, typ
 export { signWithReference, type SignedRequest } from './signed-request.js';
 export { runHttpTransportSuite, type HttpTransportHarness, type HttpTransportSuiteOptions } from './http-transport-suite.js';
 export { startRecordingServer, unusedPort, type ReceivedRequest, type RecordingServer } from './recording-server.js';
+export { runSchemaValidationSuite, type SchemaValidationSuiteOptions } from './schema-validation-suite.js';
