@@ -1,9 +1,9 @@
 import type { Clock } from '../clock.js';
-import { describeError, MessageboxError } from '../errors.js';
+import { describeError, isMessageboxError, MessageboxError } from '../errors.js';
 import type { Message } from '../message.js';
 import { createConsoleLogger, type Logger } from '../ports/logger.js';
 import { escapeControlCharacters, quoteInput, truncateText } from '../text.js';
-import { InboxRequestError, jsonResponse } from './inbox-request-error.js';
+import { InboxRequestError, isInboxRequestError, jsonResponse } from './inbox-request-error.js';
 import { readBodyWithLimit } from './read-body.js';
 import { createWebhookVerifier, type WebhookVerifier } from './webhook-signature.js';
 import { decodeWebhookBody } from './wire-format.js';
@@ -273,7 +273,7 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
 
   /** What a failed receive answers with; logs nothing. */
   function classify(error: unknown, message: Message): InboxRequestError {
-    const code = error instanceof MessageboxError ? (error.code as string) : undefined;
+    const code = isMessageboxError(error) ? (error.code as string) : undefined;
     if (code === 'unknown_type') return unknownType(message.type);
     if (code === 'invalid_message' || code === 'invalid_payload') {
       return new InboxRequestError('invalid_message', 422, messageOf(error), { cause: error });
@@ -297,7 +297,7 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
     try {
       return await handle(request);
     } catch (error) {
-      if (error instanceof InboxRequestError) {
+      if (isInboxRequestError(error)) {
         if (error.status >= 500) {
           if (error.code === 'body_already_read') logger.error({ error: describeError(error) }, error.message);
         } else {
