@@ -33,6 +33,9 @@ export function createProgram(io: CliIO = processIO): Command {
 The config file exports your configured services:
   import { defineConfig } from '@messagebox/cli';
   export default defineConfig({ outbox, inbox, migrate: () => storage.migrate(), close: () => db.destroy() });
+Start one with \`messagebox init --database sqlite|postgres|mysql\`.
+
+Durations need a unit: 500ms, 30s, 15m, 12h, 7d, 2w; a bare number is refused.
 ${exitCodesHelp}`,
     )
     .hook('preAction', () => {
