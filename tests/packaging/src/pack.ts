@@ -7,13 +7,13 @@ import { ROOT, type WorkspacePackage } from './workspace.js';
 
 export const run = promisify(execFile);
 
-/** Builds every package under packages/* (turbo: cached when nothing changed). */
+/**
+ * Builds every package under packages/* in dependency order (`pnpm -r`, not
+ * turbo: this runs inside turbo's test task, and a nested turbo run waits on
+ * the outer one).
+ */
 export async function buildPackages(): Promise<void> {
-  await run('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=./packages/*', '--output-logs=errors-only'], {
-    cwd: ROOT,
-    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  await run('pnpm', ['--recursive', '--filter=./packages/*', '--workspace-concurrency=2', 'run', 'build'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
 }
 
 export interface Tarball {
