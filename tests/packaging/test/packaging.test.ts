@@ -21,7 +21,7 @@ const tarballOf = (name: string) => {
 beforeAll(async () => {
   await buildPackages();
   tarballs = await packAll(packages, out);
-}, 400_000);
+}, 900_000);
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -98,7 +98,7 @@ describe('a scratch app outside the workspace, installed from the tarballs with 
       '@types/pg': '^8.15.0',
       '@types/node': '^20.19.0',
     });
-  }, 400_000);
+  }, 900_000);
 
   afterAll(async () => {
     app?.remove();
