@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,8 +12,20 @@ export const run = promisify(execFile);
  * turbo: this runs inside turbo's test task, and a nested turbo run waits on
  * the outer one).
  */
-export async function buildPackages(): Promise<void> {
-  await run('pnpm', ['--recursive', '--filter=./packages/*', '--workspace-concurrency=2', 'run', 'build'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+export async function buildPackages(packages: readonly WorkspacePackage[]): Promise<void> {
+  const stale = packages.filter((pkg) => !isBuilt(pkg.dir));
+  if (stale.length === 0) return;
+  const filters = stale.map((pkg) => `--filter=${pkg.name}`);
+  await run('pnpm', ['--recursive', ...filters, '--workspace-concurrency=2', 'run', 'build'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+}
+
+/** Whether dist/ is newer than every file in src/ and the package's tsconfig files (a rerun skips what is built). */
+function isBuilt(dir: string): boolean {
+  const built = join(dir, 'dist', 'index.js');
+  if (!existsSync(built)) return false;
+  const builtAt = statSync(built).mtimeMs;
+  const inputs = [join(dir, 'package.json'), join(dir, 'tsconfig.build.json'), ...readdirSync(join(dir, 'src'), { recursive: true }).map((f) => join(dir, 'src', String(f)))];
+  return inputs.every((file) => !existsSync(file) || statSync(file).mtimeMs <= builtAt);
 }
 
 export interface Tarball {

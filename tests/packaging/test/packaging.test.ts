@@ -19,7 +19,7 @@ const tarballOf = (name: string) => {
 };
 
 beforeAll(async () => {
-  await buildPackages();
+  await buildPackages(packages);
   tarballs = await packAll(packages, out);
 }, 900_000);
 
