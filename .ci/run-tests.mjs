@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const folders = ['packages', 'examples'].flatMap((group) =>
+const folders = ['packages', 'examples', 'tests'].flatMap((group) =>
   existsSync(join(root, group)) ? readdirSync(join(root, group)).map((name) => join(root, group, name)) : [],
 );
 const reportOf = (folder) => join(folder, '.test-results', 'results.json');

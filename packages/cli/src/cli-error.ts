@@ -1,4 +1,4 @@
-import { describeError, MessageboxError } from '@messagebox/core';
+import { describeError, isMessageboxError } from '@messagebox/core';
 import { ExitCode } from './exit-codes.js';
 
 /**
@@ -80,7 +80,7 @@ export function explainFailure(error: unknown, what: string): CliError {
       hint: 'run `messagebox migrate` first',
     });
   }
-  if (error instanceof MessageboxError && error.code === 'invalid_options') {
+  if (isMessageboxError(error, 'invalid_options')) {
     return new CliError(error.message, { cause: error, exitCode: ExitCode.usage });
   }
   return new CliError(`${what} failed: ${detail}`, { cause: error });

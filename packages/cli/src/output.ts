@@ -1,4 +1,5 @@
 import { escapeControlCharacters } from '@messagebox/core';
+import { logFormat } from './environment.js';
 
 /**
  * Where a command writes: results to `out`, progress and diagnostics to `err`.
@@ -82,4 +83,14 @@ export function createProgress(stream: CliIO['err'], intervalMs = Number(process
 /** Indented JSON whose strings have every control character escaped (C0 by JSON itself; DEL, C1 and bidi as `\uXXXX`): still valid JSON of the same value. */
 export function json(value: unknown): string {
   return escapeControlCharacters(JSON.stringify(value, null, 2), { keepNewlines: true });
+}
+
+/**
+ * A log line of a long-running command (the worker): `text` as is, or with
+ * `--log-format json` one JSON object `{ time, level, msg }` per line, like
+ * messagebox's own console logger.
+ */
+export function logLine(stream: NodeJS.WritableStream, level: 'info' | 'warn' | 'error', text: string): void {
+  if (logFormat() === 'json') stream.write(`${escapeControlCharacters(JSON.stringify({ time: new Date().toISOString(), level, msg: text.replace(/^\[messagebox\] /, '') }))}\n`);
+  else print(stream, text);
 }

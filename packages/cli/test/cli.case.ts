@@ -95,6 +95,8 @@ export function runCliSuite(name: string, createDatabase: () => Promise<TestData
 
       const table = await cli(['dead', 'list', '--error', '422']);
       expect(table.stdout).toContain(id);
+      // The cause first: the status and the receiver's answer before the URL and the id.
+      expect(table.stdout).toMatch(new RegExp(`${id} .*answered 422: `));
       expect(table.stdout).toMatch(/1 dead message\(s\)/);
       expect((await cli(['dead', 'list', '--type', 'order.created'])).stdout).toMatch(/no dead messages match/);
       expect((await cli(['dead', 'list', '--older-than', '1d'])).stdout).toMatch(/no dead messages match/);

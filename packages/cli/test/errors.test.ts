@@ -31,7 +31,7 @@ describe('messagebox CLI: errors that say what to do', () => {
     for (const args of [['purge', '--older-than', '30'], ['dead', 'replay', '--older-than', '7'], ['worker', '--shutdown-timeout', '30']]) {
       const result = await runCli(args, { env: { MB_DIALECT: 'sqlite', MB_SQLITE_FILE: join(empty, 'units.db') } });
       expect(result.code, args.join(' ')).toBe(2);
-      expect(result.stderr, args.join(' ')).toMatch(/"\d+" has no unit: write e\.g\. \d+d, \d+h, \d+m or \d+s/);
+      expect(result.stderr, args.join(' ')).toMatch(/"(\d+)" has no unit: write \1ms, or \1s or \1m \(durations need a unit: 500ms, 30s, 15m, 12h, 7d, 2w\)/);
     }
   });
 

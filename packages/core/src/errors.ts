@@ -14,12 +14,24 @@ export type MessageboxErrorCode =
   | 'shutdown_timeout';
 
 /**
+ * Brands shared by every copy of `@messagebox/core` in a process
+ * (`Symbol.for` keys are global): an app can end up with two copies (an
+ * adapter resolved another version), and `instanceof` fails across them.
+ * Recognise messagebox errors with {@link isMessageboxError} and
+ * {@link isTransportError}, which read these brands.
+ */
+const MESSAGEBOX_ERROR = Symbol.for('@messagebox/core/MessageboxError');
+const TRANSPORT_ERROR = Symbol.for('@messagebox/core/TransportError');
+
+/**
  * Base class of every error messagebox throws on purpose. `code` is stable and
  * safe to branch on; `message` is for people and starts with `[messagebox]`.
+ * Test for it with {@link isMessageboxError}, not `instanceof` (which fails
+ * when the error comes from another copy of `@messagebox/core`).
  *
  * @example
  * try { await outbox.add(tx, input) } catch (err) {
- *   if (err instanceof MessageboxError && err.code === 'no_transport') ...
+ *   if (isMessageboxError(err, 'no_transport')) ...
  * }
  */
 export class MessageboxError extends Error {
@@ -29,7 +41,32 @@ export class MessageboxError extends Error {
   constructor(code: MessageboxErrorCode, message: string, options?: { cause?: unknown }) {
     super(message.startsWith('[messagebox]') ? message : `[messagebox] ${message}`, options);
     this.code = code;
+    Object.defineProperty(this, MESSAGEBOX_ERROR, { value: true });
   }
+}
+
+/**
+ * Whether `error` is a {@link MessageboxError} (from any copy of
+ * `@messagebox/core`), optionally with one of the given codes.
+ *
+ * @example
+ * if (isMessageboxError(err, 'lease_lost')) return;
+ */
+export function isMessageboxError(error: unknown, ...codes: MessageboxErrorCode[]): error is MessageboxError {
+  if (typeof error !== 'object' || error === null || (error as Record<symbol, unknown>)[MESSAGEBOX_ERROR] !== true) return false;
+  return codes.length === 0 || codes.includes((error as MessageboxError).code);
+}
+
+/**
+ * Whether `error` is a {@link TransportError} (from any copy of
+ * `@messagebox/core`): the outbox reads its `retryable`, `retryAfterMs`,
+ * `notAttempted` and `timedOut` through this check.
+ *
+ * @example
+ * if (isTransportError(err) && !err.retryable) console.warn('dead at once', err.status);
+ */
+export function isTransportError(error: unknown): error is TransportError {
+  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[TRANSPORT_ERROR] === true;
 }
 
 /**
@@ -75,6 +112,7 @@ export class TransportError extends MessageboxError {
     this.status = options.status;
     this.notAttempted = options.notAttempted ?? false;
     this.timedOut = options.timedOut ?? false;
+    Object.defineProperty(this, TRANSPORT_ERROR, { value: true });
   }
 }
 

@@ -1,4 +1,4 @@
-import { describeError, escapeControlCharacters, MessageboxError, quoteInput, silentLogger, truncateText, type Logger, type Message, type ReceiveResult } from '@messagebox/core';
+import { describeError, escapeControlCharacters, isMessageboxError, MessageboxError, quoteInput, silentLogger, truncateText, type Logger, type Message, type ReceiveResult } from '@messagebox/core';
 import { randomUUID } from 'node:crypto';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { closeModel, describeAmqpUrl, openAmqpConnection, type AmqpUrl } from './connection.js';
@@ -186,7 +186,7 @@ export function createAmqpInboxConsumer(options: AmqpInboxConsumerOptions): Amqp
     try {
       result = await inbox.receive(decodeAmqpMessage(delivery, { defaultSource: options.defaultSource }));
     } catch (error) {
-      if (error instanceof MessageboxError && UNSTORABLE_CODES.includes(error.code)) {
+      if (isMessageboxError(error) && UNSTORABLE_CODES.includes(error.code)) {
         await deadLetter(s, delivery, error);
         return;
       }

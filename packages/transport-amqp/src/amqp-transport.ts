@@ -1,5 +1,6 @@
 import {
   describeError,
+  isTransportError,
   MessageboxError,
   quoteInput,
   TransportError,
@@ -307,7 +308,7 @@ function amqpCode(error: unknown): number | undefined {
 }
 
 function asTransportError(error: unknown): TransportError {
-  return error instanceof TransportError ? error : new TransportError(`[messagebox] ${describeError(error, 300)}`, { cause: error });
+  return isTransportError(error) ? error : new TransportError(`[messagebox] ${describeError(error, 300)}`, { cause: error });
 }
 
 function positiveInteger(value: number, field: string): number {

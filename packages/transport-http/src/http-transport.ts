@@ -185,14 +185,15 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     const where = `${url.origin}${url.pathname}`;
     if (status >= 300 && status < 400) {
       return new TransportError(
-        `[messagebox] ${where} answered ${status} (redirect to ${header('location') === null ? 'nowhere' : quoteInput(header('location'), 200)}); redirects are not followed, fix the url`,
+        `[messagebox] answered ${status} (redirect to ${header('location') === null ? 'nowhere' : quoteInput(header('location'), 200)}); redirects are not followed, fix the url (POST ${where}, ${what})`,
         { status, retryable: true },
       );
     }
     const retryAfterMs = parseRetryAfter(header('retry-after'), clock.now());
     const refusedBatch = batch && (status === 413 || status === 415 || status === 422);
     const hint = refusedBatch ? ` (the receiver refused the batch as a whole: lower the route's batch.maxMessages/maxBytes, or turn batching off for this receiver if it does not speak messagebox batches)` : '';
-    return new TransportError(`[messagebox] ${where} answered ${status} for ${what}${hint}${text ? `: ${text}` : ''}`, {
+    // The cause first (status and body), then where and what: `dead list` and logs cut long errors at the end.
+    return new TransportError(`[messagebox] answered ${status}${text ? `: ${text}` : ''}${hint} (POST ${where}, ${what})`, {
       status,
       retryable: refusedBatch || isRetryableStatus(status),
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
@@ -238,7 +239,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
       const text = escapeControlCharacters(message).slice(0, 300);
       return {
         delivered: false,
-        error: new TransportError(`[messagebox] ${where} rejected message ${result.id} of ${what}: ${status} ${escapeControlCharacters(code).slice(0, 60)}${text ? `: ${text}` : ''}`, {
+        error: new TransportError(`[messagebox] rejected: ${status} ${escapeControlCharacters(code).slice(0, 60)}${text ? `: ${text}` : ''} (POST ${where}, message ${result.id} of ${what})`, {
           status,
           retryable: isRetryableStatus(status),
         }),
@@ -268,7 +269,7 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
       timedOut = true;
     } else if (code === 'ECONNREFUSED') reason = 'connection refused';
     else reason = root instanceof Error ? root.message : String(root);
-    return new TransportError(`[messagebox] POST ${where} for ${what} failed: ${reason}`, {
+    return new TransportError(`[messagebox] ${reason} (POST ${where}, ${what})`, {
       retryable: true,
       timedOut,
       cause: error,

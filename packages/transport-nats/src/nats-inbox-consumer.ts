@@ -3,6 +3,7 @@ import {
   createRetryPolicy,
   describeError,
   Events,
+  isMessageboxError,
   MessageboxError,
   silentLogger,
   type Inbox,
@@ -204,7 +205,7 @@ export function createNatsInboxConsumer(options: NatsInboxConsumerOptions): Nats
     try {
       result = await inbox.receive(message);
     } catch (error) {
-      if (error instanceof MessageboxError && UNSTORABLE_CODES.has(error.code)) return reject(msg, error);
+      if (isMessageboxError(error) && UNSTORABLE_CODES.has(error.code)) return reject(msg, error);
       return retryLater(msg, error);
     }
     msg.ack();
@@ -212,7 +213,7 @@ export function createNatsInboxConsumer(options: NatsInboxConsumerOptions): Nats
   }
 
   async function reject(msg: JsMsg, error: unknown): Promise<void> {
-    const code = error instanceof MessageboxError ? error.code : 'invalid_message';
+    const code = isMessageboxError(error) ? error.code : 'invalid_message';
     const reason = `${code}: ${describeError(error, 500)}`;
     if (options.deadLetterSubject) {
       try {

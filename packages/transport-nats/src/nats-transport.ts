@@ -1,4 +1,4 @@
-import { MessageboxError, quoteInput, TransportError, type Message, type SendBatchContext, type SendOutcome, type Transport } from '@messagebox/core';
+import { isTransportError, MessageboxError, quoteInput, TransportError, type Message, type SendBatchContext, type SendOutcome, type Transport } from '@messagebox/core';
 import { jetstream, JetStreamApiError, type JetStreamClient, type PubAck } from '@nats-io/jetstream';
 import { errors as natsErrors } from '@nats-io/transport-node';
 import { connectionHandle, type NatsConnectionOptions } from './nats-connection.js';
@@ -160,7 +160,7 @@ export function createNatsTransport(options: NatsTransportOptions): NatsTranspor
       return settled.map((result, i): NatsSendOutcome => {
         if (result.status === 'fulfilled') return { delivered: true, ack: result.value };
         const error = result.reason;
-        return { delivered: false, error: error instanceof TransportError ? error : publishFailure(error, messages[i]!, '?') };
+        return { delivered: false, error: isTransportError(error) ? error : publishFailure(error, messages[i]!, '?') };
       });
     },
     async close() {

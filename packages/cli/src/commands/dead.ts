@@ -4,7 +4,7 @@ import { CliError } from '../cli-error.js';
 import { withConfig, type GlobalOptions } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { json, oneLine, print, table, truncate, type CliIO } from '../output.js';
-import { duration, positiveInteger, side } from './parse.js';
+import { durationOption, positiveInteger, side } from './parse.js';
 
 interface FilterOptions {
   side?: 'outbox' | 'inbox';
@@ -19,7 +19,7 @@ function addFilters(command: Command): Command {
     .addOption(new Option('--side <side>', 'only the outbox or only the inbox').argParser(side))
     .option('--source <source>', 'only messages from this source (an inbox message is identified by source and id)')
     .option('--type <type>', 'only messages of this type')
-    .option('--older-than <duration>', 'only messages created (outbox) or received (inbox) longer ago, e.g. 1h, 7d', duration)
+    .addOption(durationOption('--older-than <duration>', 'only messages created (outbox) or received (inbox) longer ago, e.g. 1h, 7d'))
     .option('--error <text>', 'only messages whose last error contains this text');
 }
 
@@ -102,7 +102,7 @@ sources used needs --source.`,
     .action(async (ids: string[], options: FilterOptions & { all?: boolean; dryRun?: boolean }, command: Command) => {
       const filter = toFilter(options, ids);
       const selective = filter.ids || filter.source !== undefined || filter.type !== undefined || filter.olderThanMs !== undefined || filter.errorContains !== undefined;
-      if (!selective && !options.all) {
+      if (!selective && !options.all && !options.dryRun) {
         throw new CliError('say which dead messages to replay', {
           exitCode: ExitCode.usage,
           hint: 'give message ids, a filter (--type, --older-than, --error), or --all to replay every dead message',

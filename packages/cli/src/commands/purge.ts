@@ -2,13 +2,13 @@ import { formatDuration } from '@messagebox/core';
 import { Option, type Command } from 'commander';
 import { withConfig, type GlobalOptions } from '../context.js';
 import { createProgress, json, print, type CliIO } from '../output.js';
-import { duration, positiveInteger, side } from './parse.js';
+import { durationOption, positiveInteger, side } from './parse.js';
 
 export function purgeCommand(program: Command, io: CliIO): void {
   program
     .command('purge')
     .description('delete sent outbox and processed inbox messages older than a retention age, in bounded batches (dead ones are kept)')
-    .requiredOption('--older-than <duration>', 'retention age: delete messages finished longer ago, e.g. 7d, 12h', duration)
+    .addOption(durationOption('--older-than <duration>', 'retention age: delete messages finished longer ago, e.g. 7d, 12h').makeOptionMandatory())
     .addOption(new Option('--side <side>', 'only the outbox or only the inbox').argParser(side))
     .option('--batch-size <n>', 'rows deleted per statement', positiveInteger, 1000)
     .option('--max-rows <n>', 'stop after this many rows per side (bounds one run)', positiveInteger)

@@ -4,8 +4,8 @@ import { CliError, explainFailure } from '../cli-error.js';
 import { closeConfig, type GlobalOptions } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { loadConfig } from '../load-config.js';
-import { print, type CliIO } from '../output.js';
-import { duration, side } from './parse.js';
+import { logLine, type CliIO } from '../output.js';
+import { durationOption, side } from './parse.js';
 
 interface WorkerOptions {
   shutdownTimeout: number;
@@ -21,9 +21,9 @@ export function workerCommand(program: Command, io: CliIO): void {
   program
     .command('worker')
     .description('run the long-running outbox and inbox workers until SIGTERM or SIGINT (Ctrl+C), then stop gracefully')
-    .option('--shutdown-timeout <duration>', 'bound on a graceful stop: in-flight attempts get most of it, then are aborted and the process exits', duration, 30_000)
+    .addOption(durationOption('--shutdown-timeout <duration>', 'bound on a graceful stop: in-flight attempts get most of it, then are aborted and the process exits', 30_000))
     .addOption(new Option('--only <side>', 'run only the outbox or only the inbox worker').argParser(side))
-    .option('--report-interval <duration>', 'print a line of counts this often when there was activity', duration, 60_000)
+    .addOption(durationOption('--report-interval <duration>', 'print a line of counts this often when there was activity, e.g. 10s', 60_000))
     .addHelpText(
       'after',
       `
@@ -58,16 +58,16 @@ async function runWorker(globals: GlobalOptions, options: WorkerOptions, io: Cli
     if (stopSignal === undefined) {
       stopSignal = signal;
       firstAt = Date.now();
-      print(io.out, `worker: ${signal} received: no new claims; waiting up to ${formatDuration(timeout - reserve)} for attempts in flight`);
+      logLine(io.out, 'info', `worker: ${signal} received: no new claims; waiting up to ${formatDuration(timeout - reserve)} for attempts in flight`);
       hardStop = setTimeout(() => {
-        print(io.err, `[messagebox] worker: still busy after the shutdown timeout (${formatDuration(timeout)}): exiting; messages still claimed are taken over after their lease expires`);
+        logLine(io.err, 'error', `[messagebox] worker: still busy after the shutdown timeout (${formatDuration(timeout)}): exiting; messages still claimed are taken over after their lease expires`);
         process.exit(ExitCode.failed);
       }, timeout);
       hardStop.unref();
       return stopRequested(signal);
     }
     if (Date.now() - firstAt < REPEAT_SIGNAL_WINDOW_MS) return;
-    print(io.err, `[messagebox] ${signal} received again: exiting now; messages still claimed are taken over after their lease expires`);
+    logLine(io.err, 'error', `[messagebox] ${signal} received again: exiting now; messages still claimed are taken over after their lease expires`);
     process.exit(ExitCode.failed);
   };
   const listeners = SIGNALS.map((signal) => {
@@ -107,7 +107,7 @@ async function runWorker(globals: GlobalOptions, options: WorkerOptions, io: Cli
     let lastReport = '';
     const reporter = setInterval(() => {
       const line = reportLine();
-      if (line !== lastReport) print(io.out, `worker: ${line}`);
+      if (line !== lastReport) logLine(io.out, 'info', `worker: ${line}`);
       lastReport = line;
     }, options.reportInterval);
     reporter.unref();
@@ -120,7 +120,7 @@ async function runWorker(globals: GlobalOptions, options: WorkerOptions, io: Cli
         throw explainFailure(error, 'starting the worker');
       }
       const parts = [outbox && `outbox (${outbox.types().join(', ') || 'no types configured'})`, inbox && 'inbox'].filter(Boolean);
-      print(io.out, `worker started: ${parts.join(' and ')}; pid ${process.pid}; stop with SIGTERM or Ctrl+C`);
+      logLine(io.out, 'info', `worker started: ${parts.join(' and ')}; pid ${process.pid}; stop with SIGTERM or Ctrl+C`);
     }
 
     await stopped;
@@ -132,13 +132,13 @@ async function runWorker(globals: GlobalOptions, options: WorkerOptions, io: Cli
     for (const unsubscribe of off) unsubscribe?.();
     await close();
     clearTimeout(hardStop);
-    print(io.out, `worker: ${reportLine()}`);
+    logLine(io.out, 'info', `worker: ${reportLine()}`);
     if (!outboxInTime || !inboxInTime) {
       throw new CliError('worker stopped, but some attempts were still running at the shutdown timeout and were aborted; they are retried later', {
         exitCode: ExitCode.failed,
       });
     }
-    print(io.out, 'worker stopped cleanly');
+    logLine(io.out, 'info', 'worker stopped cleanly');
   } finally {
     await close();
     clearTimeout(hardStop);

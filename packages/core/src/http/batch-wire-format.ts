@@ -1,4 +1,4 @@
-import { MessageboxError } from '../errors.js';
+import { isMessageboxError, MessageboxError } from '../errors.js';
 import type { Message } from '../message.js';
 import { quoteInput } from '../text.js';
 import type { WebhookSigner } from './webhook-signature.js';
@@ -98,7 +98,7 @@ export function decodeWebhookBatchBody(
     try {
       return { message: decodeWebhookBody(item, id, options) };
     } catch (error) {
-      return { id, error: error instanceof MessageboxError ? error : new MessageboxError('invalid_message', String(error)) };
+      return { id, error: isMessageboxError(error) ? error : new MessageboxError('invalid_message', String(error)) };
     }
   });
 }

@@ -28,10 +28,12 @@ export type InboxRequestErrorCode =
  *
  * @example
  * try { ... } catch (err) {
- *   if (err instanceof InboxRequestError) return err.getResponse();
+ *   if (isInboxRequestError(err)) return err.getResponse();
  *   throw err;
  * }
  */
+const INBOX_REQUEST_ERROR = Symbol.for('@messagebox/core/InboxRequestError');
+
 export class InboxRequestError extends Error {
   override readonly name: string = 'InboxRequestError';
   readonly code: InboxRequestErrorCode;
@@ -52,6 +54,7 @@ export class InboxRequestError extends Error {
     this.status = status;
     this.headers = Object.freeze({ ...options.headers });
     this.issues = options.issues;
+    Object.defineProperty(this, INBOX_REQUEST_ERROR, { value: true });
   }
 
   /** The JSON error response; the message is sent without its `[messagebox] ` prefix. */
@@ -59,6 +62,17 @@ export class InboxRequestError extends Error {
     const message = this.message.replace(/^\[messagebox\] /, '');
     return jsonResponse(this.status, { error: { code: this.code, message, ...(this.issues ? { issues: this.issues } : {}) } }, this.headers);
   }
+}
+
+/**
+ * Whether `error` is an {@link InboxRequestError} (from any copy of
+ * `@messagebox/core`; `instanceof` fails across copies).
+ *
+ * @example
+ * if (isInboxRequestError(err)) return err.getResponse();
+ */
+export function isInboxRequestError(error: unknown): error is InboxRequestError {
+  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[INBOX_REQUEST_ERROR] === true;
 }
 
 /** @internal */

@@ -1,10 +1,10 @@
 import type { Clock } from '../clock.js';
-import { describeError, MessageboxError } from '../errors.js';
+import { describeError, isMessageboxError, MessageboxError } from '../errors.js';
 import type { Message } from '../message.js';
 import { createConsoleLogger, type Logger } from '../ports/logger.js';
 import { isPayloadValidationError } from '../catalog/validate-payload.js';
 import { escapeControlCharacters, quoteInput, truncateText } from '../text.js';
-import { InboxRequestError, jsonResponse } from './inbox-request-error.js';
+import { InboxRequestError, isInboxRequestError, jsonResponse } from './inbox-request-error.js';
 import { readBodyWithLimit } from './read-body.js';
 import { createWebhookVerifier, type WebhookVerifier } from './webhook-signature.js';
 import { decodeWebhookBody } from './wire-format.js';
@@ -275,7 +275,7 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
 
   /** What a failed receive answers with; logs nothing. */
   function classify(error: unknown, message: Message): InboxRequestError {
-    const code = error instanceof MessageboxError ? (error.code as string) : undefined;
+    const code = isMessageboxError(error) ? (error.code as string) : undefined;
     if (code === 'unknown_type') return unknownType(message.type);
     if (isPayloadValidationError(error)) return new InboxRequestError('invalid_payload', 422, messageOf(error), { cause: error, issues: error.issues });
     if (code === 'invalid_message' || code === 'invalid_payload') {
@@ -300,7 +300,7 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
     try {
       return await handle(request);
     } catch (error) {
-      if (error instanceof InboxRequestError) {
+      if (isInboxRequestError(error)) {
         if (error.status >= 500) {
           if (error.code === 'body_already_read') logger.error({ error: describeError(error) }, error.message);
         } else {

@@ -1,4 +1,4 @@
-export { InboxRequestError, type InboxRequestErrorCode } from './inbox-request-error.js';
+export { InboxRequestError, isInboxRequestError, type InboxRequestErrorCode } from './inbox-request-error.js';
 export {
   createWebhookSigner,
   createWebhookVerifier,

@@ -1,4 +1,4 @@
-import { InboxRequestError } from './inbox-request-error.js';
+import { InboxRequestError, isInboxRequestError } from './inbox-request-error.js';
 
 /**
  * Reads the whole body, refusing (413) as soon as the declared length or the
@@ -31,7 +31,7 @@ export async function readBodyWithLimit(request: Request, maxBytes: number, time
       chunks.push(value);
     }
   } catch (error) {
-    if (error instanceof InboxRequestError) {
+    if (isInboxRequestError(error)) {
       if (error.code === 'body_timeout') reader.cancel().catch(() => {});
       throw error;
     }

@@ -20,7 +20,7 @@ export type WebhookVerificationErrorCode = 'missing_signature' | 'invalid_signat
  *
  * @example
  * try { await verifier.verify(request.headers, body) }
- * catch (err) { if (err instanceof WebhookVerificationError) return err.getResponse() }
+ * catch (err) { if (isInboxRequestError(err)) return err.getResponse() }
  */
 export class WebhookVerificationError extends InboxRequestError {
   override readonly name = 'WebhookVerificationError';

@@ -1,4 +1,4 @@
-import { describeError, MessageboxError } from '../errors.js';
+import { describeError, isMessageboxError, MessageboxError } from '../errors.js';
 import { Events } from '../events.js';
 import type { JsonValue } from '../json.js';
 import { createMessage, newClaimToken, type Message } from '../message.js';
@@ -353,7 +353,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
   /** Records a failed run of one message: retry with backoff or dead, logged and emitted; a lost lease is only logged. */
   async function settle(job: Job, failure: unknown, policy: RetryPolicy): Promise<void> {
     const { message, attempts } = job;
-    if (failure instanceof MessageboxError && failure.code === 'lease_lost' && !exhaustedBeforeStart(attempts, policy)) {
+    if (isMessageboxError(failure, 'lease_lost') && !exhaustedBeforeStart(attempts, policy)) {
       logger.warn({ id: message.id, type: message.type }, describeError(failure));
       return;
     }

@@ -1,4 +1,4 @@
-import { MessageboxError, TransportError } from '../errors.js';
+import { isTransportError, MessageboxError, TransportError } from '../errors.js';
 import type { Transport } from '../ports/transport.js';
 
 /**
@@ -35,7 +35,7 @@ export class DestinationLimiter {
       this.#limit = Math.min(this.max, this.#limit + 1);
       return result;
     } catch (error) {
-      if (error instanceof TransportError && error.timedOut && round === this.#round) {
+      if (isTransportError(error) && error.timedOut && round === this.#round) {
         this.#limit = Math.max(1, Math.floor(this.#limit / 2));
         this.#round++;
       }

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { describeError, MessageboxError, TransportError } from '../errors.js';
+import { describeError, isMessageboxError, isTransportError, MessageboxError } from '../errors.js';
 import type { Claim, RetryOptions } from '../ports/claim.js';
 import { decideRetry, type RetryPolicy } from '../retry-policy.js';
 
@@ -26,13 +26,13 @@ export async function settleFailure(
   env: { policy: RetryPolicy; clock: Clock; random: () => number },
 ): Promise<FailureOutcome> {
   const error = describeError(failure.error);
-  const transportError = failure.error instanceof TransportError ? failure.error : undefined;
+  const transportError = isTransportError(failure.error) ? failure.error : undefined;
   const decision = decideRetry(
     env.policy,
     {
       attempts: failure.attempts,
       ageMs: env.clock.now() - failure.since.getTime(),
-      retryable: transportError?.retryable ?? !(failure.error instanceof MessageboxError && failure.error.code === 'invalid_payload'),
+      retryable: transportError?.retryable ?? !isMessageboxError(failure.error, 'invalid_payload'),
       retryAfterMs: transportError?.retryAfterMs,
     },
     env.random,

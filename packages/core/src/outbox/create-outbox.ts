@@ -1,4 +1,4 @@
-import { describeError, MessageboxError, TransportError } from '../errors.js';
+import { describeError, isTransportError, MessageboxError, type TransportError } from '../errors.js';
 import { Events } from '../events.js';
 import type { JsonValue } from '../json.js';
 import { createMessage, newClaimToken, type Message, type MessageInput } from '../message.js';
@@ -319,7 +319,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
           const outcomes = await sendDispatch(transport, messages, sending.map((d) => d.attempts), { batched: dispatch.batched, signal, instrumentation });
           sending.forEach((delivery, i) => failures.set(delivery, outcomes[i]));
           // A timeout fails the slot too, so that the limiter slows down to this transport.
-          const timedOut = outcomes.find((outcome) => outcome instanceof TransportError && outcome.timedOut);
+          const timedOut = outcomes.find((outcome) => isTransportError(outcome) && outcome.timedOut);
           if (timedOut) throw timedOut;
         });
       } catch (error) {
@@ -351,7 +351,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
 
   async function record(delivery: Delivery, failure: unknown, started: number, policy: RetryPolicy): Promise<void> {
     const { message, claim, attempts, report } = delivery;
-    if (failure instanceof TransportError && failure.notAttempted) return giveBack(delivery, failure);
+    if (isTransportError(failure) && failure.notAttempted) return giveBack(delivery, failure);
     if (!failure) {
       const marked = await completions.run(claim);
       if (report) report[marked ? 'sent' : 'fenced']++;
