@@ -1,4 +1,4 @@
-import { setMaxListeners } from 'node:events';
+import { nodeBuiltin } from './node-builtin.js';
 import pLimit from 'p-limit';
 import { describeError } from '../errors.js';
 import type { Logger } from '../ports/logger.js';
@@ -315,9 +315,9 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   }
 }
 
-/** One signal shared by every attempt in flight: each may listen to it, so lift Node's listener warning. */
+/** One signal shared by every attempt in flight: each may listen to it, so lift Node's listener warning (where there is one). */
 function sharedAbortController(): AbortController {
   const controller = new AbortController();
-  setMaxListeners(0, controller.signal);
+  nodeBuiltin<typeof import('node:events')>('node:events')?.setMaxListeners(0, controller.signal);
   return controller;
 }
