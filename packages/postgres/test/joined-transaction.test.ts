@@ -1,8 +1,14 @@
 import { createOutbox, MessageboxError, type Message, type Transport } from '@messagebox/core';
 import { requireDatabase } from '@messagebox/testkit';
+import { PrismaPg } from '@prisma/adapter-pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { integer, pgTable, text } from 'drizzle-orm/pg-core';
 import { sql, type Kysely } from 'kysely';
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresStorage, pgTransaction, type PostgresStorage } from '../src/index.js';
@@ -132,6 +138,55 @@ describe.runIf(reachable)('postgres: the outbox joins a transaction the applicat
       client.release();
     }
     expect(await paymentRows('pg-4')).toHaveLength(1);
+  });
+
+  describe('Prisma 7 (driver adapter for pg, no engines downloaded)', () => {
+    // The client is generated from test/prisma/schema.prisma at test time. `prisma generate` needs no
+    // engine binary, but it tries to download the schema engine unless told where one is: it is never run.
+    const schema = fileURLToPath(new URL('./prisma/schema.prisma', import.meta.url));
+    const prismaCli = join(dirname(createRequire(import.meta.url).resolve('prisma/package.json')), 'build', 'index.js');
+    type Tx = { payment: { create(args: { data: { id: string; amount: number } }): Promise<unknown> }; $queryRawUnsafe(text: string, ...values: unknown[]): Promise<unknown[]> };
+    let prisma: { $transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>; $disconnect(): Promise<void> };
+    const prismaQuery = (tx: Tx) => (text: string, values: unknown[]) => tx.$queryRawUnsafe(text, ...values);
+
+    beforeAll(async () => {
+      await promisify(execFile)(process.execPath, [prismaCli, 'generate', '--schema', schema], {
+        env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: '/bin/false', PRISMA_HIDE_UPDATE_MESSAGE: '1' },
+        timeout: 120_000,
+      });
+      const generated = fileURLToPath(new URL('./prisma/generated/client.ts', import.meta.url));
+      const { PrismaClient } = (await import(generated)) as { PrismaClient: new (options: unknown) => typeof prisma };
+      prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: database.url }) });
+    }, 180_000);
+    afterAll(async () => {
+      await prisma?.$disconnect();
+    });
+
+    it('an interactive transaction commits the business row and its message together', async () => {
+      const message = await prisma.$transaction(async (tx) => {
+        await tx.payment.create({ data: { id: 'pr-1', amount: 600 } });
+        return outbox.add(pgTransaction(prismaQuery(tx)), { type: 'payment.created', payload: { id: 'pr-1', amount: 600 } });
+      });
+      expect(await paymentRows('pr-1')).toEqual([{ id: 'pr-1', amount: 600 }]);
+      expect(await outboxRows(message.id)).toMatchObject([{ id: message.id, payload: { id: 'pr-1', amount: 600 }, status: 'pending' }]);
+      expect((await outbox.deliver([message])).sent).toBe(1);
+      expect(sent.map((m) => m.id)).toEqual([message.id]);
+    });
+
+    it('an interactive transaction that throws leaves neither', async () => {
+      let id = '';
+      await expect(
+        prisma.$transaction(async (tx) => {
+          await tx.payment.create({ data: { id: 'pr-2', amount: 700 } });
+          id = (await outbox.add(pgTransaction(prismaQuery(tx)), { type: 'payment.created', payload: { id: 'pr-2' } })).id;
+          throw new Error('business rule failed');
+        }),
+      ).rejects.toThrow('business rule failed');
+      expect(id).not.toBe('');
+      expect(await paymentRows('pr-2')).toEqual([]);
+      expect(await outboxRows(id)).toEqual([]);
+      expect((await outbox.deliver([id])).sent).toBe(0);
+    });
   });
 
   it('refuses something that is not a pg client or a query function, with a clear error', () => {
