@@ -4,6 +4,7 @@ export { committedTransaction } from './committed-transaction.js';
 export { joinedTransaction } from './joined-transaction.js';
 export { createKyselyInboxStore } from './kysely-inbox-store.js';
 export { createKyselyOutboxStore } from './kysely-outbox-store.js';
+export { migrationFiles, type MigrationFile } from './migration-files.js';
 export { migrations, migrationSql, runMigrations, type MessageboxMigration } from './migrations.js';
 export type { InboxRow, MigrationRow, OutboxRow } from './schema.js';
 export { createKyselyStorage, type KyselyStorageOptions, type MessageboxStorage } from './storage.js';
