@@ -2,8 +2,10 @@ export type { AnyDb, AnySelect, AnyTx, ClaimStatement, InsertManyIfAbsent, Messa
 export { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateKeysWithLockedSelect, updateKeysWithReturning, updateWithLockedSelect, updateWithReturning } from './shared-statements.js';
 export { committedTransaction } from './committed-transaction.js';
 export { constantFragment, executeRequest, StatementCache, type Reuse } from './compiled-statements.js';
+export { joinedTransaction } from './joined-transaction.js';
 export { createKyselyInboxStore } from './kysely-inbox-store.js';
 export { createKyselyOutboxStore } from './kysely-outbox-store.js';
+export { migrationFiles, type MigrationFile } from './migration-files.js';
 export { migrations, migrationSql, runMigrations, type MessageboxMigration } from './migrations.js';
 export type { InboxRow, MigrationRow, OutboxRow } from './schema.js';
 export { createKyselyStorage, type KyselyStorageOptions, type MessageboxStorage } from './storage.js';

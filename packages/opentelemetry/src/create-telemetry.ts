@@ -1,7 +1,7 @@
 import type { Inbox, Instrumentation, Message, Outbox } from '@messagebox/core';
-import type { Attributes, BatchObservableResult, MeterProvider, Span, TracerProvider } from '@opentelemetry/api';
+import type { Attributes, BatchObservableResult, MeterProvider, Span, TextMapPropagator, TracerProvider } from '@opentelemetry/api';
 import { loadOpenTelemetryApi } from './load-api.js';
-import { contextFromHeaders, formatTraceContext } from './trace-context.js';
+import { extractHeaders, injectHeaders, remoteSpanContext } from './trace-context.js';
 
 /**
  * Options of {@link createTelemetry}.
@@ -14,8 +14,21 @@ export interface TelemetryOptions {
   tracerProvider?: TracerProvider;
   /** Default: the global meter provider (`metrics.getMeterProvider()`). */
   meterProvider?: MeterProvider;
-  /** Stores the active `traceparent`/`tracestate` with each new message. Default true. */
+  /**
+   * Stores the active context with each new message, in the headers the
+   * propagator writes (W3C `traceparent`/`tracestate`, B3, `baggage`, …).
+   * Default true.
+   */
   propagate?: boolean;
+  /**
+   * Writes and reads the context in message headers. Default: the global
+   * propagator (`propagation.inject`/`extract`), the one your SDK set up
+   * (the Node SDK's default is W3C trace context + baggage; set
+   * `OTEL_PROPAGATORS` or `textMapPropagator` for B3 and others). With no
+   * propagator registered, nothing is propagated, as with any OpenTelemetry
+   * instrumentation.
+   */
+  propagator?: TextMapPropagator;
   /** Instrumentation scope name of the tracer and meter. Default `@messagebox/opentelemetry`. */
   name?: string;
 }
@@ -36,8 +49,9 @@ export interface ObservedServices {
  *
  * Spans: `send <type>` (PRODUCER) around each delivery attempt and
  * `process <type>` (CONSUMER) around each handler run, both children of the
- * span that was active when the message was created (its `traceparent`),
- * so one trace spans sender and receiver. A batch handler run
+ * span that was active when the message was created (carried in its headers
+ * by the configured propagators, with baggage), so one trace spans sender
+ * and receiver. A batch handler run
  * (`inbox.onBatch`) is one `process <type>` span with a link to each
  * message's creation span and `messaging.batch.message_count`.
  *
@@ -76,6 +90,7 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
   const name = options.name ?? '@messagebox/opentelemetry';
   const tracer = (options.tracerProvider ?? api.trace.getTracerProvider()).getTracer(name);
   const propagate = options.propagate ?? true;
+  const propagator: TextMapPropagator = options.propagator ?? api.propagation;
 
   /** Runs `run` in `span`: records a failure as an error status, ends the span either way. */
   async function runInSpan<T>(span: Span, run: () => Promise<T>): Promise<T> {
@@ -91,7 +106,7 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
   }
 
   function spanned<T>(operation: 'send' | 'process', message: Message, attempt: number, run: () => Promise<T>): Promise<T> {
-    const parent = contextFromHeaders(api!, message.headers, api!.context.active());
+    const parent = extractHeaders(propagator, api!.context.active(), message.headers);
     const attributes: Attributes = {
       'messaging.system': 'messagebox',
       'messaging.operation.type': operation,
@@ -107,8 +122,8 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
   /** One `process <type>` span for a batch handler run, linked to every message's creation span (a batch has no single parent). */
   function spannedBatch<T>(messages: readonly Message[], attempts: readonly number[], run: () => Promise<T>): Promise<T> {
     const links = messages.flatMap((message) => {
-      const linked = api!.trace.getSpanContext(contextFromHeaders(api!, message.headers, api!.ROOT_CONTEXT));
-      return linked && api!.isSpanContextValid(linked) ? [{ context: linked, attributes: { 'messaging.message.id': message.id } }] : [];
+      const linked = remoteSpanContext(api!, propagator, message.headers);
+      return linked ? [{ context: linked, attributes: { 'messaging.message.id': message.id } }] : [];
     });
     const type = messages[0]?.type ?? 'batch';
     const attributes: Attributes = {
@@ -122,11 +137,7 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
   }
 
   return {
-    headers() {
-      if (!propagate) return {};
-      const spanContext = api.trace.getSpanContext(api.context.active());
-      return spanContext && api.isSpanContextValid(spanContext) ? formatTraceContext(spanContext) : {};
-    },
+    headers: () => (propagate ? injectHeaders(propagator, api.context.active()) : {}),
     send: (message, attempt, run) => spanned('send', message, attempt, run),
     handle: (message, attempt, run) => spanned('process', message, attempt, run),
     handleBatch: (messages, attempts, run) => spannedBatch(messages, attempts, run),

@@ -1,15 +1,23 @@
-import { context } from '@opentelemetry/api';
+import { context, propagation } from '@opentelemetry/api';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { MeterProvider, MetricReader, type DataPoint, type MetricData } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 let contextManager: AsyncLocalStorageContextManager | undefined;
 
-/** Registers an AsyncLocalStorage context manager once per test file, as a Node SDK would. */
-export function useAsyncContext(): void {
+/**
+ * Registers an AsyncLocalStorage context manager once per test file, and
+ * (unless `propagators: false`) the propagators the Node SDK registers by
+ * default: W3C trace context and baggage.
+ */
+export function useAsyncContext(options: { propagators?: boolean } = {}): void {
   if (contextManager) return;
   contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
+  if (options.propagators !== false) {
+    propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  }
 }
 
 export function tracing() {

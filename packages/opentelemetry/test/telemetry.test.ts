@@ -1,8 +1,7 @@
 import { createInbox, createMemoryInboxStore, createMemoryOutboxStore, createOutbox, silentLogger, TransportError, type Message, type Transport } from '@messagebox/core';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import { createTelemetry, parseTraceContext } from '../src/index.js';
-import { loadOpenTelemetryApi } from '../src/load-api.js';
+import { createTelemetry } from '../src/index.js';
 import { metering, point, tracing, useAsyncContext } from './support.js';
 
 useAsyncContext();
@@ -47,20 +46,28 @@ describe('createTelemetry: trace context', () => {
     expect(message.headers['traceparent']).toBe(mine);
   });
 
-  it('ignores malformed traceparent headers', () => {
-    const api = loadOpenTelemetryApi()!;
-    expect(parseTraceContext(api, { traceparent: 'garbage' })).toBeUndefined();
-    expect(parseTraceContext(api, { traceparent: '00-00000000000000000000000000000000-b7ad6b7169203331-01' })).toBeUndefined();
-    expect(parseTraceContext(api, { traceparent: 'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })).toBeUndefined();
-    expect(parseTraceContext(api, { traceparent: '00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01' })).toBeUndefined();
-    expect(parseTraceContext(api, { traceparent: '00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01' })).toBeUndefined();
-    expect(parseTraceContext(api, { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra' })).toBeUndefined();
-    expect(parseTraceContext(api, { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'vendor=x' })).toMatchObject({
-      traceId: '0af7651916cd43dd8448eb211c80319c',
-      spanId: 'b7ad6b7169203331',
-      traceFlags: 1,
-      isRemote: true,
-    });
+  it('a malformed traceparent gives the handler span no remote parent; a valid one (with tracestate) does', async () => {
+    const { exporter, provider } = tracing();
+    const telemetry = createTelemetry({ tracerProvider: provider });
+    const malformed = [
+      'garbage',
+      '00-00000000000000000000000000000000-b7ad6b7169203331-01',
+      'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      '00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01',
+      '00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01',
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra',
+    ];
+    const handle = (traceparent: string, extra: Record<string, string> = {}) =>
+      telemetry.handle!({ id: traceparent, source: 's', type: 't', payload: {}, headers: { traceparent, ...extra }, createdAt: new Date() }, 1, async () => undefined);
+    for (const traceparent of malformed) await handle(traceparent);
+    await handle('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', { tracestate: 'vendor=x' });
+    const spans = exporter.getFinishedSpans();
+    expect(spans).toHaveLength(malformed.length + 1);
+    for (const span of spans.slice(0, malformed.length)) expect(span.parentSpanContext).toBeUndefined();
+    const continued = spans.at(-1)!;
+    expect(continued.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(continued.parentSpanContext).toMatchObject({ spanId: 'b7ad6b7169203331', traceFlags: 1, isRemote: true });
+    expect(continued.parentSpanContext?.traceState?.get('vendor')).toBe('x');
   });
 
   it('marks a failed attempt span as an error and rethrows', async () => {

@@ -8,5 +8,6 @@ export {
 } from './create-postgres-storage.js';
 export { createPostgresDialect, type PostgresDialectOptions } from './postgres-dialect.js';
 export { listenForWakeUps, type ListenOptions } from './postgres-listener.js';
+export { pgTransaction, type PgQuery, type PgQueryable, type PgQueryResult } from './pg-transaction.js';
 export { guardPool, type GuardPoolOptions } from './postgres-pool.js';
 export type { MessageboxStorage } from '@messagebox/kysely';

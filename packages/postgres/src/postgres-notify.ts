@@ -27,7 +27,7 @@ export async function insertOutboxRowsAndNotify(tx: AnyDb, tables: MessageboxTab
     conn
       .with('inserted', (db) => db.insertInto(tables.outboxRef).values(r).returning(sql.lit(1).as('one')))
       .selectFrom('inserted')
-      .select(sql`pg_notify(${outboxChannel(tables)}, '')`.as('notified'))
+      .select(sql`pg_notify(${outboxChannel(tables)}, '')::text`.as('notified')) // text, not void: drivers such as Prisma's cannot read a void column
       .limit(1),
   );
 }

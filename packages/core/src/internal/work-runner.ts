@@ -1,4 +1,4 @@
-import { setMaxListeners } from 'node:events';
+import { nodeBuiltin } from './node-builtin.js';
 import pLimit from 'p-limit';
 import { describeError } from '../errors.js';
 import type { Logger } from '../ports/logger.js';
@@ -349,9 +349,9 @@ const RELEASE_BATCH = 1_000;
 /** At most one overflow log line per this interval. */
 const OVERFLOW_LOG_INTERVAL_MS = 10_000;
 
-/** One signal shared by every attempt in flight: each may listen to it, so lift Node's listener warning. */
+/** One signal shared by every attempt in flight: each may listen to it, so lift Node's listener warning (where there is one). */
 function sharedAbortController(): AbortController {
   const controller = new AbortController();
-  setMaxListeners(0, controller.signal);
+  nodeBuiltin<typeof import('node:events')>('node:events')?.setMaxListeners(0, controller.signal);
   return controller;
 }

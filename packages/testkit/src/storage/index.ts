@@ -1,5 +1,7 @@
 export { runStorageConformance, skipProblems, storageCaseNames, storageCases } from './run-storage-conformance.js';
 export type { StorageCase, StorageConformanceOptions, StorageUnderTest } from './types.js';
+export { runJoinedTransactionCases, type JoinedTransactionHarness, type JoinedTransactionWay } from './joined-transaction-cases.js';
+export { runMigrationFilesCases, type MigrationFilesHarness } from './migration-files-cases.js';
 export { requireDatabase } from './require-database.js';
 export { createScratchDatabase, type ScratchDatabase, type ScratchDatabaseServer } from './test-database.js';
 export { expectInjectedClock } from './injected-clock-case.js';
