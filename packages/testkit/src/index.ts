@@ -1,2 +1,3 @@
 export * from './storage/index.js';
 export * from './server/index.js';
+export * from './broker/index.js';
