@@ -8,3 +8,4 @@ export {
   type BrokerUnderTest,
 } from './broker-transport-suite.js';
 export { startHoldingProxy, type HoldingProxy, type HoldingProxyOptions } from './holding-proxy.js';
+export * from './fan-in/index.js';
