@@ -40,9 +40,13 @@ try {
   console.log(`messagebox over ${label}: order service → outbox → ${topology.destination} → 2 shipping consumers → one inbox, ${orders} orders`);
 
   const env = { TOPOLOGY: JSON.stringify(topology), ORDERS: String(orders), ORDERS_DB: files.orders, SHIPPING_DB: files.shipping };
-  const consumers = ['consumer 1', 'consumer 2'].map((worker) => start('shipping-consumer', { ...env, WORKER: worker }));
-  // NATS: the first consumer creates the durable consumer the second one joins.
-  for (const c of consumers) await said(c, 'ready');
+  // One after the other: on NATS the first creates the durable consumer the second one joins.
+  const consumers: ChildProcess[] = [];
+  for (const worker of ['consumer 1', 'consumer 2']) {
+    const consumer = start('shipping-consumer', { ...env, WORKER: worker });
+    await said(consumer, 'ready');
+    consumers.push(consumer);
+  }
   const service = start('order-service', env);
   const serviceCode = await exitCode(service);
   if (serviceCode !== 0) throw new Error(`the order service exited with code ${serviceCode}`);
@@ -53,7 +57,7 @@ try {
   while ((await count()) < orders && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   for (const c of consumers) {
     const code = exitCode(c);
-    c.send('stop');
+    c.kill('SIGTERM');
     if ((await code) !== 0) throw new Error('a shipping consumer did not stop cleanly');
   }
 

@@ -1,7 +1,7 @@
 // A shipping service process (main.ts starts two, sharing one inbox): the
 // broker consumer stores each message in the inbox (acking only after the
 // store), and the handler ships the order in the transaction that marks
-// the message processed. Tells the parent `ready`; stops on `stop`.
+// the message processed. Tells the parent `ready`; stops gracefully on SIGTERM.
 import { createInbox } from '@messagebox/core';
 import { createSqliteStorage } from '@messagebox/sqlite';
 import Database from 'better-sqlite3';
@@ -22,13 +22,14 @@ const inbox = createInbox({ store: storage.inbox }).on<{ id: string; total: numb
   await tx.insertInto('shipments').values({ order_id: message.payload.id, worker }).execute();
 });
 const consumer = shippingConsumer(topology, inbox);
-await inbox.start();
-await consumer.start();
-process.on('message', async (text) => {
-  if (text !== 'stop') return;
-  await consumer.stop();
-  await inbox.stop();
-  await db.destroy();
-  process.exit(0);
+await Promise.all([inbox.start(), consumer.start()]);
+// Graceful stop, as a deployment would ask for it: no new deliveries, finish the stores and handlers in flight, close.
+process.once('SIGTERM', () => {
+  void (async () => {
+    await consumer.stop();
+    await inbox.stop();
+    await db.destroy();
+    process.exit(0);
+  })();
 });
-process.send!('ready');
+process.send?.('ready');

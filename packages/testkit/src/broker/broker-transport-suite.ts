@@ -53,13 +53,29 @@ interface Case {
 const message = (type = BROKER_ROUTED_TYPE, headers: Record<string, string> = {}): Message =>
   createMessage({ type, source: 'shop', payload: { total: 42, note: 'é', lines: [{ sku: 'a-1', qty: 2 }] }, headers }, { now: new Date('2030-01-02T03:04:05.678Z') });
 
-async function failure(promise: Promise<unknown>): Promise<TransportError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TransportError);
-  return error as TransportError;
+/** The `TransportError` `sending` rejects with; fails the case when it resolves or rejects with anything else. */
+async function failure(sending: Promise<unknown>): Promise<TransportError> {
+  try {
+    await sending;
+  } catch (error) {
+    expect(error).toBeInstanceOf(TransportError);
+    return error as TransportError;
+  }
+  throw new Error('[messagebox] expected the send to reject; it resolved');
+}
+
+/**
+ * With the broker's replies held, waits until the broker has every one of
+ * `messages`, then closes the connections and releases: the confirms of
+ * those messages are lost with the connection.
+ */
+async function closeBeforeConfirms(broker: BrokerUnderTest, received: () => Promise<Message[]>, messages: readonly Message[]): Promise<void> {
+  await waitUntil(async () => {
+    const got = new Set(ids(await received()));
+    return messages.every((m) => got.has(m.id));
+  }, `the broker to have the ${messages.length} unconfirmed messages`);
+  await broker.closeConnections();
+  broker.releaseReplies();
 }
 
 function failed(outcome: SendOutcome | undefined): TransportError {
@@ -115,12 +131,7 @@ const cases: Case[] = [
       broker.holdReplies();
       const pending = Array.from({ length: 5 }, () => message());
       const sends = pending.map((m) => failure(t.send(m, { attempt: 1 })));
-      await waitUntil(async () => {
-        const got = ids(await received());
-        return pending.every((m) => got.includes(m.id));
-      }, 'the broker to have the 5 messages');
-      await broker.closeConnections();
-      broker.releaseReplies();
+      await closeBeforeConfirms(broker, received, pending);
       for (const error of await Promise.all(sends)) expect(error.retryable).toBe(true);
       const after = message();
       await waitUntil(() => t.send(after, { attempt: 1 }).then(() => true, () => false), 'a send after the close to be confirmed');
@@ -192,9 +203,7 @@ const cases: Case[] = [
       broker.holdReplies();
       const batch = Array.from({ length: 10 }, () => message());
       const sending = t.sendBatch!(batch, { attempts: batch.map(() => 1) });
-      await waitUntil(async () => new Set(ids(await received())).size === 11, 'the broker to have the batch');
-      await broker.closeConnections();
-      broker.releaseReplies();
+      await closeBeforeConfirms(broker, received, batch);
       const outcomes = await sending;
       expect(outcomes).toHaveLength(10);
       for (const outcome of outcomes) expect(failed(outcome).retryable).toBe(true);
