@@ -5,6 +5,7 @@ import { createInbox } from '@messagebox/core';
 import { honoInbox } from '@messagebox/hono';
 import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
+import { startBrokerConsumerFromEnv } from './broker-routes.js';
 import { childSetup, countingLogger, databaseFromEnv, env, measureWindow, on, tell, wallNow, type Usage } from './child-side.js';
 import { connect, storageOn } from './databases.js';
 import { MESSAGE_TYPE } from './messages.js';
@@ -60,6 +61,7 @@ const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
   const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
 });
 await inbox.start();
+const stopBrokerConsumer = await startBrokerConsumerFromEnv(inbox);
 const progress = setInterval(() => tell({ kind: 'progress', received, handled }), 250);
 
 on('measure', (note) => {
@@ -72,6 +74,7 @@ on('measure', (note) => {
 on('stop', async () => {
   const usage: Usage | undefined = window?.end();
   clearInterval(progress);
+  await stopBrokerConsumer?.();
   await inbox.stop({ timeoutMs: 5_000 });
   server.close();
   (server as { closeAllConnections?: () => void }).closeAllConnections?.();

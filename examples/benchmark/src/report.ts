@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { BenchmarkResults } from './run-benchmark.js';
 import { round, type Spread } from './stats.js';
 
+/** A drain through a broker (broker-variants.ts names them `<dialect> <broker> <delivery>, …`). */
+const BROKER_ROW = /^\w+ (amqp|nats) /;
 const fmt = (value: number, digits: number) => (Number.isFinite(value) ? (digits === 0 ? Math.round(value).toLocaleString('en-US') : round(value, digits).toFixed(digits)) : '–');
 /** "median (min–max)" for the rates; the median alone for the rest (the JSON has every value). */
 const s = (x: Spread | undefined, digits = 0) => (x ? fmt(x.median, digits) : '–');
@@ -61,6 +63,12 @@ export function markdown(results: BenchmarkResults): string {
           `${fmt(beyond, 2)}${mark(beyond, target)} | ${s(d.senderStatementsPerMessage, 2)}${mark(d.senderStatementsPerMessage.median, 0.1)} |`,
       );
     }
+  }
+  if (summary.drains.some((d) => BROKER_ROW.test(d.variant))) {
+    lines.push(
+      '',
+      'amqp / nats rows: the same drain with the sender\'s outbox publishing to RabbitMQ (publisher confirms) or NATS JetStream (PubAck) and the receiver\'s broker consumer feeding its inbox (`src/broker-routes.ts`); × ceiling compares them with the HTTP ceiling of the same sender count.',
+    );
   }
   if (summary.latency.length) {
     lines.push(

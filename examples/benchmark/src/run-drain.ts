@@ -1,4 +1,5 @@
 import { generateWebhookSecret } from '@messagebox/core';
+import { brokerEnv, declareBrokerTopology, deleteBrokerTopology, type BrokerTopology } from './broker-routes.js';
 import type { Usage } from './child-side.js';
 import { wallNow } from './child-side.js';
 import { anyExit, Child } from './children.js';
@@ -60,10 +61,12 @@ export interface RunContext {
 export async function runDrain(variant: DrainVariant, messages: number, context: RunContext): Promise<DrainResult> {
   const databases = runDatabases(variant.dialect, ['sender', 'receiver'], context.adminUrl);
   const children: Child[] = [];
+  let topology: BrokerTopology | undefined;
   return withCleanup(
     async () => {
       await Promise.all(children.map((c) => c.stop(5_000).catch(() => c.process.kill('SIGKILL'))));
       await databases.drop();
+      if (topology) await deleteBrokerTopology(topology);
     },
     async () => {
       await databases.create();
@@ -75,7 +78,9 @@ export async function runDrain(variant: DrainVariant, messages: number, context:
       await prepare(receiver, (db) => prepareDatabase(receiver, db, 'handled'));
 
       const secret = generateWebhookSecret();
-      const inbox = new Child('receiver', 'receiver', { MB_RECEIVER_DIALECT: receiver.dialect, MB_RECEIVER_URL: receiver.url, MB_SECRET: secret, MB_DELIVERY: variant.delivery });
+      if (variant.broker) topology = await declareBrokerTopology(variant.broker);
+      const viaBroker = topology ? brokerEnv(topology) : {};
+      const inbox = new Child('receiver', 'receiver', { MB_RECEIVER_DIALECT: receiver.dialect, MB_RECEIVER_URL: receiver.url, MB_SECRET: secret, MB_DELIVERY: variant.delivery, ...viaBroker });
       children.push(inbox);
       const { url } = await inbox.next('ready', 30_000);
       const senders = Array.from({ length: variant.senders }, (_, i) => {
@@ -85,6 +90,7 @@ export async function runDrain(variant: DrainVariant, messages: number, context:
           MB_RECEIVER_URL: String(url),
           MB_SECRET: secret,
           MB_DELIVERY: variant.delivery,
+          ...viaBroker,
         });
         children.push(child);
         return child;

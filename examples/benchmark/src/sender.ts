@@ -2,6 +2,7 @@
 // delivering the sender database's committed messages over the HTTP transport.
 import { createOutbox } from '@messagebox/core';
 import { createHttpTransport } from '@messagebox/transport-http';
+import { brokerTransportFromEnv } from './broker-routes.js';
 import { childSetup, countingLogger, databaseFromEnv, env, measureWindow, on, tell, wallNow } from './child-side.js';
 import { connect, storageOn } from './databases.js';
 import { MESSAGE_TYPE } from './messages.js';
@@ -15,7 +16,7 @@ const counter = new StatementCounter();
 const logs: Record<string, number> = {};
 const db = connect(ref, counter);
 const storage = storageOn(ref, db, { listen: true });
-const transport = createHttpTransport({ url: env('MB_RECEIVER_URL'), secret: env('MB_SECRET') });
+const transport = (await brokerTransportFromEnv()) ?? createHttpTransport({ url: env('MB_RECEIVER_URL'), secret: env('MB_SECRET') });
 const outbox = createOutbox({ store: storage.outbox, source: 'bench', logger: countingLogger(logs) }).configure(MESSAGE_TYPE, { transport, ...delivery.route });
 
 let sent = 0;

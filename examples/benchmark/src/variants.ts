@@ -1,4 +1,6 @@
 import type { BatchHandlerOptions, HandlerOptions, OutboxRoute } from '@messagebox/core';
+import type { Broker } from './broker-routes.js';
+import { brokerDrains } from './broker-variants.js';
 import type { Dialect } from './databases.js';
 
 /**
@@ -31,6 +33,8 @@ export interface DrainVariant {
   dialect: Dialect;
   senders: number;
   delivery: string;
+  /** Through a broker instead of HTTP (broker-routes.ts). */
+  broker?: Broker;
 }
 
 /** The ceiling: an HTTP server (Hono + @hono/node-server) doing one INSERT per POST in its own transaction. */
@@ -45,7 +49,7 @@ export interface CeilingVariant {
 export type Variant = DrainVariant | CeilingVariant;
 
 /** The table of configurations: every dialect × sender count × delivery, each beside its ceiling. */
-export function variantTable(options: { dialects: readonly Dialect[]; senders: readonly number[]; deliveries: readonly string[] }): Variant[] {
+export function variantTable(options: { dialects: readonly Dialect[]; senders: readonly number[]; deliveries: readonly string[]; brokers?: readonly string[] }): Variant[] {
   const variants: Variant[] = [];
   for (const dialect of options.dialects) {
     for (const senders of options.senders) {
@@ -54,6 +58,7 @@ export function variantTable(options: { dialects: readonly Dialect[]; senders: r
         if (!DELIVERY_CONFIGS[delivery]) throw new Error(`[benchmark] unknown delivery "${delivery}"; known: ${Object.keys(DELIVERY_CONFIGS).join(', ')}`);
         variants.push({ kind: 'drain', name: `${dialect} ${delivery}, ${senders} sender${senders > 1 ? 's' : ''}`, dialect, senders, delivery });
       }
+      variants.push(...brokerDrains(dialect, senders, options.deliveries, options.brokers ?? []));
     }
   }
   return variants;

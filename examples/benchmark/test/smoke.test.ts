@@ -12,7 +12,7 @@ const out = mkdtempSync(join(tmpdir(), 'messagebox-bench-smoke-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 it('drains, measures its ceiling and latency, and writes JSON and Markdown', async () => {
-  const options = parseOptions(['--messages=50', '--repeats=1', '--dialects=postgres', '--senders=2', '--latency-samples=3', `--out=${out}`, '--quiet'], {});
+  const options = parseOptions(['--messages=50', '--repeats=1', '--dialects=postgres', '--senders=2', '--latency-samples=3', '--brokers=none', `--out=${out}`, '--quiet'], {});
   const results = await runBenchmark(options);
 
   expect(results.runs.drains.map((d) => d.variant).sort()).toEqual(['postgres batched, 2 senders', 'postgres per-message, 2 senders']);

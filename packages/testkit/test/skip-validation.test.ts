@@ -1,6 +1,6 @@
 import { createMemoryInboxStore, createMemoryOutboxStore } from '@messagebox/core';
 import { describe, expect, it } from 'vitest';
-import { skipProblems, storageCaseNames } from '../src/index.js';
+import { brokerTransportCaseNames, skipProblems, storageCaseNames } from '../src/index.js';
 
 describe('storage conformance skip list', () => {
   it('names every case once, with an outbox: or inbox: prefix', () => {
@@ -22,5 +22,15 @@ describe('storage conformance skip list', () => {
   it('memory stores exist for the wiring test', () => {
     expect(typeof createMemoryOutboxStore().claimDue).toBe('function');
     expect(typeof createMemoryInboxStore().receive).toBe('function');
+  });
+});
+
+describe('broker transport conformance skip list', () => {
+  it('names every case once; a skip must name one of them with a reason', () => {
+    expect(new Set(brokerTransportCaseNames).size).toBe(brokerTransportCaseNames.length);
+    expect(brokerTransportCaseNames.length).toBeGreaterThanOrEqual(9);
+    expect(skipProblems({ 'no such case': 'because' }, brokerTransportCaseNames)).toHaveLength(1);
+    expect(skipProblems({ [brokerTransportCaseNames[0]!]: '' }, brokerTransportCaseNames)).toHaveLength(1);
+    expect(skipProblems({ [brokerTransportCaseNames[0]!]: 'no batches here' }, brokerTransportCaseNames)).toEqual([]);
   });
 });

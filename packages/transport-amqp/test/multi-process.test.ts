@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,66 +5,33 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { Kysely, sql, SqliteDialect } from 'kysely';
 import { createSqliteStorage } from '@messagebox/sqlite';
-import { describe, expect, it } from 'vitest';
-import { AMQP_URL, openAdmin, requireBroker, uniqueName, until } from './support/broker.js';
+import { runFanInScenario } from '@messagebox/testkit';
+import { describe, it } from 'vitest';
+import { AMQP_URL, openAdmin, requireBroker, uniqueName } from './support/broker.js';
 
 const reachable = await requireBroker();
 const MESSAGES = Number(process.env['MB_AMQP_MULTI_MESSAGES'] ?? 10_000);
-
-function start(script: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--conditions=@messagebox/source', '--import', 'tsx', fileURLToPath(new URL(`./fixtures/${script}`, import.meta.url))], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, MB_AMQP_URL: AMQP_URL, ...env },
-  });
-}
-
-const said = (child: ChildProcess, text: string) => new Promise<void>((resolve) => child.on('message', (m) => m === text && resolve()));
-const exited = (child: ChildProcess) => new Promise<unknown>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 describe.runIf(reachable)('AMQP: several processes', () => {
   it(`2 senders, 3 consumers sharing one queue, one consumer killed mid-run: each of ${MESSAGES} messages stored and handled exactly once`, { timeout: 300_000 }, async () => {
     const admin = await openAdmin();
     const dir = mkdtempSync(join(tmpdir(), 'mbx-amqp-multi-'));
     const file = join(dir, 'inbox.db');
-    const db = new Kysely<{ handled: { source: string; id: string; worker: string } }>({ dialect: new SqliteDialect({ database: new Database(file) }) });
-    const children: ChildProcess[] = [];
+    const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(file, { timeout: 10_000 }) }) });
     try {
-      const storage = createSqliteStorage({ db });
-      await storage.migrate();
-      await db.schema.createTable('handled').addColumn('source', 'text').addColumn('id', 'text').addColumn('worker', 'text').execute();
+      await createSqliteStorage({ db }).migrate();
       const exchange = await admin.exchange(uniqueName('multi'));
       const queue = await admin.queue(uniqueName('multi-q'), { exchange });
-
-      const consumers = ['c0', 'c1', 'c2'].map((worker) => start('multi-consumer.ts', { MB_DB_FILE: file, MB_QUEUE: queue, MB_WORKER: worker }));
-      children.push(...consumers);
-      await Promise.all(consumers.map((c) => said(c, 'ready')));
-      const senders = ['s0', 's1'].map((source) => start('multi-sender.ts', { MB_EXCHANGE: exchange, MB_COUNT: String(MESSAGES / 2), MB_SOURCE: source }));
-      children.push(...senders);
-      const sent = Promise.all(senders.map((s) => said(s, 'done')));
-
-      const stored = async () => Number((await sql<{ n: number }>`select count(*) as n from messagebox_inbox`.execute(db)).rows[0]!.n);
-      await until(async () => (await stored()) >= MESSAGES / 4, 'a quarter of the messages stored', 240_000);
-      const victim = consumers[0]!;
-      victim.kill('SIGKILL');
-      expect(await exited(victim)).toBe('SIGKILL');
-
-      await sent;
-      const handled = async () => Number((await sql<{ n: number }>`select count(*) as n from handled`.execute(db)).rows[0]!.n);
-      await until(async () => (await stored()) === MESSAGES && (await handled()) >= MESSAGES, 'every message stored and handled', 240_000);
-      await until(async () => (await admin.depth(queue)) === 0, 'the queue to drain', 60_000);
-      for (const c of consumers.slice(1)) {
-        const gone = exited(c);
-        c.send('stop');
-        expect(await gone).toBe(0);
-      }
-
-      const { rows } = await sql<{ runs: number; distinct_ids: number }>`select count(*) as runs, count(distinct source || ':' || id) as distinct_ids from handled`.execute(db);
-      expect(rows[0]).toEqual({ runs: MESSAGES, distinct_ids: MESSAGES });
-      expect(await stored()).toBe(MESSAGES);
-      const { rows: perSource } = await sql<{ source: string; n: number }>`select source, count(*) as n from messagebox_inbox group by source order by source`.execute(db);
-      expect(perSource).toEqual([{ source: 's0', n: MESSAGES / 2 }, { source: 's1', n: MESSAGES / 2 }]);
+      await runFanInScenario({
+        messages: MESSAGES,
+        senderScript: fixture('multi-sender.ts'),
+        consumerScript: fixture('multi-consumer.ts'),
+        env: { MB_AMQP_URL: AMQP_URL, MB_DB_FILE: file, MB_QUEUE: queue, MB_EXCHANGE: exchange },
+        query: async (text) => (await sql.raw<Record<string, unknown>>(text).execute(db)).rows,
+        drained: async () => (await admin.depth(queue)) === 0,
+      });
     } finally {
-      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       await db.destroy();
       await admin.cleanup();
       rmSync(dir, { recursive: true, force: true });

@@ -127,13 +127,13 @@ describe.runIf(reachable)('transport-nats: createNatsTransport against the real 
     outbox.events.on('failed', () => void failures++);
     await t.send(message('payment.created', 'warm-up'), { attempt: 1 });
 
-    proxy.swallowReplies = true;
+    proxy.hold();
     await outbox.transaction(async (tx) => {
       for (let i = 0; i < 20; i++) await outbox.add(tx, { type: 'payment.created', payload: { phase: 'acks-lost', i } });
     });
     await waitFor(async () => (await s.count()) === 21 && failures >= 20, 'the 20 messages stored by JetStream and their publishes timed out');
     proxy.drop();
-    proxy.swallowReplies = false;
+    proxy.release();
     await outbox.start();
 
     await outbox.transaction(async (tx) => {

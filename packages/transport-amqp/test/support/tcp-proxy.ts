@@ -1,13 +1,12 @@
-import net from 'node:net';
+import { startHoldingProxy } from '@messagebox/testkit';
 
 /**
- * A loopback TCP proxy in front of the real broker whose broker-to-client
- * direction can be held: while held, what the broker sends (confirms, for
- * one) waits in the proxy until `release()`. When the broker closes a
- * connection while it is held (a `connection.close` frame arrives, e.g. from
- * `rabbitmqctl close_connection`), the held bytes are dropped and both sides
- * are cut: the client lost its connection after publishing and before its
- * confirms arrived.
+ * testkit's holding proxy in front of the real broker, as an AMQP URL. When
+ * the broker closes a connection while replies are held (a
+ * `connection.close` frame arrives, e.g. from `rabbitmqctl
+ * close_connection`), the held bytes are dropped and both sides are cut: the
+ * client lost its connection after publishing and before its confirms
+ * arrived.
  */
 export interface TcpProxy {
   readonly url: string;
@@ -16,59 +15,18 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-interface Link {
-  client: net.Socket;
-  upstream: net.Socket;
-  held: Buffer[];
-}
-
 export async function startTcpProxy(target: { host: string; port: number }, credentials = 'guest:guest'): Promise<TcpProxy> {
-  let holding = false;
-  const links = new Set<Link>();
-  const cut = (link: Link) => {
-    link.client.destroy();
-    link.upstream.destroy();
-    links.delete(link);
-  };
-  const server = net.createServer((client) => {
-    const upstream = net.connect(target.port, target.host);
-    const link: Link = { client, upstream, held: [] };
-    links.add(link);
-    client.pipe(upstream);
-    upstream.on('data', (chunk: Buffer) => {
-      if (!holding) {
-        client.write(chunk);
-        return;
-      }
-      link.held.push(chunk);
-      if (containsConnectionClose(Buffer.concat(link.held))) cut(link);
-    });
-    const end = () => cut(link);
-    client.on('close', end).on('error', end);
-    upstream.on('end', () => (holding ? cut(link) : client.end())).on('close', end).on('error', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
+  const proxy = await startHoldingProxy({ ...target, cutWhenHeld: containsConnectionClose });
   return {
-    url: `amqp://${credentials}@127.0.0.1:${port}`,
-    hold() {
-      holding = true;
-    },
-    release() {
-      holding = false;
-      for (const link of links) {
-        for (const chunk of link.held.splice(0)) link.client.write(chunk);
-      }
-    },
-    async close() {
-      for (const link of [...links]) cut(link);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    url: `amqp://${credentials}@127.0.0.1:${proxy.address.port}`,
+    hold: () => proxy.hold(),
+    release: () => proxy.release(),
+    close: () => proxy.close(),
   };
 }
 
 /** Whether `bytes` (a run of whole or partial AMQP frames) holds a `connection.close` method frame (class 10, method 50). */
-function containsConnectionClose(bytes: Buffer): boolean {
+export function containsConnectionClose(bytes: Buffer): boolean {
   let offset = 0;
   while (offset + 7 <= bytes.length) {
     const type = bytes.readUInt8(offset);

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
-import { requireDatabase } from '@messagebox/testkit';
+import { requireDatabase, startHoldingProxy, type HoldingProxy } from '@messagebox/testkit';
 import { jetstreamManager, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
@@ -61,49 +60,23 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, what:
 }
 
 /**
- * A TCP proxy on loopback in front of the NATS server: `drop()` destroys
- * every connection through it (a network-side drop; the server keeps
- * running), `swallowReplies` discards what the server sends while it is
- * true (PubAcks lost on the way back).
+ * testkit's holding proxy on loopback in front of the NATS server, as a
+ * NATS URL: `drop()` cuts every connection through it (a network-side drop;
+ * the server keeps running), `hold()` keeps what the server sends (PubAcks)
+ * until `release()`, and a `drop()` while holding loses it.
  */
-export interface NatsProxy {
+export interface NatsProxy extends Omit<HoldingProxy, 'address'> {
   url: string;
-  swallowReplies: boolean;
-  drop(): void;
-  close(): Promise<void>;
 }
 
 export async function startNatsProxy(): Promise<NatsProxy> {
   const target = new URL(NATS_URL);
-  const sockets = new Set<Socket>();
-  const proxy: NatsProxy = {
-    url: '',
-    swallowReplies: false,
-    drop() {
-      for (const socket of sockets) socket.destroy();
-      sockets.clear();
-    },
-    close: () => {
-      proxy.drop();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
+  const proxy = await startHoldingProxy({ host: target.hostname, port: Number(target.port || 4222) });
+  return {
+    url: `nats://127.0.0.1:${proxy.address.port}`,
+    hold: () => proxy.hold(),
+    release: () => proxy.release(),
+    drop: () => proxy.drop(),
+    close: () => proxy.close(),
   };
-  const server: Server = createServer((client) => {
-    const upstream = tcpConnect(Number(target.port || 4222), target.hostname);
-    sockets.add(client).add(upstream);
-    client.on('data', (chunk) => upstream.write(chunk));
-    upstream.on('data', (chunk) => {
-      if (!proxy.swallowReplies) client.write(chunk);
-    });
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', end).on('error', end);
-    upstream.on('close', end).on('error', end);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  proxy.url = `nats://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  return proxy;
 }
