@@ -1,9 +1,10 @@
-import type { Claim, PurgeOptions, RecordFilter, RetryOptions } from '@messagebox/core';
+import type { Claim, PurgeOptions, RecordFilter, RetryOptions, StoreOverviewOptions } from '@messagebox/core';
 import { sql } from 'kysely';
 import type { AnyDb } from './dialect.js';
 import { keysIn, ownedBy, recordFilter } from './filters.js';
 import type { StoreContext } from './store-context.js';
 import { integer } from './time.js';
+import { countRecords, overviewOf } from './overview-queries.js';
 
 /** The status names and columns that differ between the outbox and the inbox tables. */
 export interface TableShape {
@@ -85,9 +86,10 @@ export async function listRecords<Row, R>({ db, dialect }: StoreContext, shape: 
   const rows = await db
     .selectFrom(shape.table)
     .selectAll()
-    .where((eb) => recordFilter(eb, dialect, filter, shape.waitingSince))
+    .where((eb) => recordFilter(eb, dialect, filter, shape.waitingSince, shape.scope))
     .orderBy(shape.waitingSince)
     .orderBy('id')
+    .$call((qb) => (shape.scope ?? []).reduce((ordered, column) => ordered.orderBy(column), qb))
     .limit(integer(filter.limit ?? 100, 'limit'))
     .execute();
   return (rows as Row[]).map(toRecord);
@@ -155,6 +157,8 @@ export function sharedStoreMembers<Row, R>(context: StoreContext, shape: TableSh
     markDead: (claim: Claim, options: { error: string }) => markDead(context, shape, claim, options),
     release: (claims: readonly Claim[]) => releaseClaims(context, shape, claims),
     list: (filter: RecordFilter<string> = {}) => listRecords(context, shape, filter, toRecord),
+    count: (filter: RecordFilter<string> = {}) => countRecords(context, shape, filter),
+    overview: (options: StoreOverviewOptions) => overviewOf(context, shape, options),
     get: (id: string) => getRecord(context, shape, { id }, toRecord),
     replay: (filter: Omit<RecordFilter<string>, 'status'>) => replayDead(context, shape, filter),
     purge: (options: PurgeOptions) => purgeFinished(context, shape, options),

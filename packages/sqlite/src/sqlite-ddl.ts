@@ -85,3 +85,17 @@ export function sqliteInboxIdentityMigration(t: MessageboxTables): string[] {
 export function sqliteCreateMigrationsTable(t: MessageboxTables): string[] {
   return [`CREATE TABLE IF NOT EXISTS ${q(t.migrations)} ("name" TEXT PRIMARY KEY NOT NULL, "applied_at" INTEGER NOT NULL)`];
 }
+
+/**
+ * Migration `0004_operations_indexes`, for the dashboard's overview and dead
+ * letter pages: `(status, type)` counts by status and type from the index
+ * alone; partial indexes on dead rows in list order serve keyset pages.
+ */
+export function sqliteOperationsIndexes(t: MessageboxTables): string[] {
+  return [
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.outbox}_status_type`)} ON ${q(t.outbox)} ("status", "type")`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.outbox}_dead`)} ON ${q(t.outbox)} ("created_at", "id") WHERE "status" = 'dead'`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.inbox}_status_type`)} ON ${q(t.inbox)} ("status", "type")`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.inbox}_dead`)} ON ${q(t.inbox)} ("received_at", "id", "source") WHERE "status" = 'dead'`,
+  ];
+}
