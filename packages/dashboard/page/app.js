@@ -152,6 +152,7 @@
 
   async function replay(body, text) {
     if (!(await confirmDialog(text))) return;
+    notice('Replaying…');
     const done = await api('replay', body);
     notice('Replayed ' + done.total + ' message' + (done.total === 1 ? '' : 's') + '.');
     state.pages = [];
