@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './support/browser.js';
@@ -6,7 +8,8 @@ import { databaseCounts, openPostgresStore, openSqliteStore, postgresReachable, 
 import { listen, startWorld, TOKEN } from './support/world.js';
 
 const pgReachable = await postgresReachable();
-const SCREENSHOT = new URL('../docs/dashboard.png', import.meta.url).pathname;
+/** The README's screenshot is rewritten with UPDATE_SCREENSHOTS=1; other runs write a scratch copy. */
+const SCREENSHOT = process.env.UPDATE_SCREENSHOTS === '1' ? new URL('../docs/dashboard.png', import.meta.url).pathname : join(tmpdir(), `messagebox-dashboard-${process.pid}.png`);
 
 /** Waits (generously) until `check` passes; the page polls every second. */
 async function eventually(check: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
@@ -80,7 +83,10 @@ describe.each(stores)('the dashboard in Chromium on %s', (name, open, reachable)
     await eventually(async () => expect(await page.textContent('#detail [data-field=id]')).toBe(target.id));
     expect(JSON.parse((await page.textContent('#detail-payload'))!)).toEqual(target.payload);
     expect(await page.textContent('#detail-error')).toBe('HTTP 503 from ledger: Service Unavailable');
-    if (name === 'PostgreSQL') await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    if (name === 'PostgreSQL') {
+      const png = await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      expect(png.subarray(1, 4).toString()).toBe('PNG');
+    }
 
     await page.click('#replay-one');
     await eventually(async () => expect(await page.textContent('#confirm-text')).toBe(`Replay dead outbox message ${target.id}?`));
