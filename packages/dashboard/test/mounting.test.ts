@@ -1,7 +1,7 @@
 import { getRequestListener } from '@hono/node-server';
 import { createMemoryInboxStore, createMemoryOutboxStore, createOperations } from '@messagebox/core';
 import express from 'express';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDashboard } from '../src/index.js';
@@ -10,7 +10,7 @@ const operations = createOperations({ outbox: createMemoryOutboxStore(), inbox: 
 const dashboard = createDashboard({ operations, authorize: (request) => request.headers.get('x-ops') === 'yes' });
 const servers: Server[] = [];
 
-async function serve(listener: Parameters<typeof createServer>[0]): Promise<string> {
+async function serve(listener: RequestListener): Promise<string> {
   const server = createServer(listener);
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -34,7 +34,7 @@ describe('mounting the dashboard', () => {
   });
 
   it('on a plain Node server', async () => {
-    const url = await serve(getRequestListener(dashboard.fetch));
+    const url = await serve(getRequestListener(dashboard.fetch) as RequestListener);
     expect((await fetch(`${url}/`, { headers: { 'x-ops': 'yes' } })).status).toBe(200);
     expect((await fetch(`${url}/api/session`, { headers: { 'x-ops': 'yes' } })).status).toBe(200);
     expect((await fetch(`${url}/api/nothing`, { headers: { 'x-ops': 'yes' } })).status).toBe(404);
