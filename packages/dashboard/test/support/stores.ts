@@ -39,40 +39,40 @@ export async function openPostgresStore(): Promise<TestStore> {
   const pool = new pg.Pool({ connectionString: postgresUrl, max: 6 });
   const log: CompiledQuery[] = [];
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }), log: (event) => void log.push(event.query) });
-  const storage = createPostgresStorage({ db, pool, schema });
-  await storage.migrate();
-  return {
-    kind: 'postgres',
-    db,
-    outbox: storage.outbox as OutboxStore<unknown>,
-    inbox: storage.inbox as InboxStore<unknown>,
-    outboxTable: `${schema}.messagebox_outbox`,
-    inboxTable: `${schema}.messagebox_inbox`,
-    log,
-    async close() {
-      await sql.raw(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).execute(db);
-      await db.destroy();
-    },
-  };
+  return testStore('postgres', db, log, createPostgresStorage({ db, pool, schema }), `${schema}.`, async () => {
+    await sql.raw(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).execute(db);
+  });
 }
 
 export async function openSqliteStore(): Promise<TestStore> {
   const dir = mkdtempSync(join(tmpdir(), 'messagebox-dashboard-'));
   const log: CompiledQuery[] = [];
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(join(dir, 'app.db')) }), log: (event) => void log.push(event.query) });
-  const storage = createSqliteStorage({ db });
+  return testStore('sqlite', db, log, createSqliteStorage({ db }), '', async () => rmSync(dir, { recursive: true, force: true }), true);
+}
+
+async function testStore(
+  kind: TestStore['kind'],
+  db: Kysely<unknown>,
+  log: CompiledQuery[],
+  storage: { outbox: unknown; inbox: unknown; migrate(): Promise<unknown> },
+  qualifier: string,
+  cleanUp: () => Promise<void>,
+  cleanUpAfterDestroy = false,
+): Promise<TestStore> {
   await storage.migrate();
   return {
-    kind: 'sqlite',
+    kind,
     db,
     outbox: storage.outbox as OutboxStore<unknown>,
     inbox: storage.inbox as InboxStore<unknown>,
-    outboxTable: 'messagebox_outbox',
-    inboxTable: 'messagebox_inbox',
+    outboxTable: `${qualifier}messagebox_outbox`,
+    inboxTable: `${qualifier}messagebox_inbox`,
     log,
     async close() {
+      if (!cleanUpAfterDestroy) await cleanUp();
       await db.destroy();
-      rmSync(dir, { recursive: true, force: true });
+      if (cleanUpAfterDestroy) await cleanUp();
     },
   };
 }

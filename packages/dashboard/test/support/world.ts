@@ -1,9 +1,10 @@
-import { serve, type ServerType } from '@hono/node-server';
+import { createAdaptorServer } from '@hono/node-server';
+import { listenOnLoopback, type RunningServer } from '@messagebox/testkit';
 import { createInbox, createOperations, createOutbox, type Inbox, type Outbox } from '@messagebox/core';
 import { honoInbox } from '@messagebox/hono';
 import { createHttpTransport } from '@messagebox/transport-http';
 import { Hono } from 'hono';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { createDashboard, type DashboardOptions } from '../../src/index.js';
 import type { TestStore } from './stores.js';
 
@@ -11,19 +12,8 @@ export const TOKEN = 'Bearer operator-secret';
 const SECRET = 'whsec_' + Buffer.from('dashboard-test-secret-0123456789').toString('base64');
 
 /** Serves `fetch` on a loopback port; resolves with its base URL and a close function. */
-export async function listen(fetch: (request: Request) => Response | Promise<Response>): Promise<{ url: string; close(): Promise<void> }> {
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      }),
-  };
+export function listen(fetch: (request: Request) => Response | Promise<Response>): Promise<RunningServer> {
+  return listenOnLoopback(createAdaptorServer({ fetch }) as Server);
 }
 
 /**
