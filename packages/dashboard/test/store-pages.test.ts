@@ -1,13 +1,16 @@
 import { createOperations } from '@messagebox/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPostgresStore, openSqliteStore, postgresReachable, type TestStore } from './support/stores.js';
+import { seedWorld } from './support/seed.js';
+import { databaseCounts, mysqlReachable, openMysqlStore, openPostgresStore, openSqliteStore, postgresReachable, type TestStore } from './support/stores.js';
 
 const pgReachable = await postgresReachable();
+const myReachable = await mysqlReachable();
 
 describe.each([
   ['PostgreSQL', openPostgresStore, pgReachable],
   ['SQLite', openSqliteStore, true],
-] as const)('keyset pages of the SQL store on %s', (_name, open, reachable) => {
+  ['MySQL/MariaDB', openMysqlStore, myReachable],
+] as const)('the SQL store on %s for the dashboard', (_name, open, reachable) => {
   let store: TestStore;
   beforeAll(async () => {
     if (reachable) store = await open();
@@ -44,5 +47,26 @@ describe.each([
     expect(await ops.countDead({ side: 'inbox', olderThanMs: 0, source: 'a' })).toEqual({ outbox: 0, inbox: 4, total: 4 });
     const overview = await ops.overview();
     expect(overview.inbox).toMatchObject({ dead: 7, waiting: 0, finished: 0, types: [{ type: 't', dead: 7 }] });
+  });
+
+  it.runIf(reachable)('overview: the counts the database holds, in flight, oldest age and this minute\'s throughput', async () => {
+    await seedWorld(store.outbox, store.inbox);
+    const ops = createOperations({ outbox: store.outbox, inbox: store.inbox });
+    const report = await ops.overview({ buckets: 3 });
+    for (const side of ['outbox', 'inbox'] as const) {
+      const counts = await databaseCounts(store, side);
+      const [waiting, finished] = side === 'outbox' ? ['pending', 'sent'] : ['received', 'processed'];
+      for (const [type, of] of Object.entries(counts)) {
+        const shown = report[side]!.types.find((t) => t.type === type)!;
+        expect(shown, `${side} ${type}`).toMatchObject({ waiting: of[waiting] ?? 0, finished: of[finished] ?? 0, dead: of.dead ?? 0, inFlight: of.inFlight ?? 0 });
+        const finishedNow = shown.throughput.reduce((a, b) => a + b, 0);
+        expect(finishedNow, `${side} ${type} throughput`).toBe(of[finished] ?? 0);
+      }
+    }
+    const payments = report.outbox!.types.find((t) => t.type === 'payment.created')!;
+    expect(payments.oldestWaitingAgeMs).toBeGreaterThanOrEqual(0);
+    expect(payments.oldestWaitingAt).not.toBeNull();
+    expect(payments.maxAttempts).toBe(1);
+    expect(payments.waitingAttempts).toBe(2);
   });
 });

@@ -1,15 +1,30 @@
 import type { InboxStore, OutboxStore } from '@messagebox/core';
+import { createMysqlStorage } from '@messagebox/mysql';
 import { createPostgresStorage } from '@messagebox/postgres';
 import { createSqliteStorage } from '@messagebox/sqlite';
 import { requireDatabase } from '@messagebox/testkit';
 import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type CompiledQuery } from 'kysely';
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql, type CompiledQuery } from 'kysely';
+import { createConnection, createPool } from 'mysql2';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 
 export const postgresUrl = process.env.MESSAGEBOX_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export const mysqlUrl = process.env.MESSAGEBOX_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+
+async function mysqlAdmin(statement: string): Promise<void> {
+  const connection = createConnection({ uri: mysqlUrl, connectTimeout: 3_000 }).promise();
+  try {
+    await connection.query(statement);
+  } finally {
+    await connection.end();
+  }
+}
+
+export const mysqlReachable = () => requireDatabase('MySQL/MariaDB', () => mysqlAdmin('select 1'));
 
 export const postgresReachable = () =>
   requireDatabase('PostgreSQL', async () => {
@@ -20,7 +35,7 @@ export const postgresReachable = () =>
 
 /** A real database with messagebox's tables: Postgres in a schema of its own, or a SQLite file of its own. */
 export interface TestStore {
-  kind: 'postgres' | 'sqlite';
+  kind: 'postgres' | 'sqlite' | 'mysql';
   db: Kysely<unknown>;
   outbox: OutboxStore<unknown>;
   inbox: InboxStore<unknown>;
@@ -49,6 +64,16 @@ export async function openSqliteStore(): Promise<TestStore> {
   const log: CompiledQuery[] = [];
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database(join(dir, 'app.db')) }), log: (event) => void log.push(event.query) });
   return testStore('sqlite', db, log, createSqliteStorage({ db }), '', async () => rmSync(dir, { recursive: true, force: true }), true);
+}
+
+export async function openMysqlStore(): Promise<TestStore> {
+  const name = `dash_${suffix()}`;
+  await mysqlAdmin(`CREATE DATABASE \`${name}\``);
+  const url = new URL(mysqlUrl);
+  url.pathname = `/${name}`;
+  const log: CompiledQuery[] = [];
+  const db = new Kysely<unknown>({ dialect: new MysqlDialect({ pool: createPool({ uri: url.toString(), connectionLimit: 4 }) }), log: (event) => void log.push(event.query) });
+  return testStore('mysql', db, log, createMysqlStorage({ db }), '', () => mysqlAdmin(`DROP DATABASE IF EXISTS \`${name}\``), true);
 }
 
 async function testStore(
