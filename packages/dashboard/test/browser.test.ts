@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -24,6 +25,15 @@ async function eventually(check: () => Promise<void>, timeoutMs = 20_000): Promi
   }
 }
 
+/** Moves sent rows' finish times back over the last 12 minutes, as a day's traffic would have them. */
+async function spreadOverMinutes(store: TestStore): Promise<void> {
+  const rows = await store.db.selectFrom(store.outboxTable as never).select('id' as never).where('status' as never, '=', 'sent' as never).execute();
+  for (const [i, row] of (rows as Array<{ id: string }>).entries()) {
+    const minutesAgo = (i * 7) % 12;
+    await sql.raw(`update ${store.outboxTable} set sent_at = sent_at - ${minutesAgo * 60_000 + (i % 5) * 1_000} where id = '${row.id}'`).execute(store.db);
+  }
+}
+
 const cell = (page: Page, side: string, type: string, field: string) => page.locator(`[data-side=${side}] tr[data-type="${type}"] [data-field=${field}]`).textContent();
 
 const stores: Array<[string, () => Promise<TestStore>, boolean]> = [
@@ -41,7 +51,8 @@ describe.each(stores)('the dashboard in Chromium on %s', (name, open, reachable)
   beforeAll(async () => {
     if (!reachable) return;
     store = await open();
-    seeded = await seedWorld(store.outbox, store.inbox);
+    seeded = await seedWorld(store.outbox, store.inbox, { history: 60 });
+    await spreadOverMinutes(store);
     world = await startWorld(store);
     browser = await launchChromium();
     const context = await browser.newContext({ extraHTTPHeaders: { authorization: TOKEN }, viewport: { width: 1280, height: 900 } });

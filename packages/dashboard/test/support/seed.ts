@@ -41,12 +41,13 @@ const many = (n: number, make: () => Message) => Array.from({ length: n }, make)
  * The same small world on every store: payments that were sent, wait, retry,
  * are in flight and died with a 503; one invoice that died with an error and
  * a payload written to break a page that renders them as HTML; an inbox with
- * received, processed and dead messages from `billing`.
+ * received, processed and dead messages from `billing`. `history` adds that
+ * many sent payments (for a sparkline with something on it).
  */
-export async function seedWorld(outbox: OutboxStore<unknown>, inbox: InboxStore<unknown>) {
+export async function seedWorld(outbox: OutboxStore<unknown>, inbox: InboxStore<unknown>, options: { history?: number } = {}) {
   const payment = (n: number) => message('payment.created', 'vault', { paymentId: `p-${n}`, amount: 100 + n }, { 'x-tenant': 'acme' });
   let n = 0;
-  await outboxRows(outbox, many(3, () => payment(n++)), 'sent');
+  await outboxRows(outbox, many(3 + (options.history ?? 0), () => payment(n++)), 'sent');
   await outboxRows(outbox, many(1, () => payment(n++)), 'pending');
   await outboxRows(outbox, many(1, () => payment(n++)), 'retrying', 'HTTP 502 from ledger');
   await outboxRows(outbox, many(1, () => payment(n++)), 'in-flight');
