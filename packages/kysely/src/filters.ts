@@ -14,7 +14,8 @@ export const never = sql<SqlBool>`1 = 0`;
  */
 export function recordFilter(eb: Eb, dialect: MessageboxDialect, filter: RecordFilter<string>, timeColumn: string, scope: readonly string[] = []): Expression<SqlBool> {
   const conditions: Expression<SqlBool>[] = [];
-  if (filter.status !== undefined) conditions.push(eb('status', '=', filter.status));
+  // A literal status (statuses are lower-case words) lets SQLite and Postgres prove a partial index on it applies.
+  if (filter.status !== undefined) conditions.push(eb('status', '=', /^[a-z]+$/.test(filter.status) ? sql.lit(filter.status) : filter.status));
   if (filter.type !== undefined) conditions.push(eb('type', '=', filter.type));
   if (filter.before !== undefined) conditions.push(eb(timeColumn, '<', filter.before.getTime()));
   if (filter.errorContains !== undefined) {

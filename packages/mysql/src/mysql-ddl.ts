@@ -72,12 +72,3 @@ export function mysqlClaimOrderIndexes(t: MessageboxTables): string[] {
       `ALTER TABLE ${q(table)} ADD KEY ${q(`${table}_claim`)} (${q('status')}, ${q('available_at')}, ${q('id')}, ${q('lease_until')}), DROP KEY ${q(`${table}_due`)}`,
   );
 }
-
-/**
- * Migration `0004_operations_indexes`, for the dashboard's overview:
- * `(status, type)` counts by status and type from the index alone. Dead
- * letter pages already have `(status, created_at)` / `(status, received_at)`.
- */
-export function mysqlOperationsIndexes(t: MessageboxTables): string[] {
-  return [t.outbox, t.inbox].map((table) => `ALTER TABLE ${q(table)} ADD KEY ${q(`${table}_status_type`)} (${q('status')}, ${q('type')})`);
-}

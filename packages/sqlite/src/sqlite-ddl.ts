@@ -88,14 +88,16 @@ export function sqliteCreateMigrationsTable(t: MessageboxTables): string[] {
 
 /**
  * Migration `0004_operations_indexes`, for the dashboard's overview and dead
- * letter pages: `(status, type)` counts by status and type from the index
- * alone; partial indexes on dead rows in list order serve keyset pages.
+ * letter pages. Partial indexes on finished and dead rows only, so a claim
+ * (`status` = waiting) never picks one of them: finished rows by type (counts
+ * from the index alone), dead rows in list order with their type (keyset
+ * pages, counts by type).
  */
 export function sqliteOperationsIndexes(t: MessageboxTables): string[] {
   return [
-    `CREATE INDEX IF NOT EXISTS ${q(`${t.outbox}_status_type`)} ON ${q(t.outbox)} ("status", "type")`,
-    `CREATE INDEX IF NOT EXISTS ${q(`${t.outbox}_dead`)} ON ${q(t.outbox)} ("created_at", "id") WHERE "status" = 'dead'`,
-    `CREATE INDEX IF NOT EXISTS ${q(`${t.inbox}_status_type`)} ON ${q(t.inbox)} ("status", "type")`,
-    `CREATE INDEX IF NOT EXISTS ${q(`${t.inbox}_dead`)} ON ${q(t.inbox)} ("received_at", "id", "source") WHERE "status" = 'dead'`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.outbox}_sent_type`)} ON ${q(t.outbox)} ("type") WHERE "status" = 'sent'`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.outbox}_dead`)} ON ${q(t.outbox)} ("created_at", "id", "type") WHERE "status" = 'dead'`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.inbox}_processed_type`)} ON ${q(t.inbox)} ("type") WHERE "status" = 'processed'`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.inbox}_dead`)} ON ${q(t.inbox)} ("received_at", "id", "source", "type") WHERE "status" = 'dead'`,
   ];
 }
