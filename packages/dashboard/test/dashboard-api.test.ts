@@ -24,6 +24,17 @@ describe('createDashboard', () => {
     expect(response.headers.get('www-authenticate')).toBe('Basic realm="ops"');
   });
 
+  it('answers 500 without details when the store fails, and hands the error to onError', async () => {
+    const outbox = createMemoryOutboxStore();
+    const failing = createOperations({ outbox: { ...outbox, overview: async () => { throw new Error('connection to db-7.internal lost'); } } });
+    const seen: unknown[] = [];
+    const app = createDashboard({ operations: failing, privateNetwork: true, onError: (error) => seen.push(error) });
+    const response = await app.request('/api/overview');
+    expect(response.status).toBe(500);
+    expect(await response.text()).not.toContain('db-7.internal');
+    expect(String(seen[0])).toContain('db-7.internal');
+  });
+
   it('answers 500 without details when authorize throws', async () => {
     const app = createDashboard({ operations, authorize: () => { throw new Error('ldap down: secret-host'); } });
     const response = await app.request('/api/overview');
