@@ -49,6 +49,7 @@ describe('sqlite: migration 0002_inbox_identity_source_id', () => {
     expect(objects).toEqual([
       { type: 'table', name: 'app_inbox' },
       { type: 'index', name: 'app_inbox_dead' },
+      { type: 'index', name: 'app_inbox_dead_type' },
       { type: 'index', name: 'app_inbox_due' },
       { type: 'index', name: 'app_inbox_processed' },
       { type: 'index', name: 'app_inbox_processed_type' },
