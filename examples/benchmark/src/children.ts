@@ -40,7 +40,7 @@ export class Child {
     const file = fileURLToPath(new URL(`./${script}.${fromSource ? 'ts' : 'js'}`, import.meta.url));
     this.process = fork(file, [], {
       env: { ...process.env, ...env },
-      execArgv: fromSource ? ['--import', 'tsx', '--conditions=@messagebox/source'] : [],
+      execArgv: [...(fromSource ? ['--import', 'tsx', '--conditions=@messagebox/source'] : []), ...childNodeArgs(name)],
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
     running.add(this.process);
@@ -117,6 +117,19 @@ export class Child {
     const tail = this.stderr.trim().split('\n').slice(-12).join('\n');
     return tail ? `; its stderr ends with:\n${tail}` : '';
   }
+}
+
+/**
+ * Extra node flags for the child processes, from `BENCH_NODE_ARGS` (e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`); `{name}` in a flag becomes the
+ * child's name and a sequence number, so profiles say whose they are.
+ */
+let started = 0;
+function childNodeArgs(name: string): string[] {
+  const args = process.env.BENCH_NODE_ARGS?.trim();
+  if (!args) return [];
+  const tag = `${name.replaceAll(' ', '-')}-${++started}`;
+  return args.split(/\s+/).map((arg) => arg.replaceAll('{name}', tag));
 }
 
 /** Rejects as soon as one of `children` exits (use it in a race while they should all be running). */

@@ -22,6 +22,15 @@ export interface DatabaseRef {
 
 export const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
+/**
+ * The SQLite `synchronous` setting of this run (`BENCH_SQLITE_SYNCHRONOUS`,
+ * set by the benchmark for its children from `--sqlite-synchronous`): FULL
+ * unless told otherwise.
+ */
+export function sqliteSynchronous(): 'FULL' | 'NORMAL' {
+  return process.env.BENCH_SQLITE_SYNCHRONOUS?.toLowerCase() === 'normal' ? 'NORMAL' : 'FULL';
+}
+
 /** A Kysely instance on `ref`, every statement counted by `counter` when given. */
 export function connect(ref: DatabaseRef, counter?: StatementCounter): AnyDb {
   if (ref.dialect === 'postgres') {
@@ -31,7 +40,7 @@ export function connect(ref: DatabaseRef, counter?: StatementCounter): AnyDb {
   }
   const database = new Database(ref.url, { timeout: 10_000 });
   database.pragma('journal_mode = WAL');
-  database.pragma('synchronous = NORMAL');
+  database.pragma(`synchronous = ${sqliteSynchronous()}`);
   counter?.watchSqlite(database);
   return new Kysely({ dialect: new SqliteDialect({ database }) });
 }

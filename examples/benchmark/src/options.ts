@@ -23,10 +23,18 @@ export interface BenchmarkOptions {
   timeoutMs: number;
   /** Print progress lines. */
   quiet: boolean;
+  /**
+   * SQLite `synchronous` of every connection the benchmark opens (messagebox's
+   * and the ceiling's alike). `--sqlite-synchronous` / `BENCH_SQLITE_SYNCHRONOUS`,
+   * default `full`: what `createSqliteStorage` leaves in place, and what makes
+   * an acknowledged message survive a power cut. `normal` compares with runs
+   * before 2026-12-01 17:00 UTC.
+   */
+  sqliteSynchronous: 'full' | 'normal';
 }
 
 const usage = `usage: node dist/main.js [--messages=20000] [--repeats=3] [--full] [--dialects=postgres,sqlite]
-  [--senders=1,4] [--deliveries=${DELIVERIES.join(',')}] [--latency-samples=200] [--out=DIR] [--timeout-s=S] [--quiet]
+  [--senders=1,4] [--deliveries=${DELIVERIES.join(',')}] [--latency-samples=200] [--out=DIR] [--timeout-s=S] [--sqlite-synchronous=full|normal] [--quiet]
   node dist/main.js --from-json=FILE   (prints the tables of an earlier run)
   (or the same as BENCH_MESSAGES, BENCH_REPEATS, BENCH_FULL=1, BENCH_DIALECTS, ...; BENCH_DATABASE_URL for Postgres)`;
 
@@ -41,7 +49,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     if (!match) throw new Error(`[benchmark] unknown argument "${arg}"\n${usage}`);
     flags.set(match[1]!, match[2] ?? 'true');
   }
-  const known = ['messages', 'repeats', 'full', 'dialects', 'senders', 'deliveries', 'latency-samples', 'out', 'timeout-s', 'quiet'];
+  const known = ['messages', 'repeats', 'full', 'dialects', 'senders', 'deliveries', 'latency-samples', 'out', 'timeout-s', 'sqlite-synchronous', 'quiet'];
   for (const key of flags.keys()) if (!known.includes(key)) throw new Error(`[benchmark] unknown flag --${key}\n${usage}`);
   const get = (flag: string) => flags.get(flag) ?? env[`BENCH_${flag.toUpperCase().replaceAll('-', '_')}`];
   const int = (flag: string, fallback: number, min = 1) => {
@@ -56,6 +64,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
   const senders = list('senders', '1,4').map(Number);
   for (const s of senders) if (!Number.isInteger(s) || s < 1 || s > 16) throw new Error(`[benchmark] --senders must list integers from 1 to 16, got "${get('senders')}"`);
   const messages = int('messages', 20_000);
+  const sqliteSynchronous = (get('sqlite-synchronous') || 'full').toLowerCase();
+  if (sqliteSynchronous !== 'full' && sqliteSynchronous !== 'normal') throw new Error(`[benchmark] --sqlite-synchronous must be full or normal, got "${sqliteSynchronous}"`);
   const bool = (flag: string) => ['1', 'true', 'yes'].includes(String(get(flag) ?? '').toLowerCase());
   return {
     messages,
@@ -69,5 +79,6 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     outDir: get('out') || fileURLToPath(new URL('../../../bench-results', import.meta.url)),
     timeoutMs: int('timeout-s', Math.max(120, Math.ceil(messages * 0.02))) * 1000,
     quiet: bool('quiet'),
+    sqliteSynchronous,
   };
 }

@@ -30,6 +30,7 @@ export async function runBenchmark(options: BenchmarkOptions, onRun?: (runs: Ben
     throw new Error(`[benchmark] @messagebox/core resolved to ${resolvedCore}, not to built dist/ code; run it with plain node (no --conditions=@messagebox/source)`);
   }
   if (options.dialects.includes('postgres')) await checkPostgres(options.adminUrl);
+  process.env.BENCH_SQLITE_SYNCHRONOUS = options.sqliteSynchronous; // every child opens its SQLite connections with it
   const startedAt = new Date();
   const loadAverageAtStart = loadavg();
   const context: RunContext = { adminUrl: options.adminUrl, timeoutMs: options.timeoutMs, log };
@@ -48,7 +49,11 @@ export async function runBenchmark(options: BenchmarkOptions, onRun?: (runs: Ben
         onRun?.(runs);
       } else {
         const result = await runDrain(variant, options.messages, context);
-        log(`  acknowledged ${result.acknowledgedPerSecond} msg/s, handled ${result.handledPerSecond} msg/s; statements/msg sender ${result.sender.statementsPerMessage.toFixed(2)}, receiver ${result.receiver.statementsPerMessage.toFixed(2)}`);
+        const { receiver } = result;
+        log(
+          `  acknowledged ${result.acknowledgedPerSecond} msg/s, handled ${result.handledPerSecond} msg/s; statements/msg sender ${result.sender.statementsPerMessage.toFixed(2)}, ` +
+            `receiver ${receiver.statementsPerMessage.toFixed(2)} (receive ${receiver.receiveStatementsPerMessage.toFixed(2)}, handle ${receiver.handleStatementsPerMessage.toFixed(2)} of which the handler's own ${receiver.handlerStatementsPerMessage.toFixed(2)})`,
+        );
         runs.drains.push({ ...result, round });
         onRun?.(runs);
       }

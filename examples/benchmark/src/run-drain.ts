@@ -16,6 +16,10 @@ export interface SideUsage {
   /** CPU per message of each process. */
   cpuMsPerMessageByProcess: number[];
   statementsPerMessage: number;
+  /** The inbox's receive path, handle path and, of handle, the handler's own statements, per message (see {@link StatementCounts}); 0 on the sender. */
+  receiveStatementsPerMessage: number;
+  handleStatementsPerMessage: number;
+  handlerStatementsPerMessage: number;
   /** Transactions per message, counted: BEGINs plus statements run outside a transaction. */
   transactionsPerMessage: number;
   statements: StatementCounts;
@@ -31,6 +35,8 @@ export interface SideUsage {
 
 export interface DrainResult {
   variant: string;
+  /** The variant's delivery (a key of `DELIVERY_CONFIGS`). */
+  delivery?: string;
   messages: number;
   /** From the go signal until the receiver had stored (and answered) every message. */
   acknowledgedMs: number;
@@ -136,6 +142,7 @@ export async function runDrain(variant: DrainVariant, messages: number, context:
       const handledMs = handledAt - started;
       return {
         variant: variant.name,
+        delivery: variant.delivery,
         messages,
         acknowledgedMs: Math.round(acknowledgedMs),
         handledMs: Math.round(handledMs),
@@ -170,6 +177,9 @@ export function sideUsage(usages: readonly (Usage | undefined)[], messages: numb
     cpuMsPerMessage: known.reduce((sum, u) => sum + u.cpuMs, 0) / messages,
     cpuMsPerMessageByProcess: known.map((u) => u.cpuMs / messages),
     statementsPerMessage: statements.total / messages,
+    receiveStatementsPerMessage: (statements.receive ?? 0) / messages,
+    handleStatementsPerMessage: (statements.handle ?? 0) / messages,
+    handlerStatementsPerMessage: (statements.handler ?? 0) / messages,
     transactionsPerMessage: statements.transactions / messages,
     statements,
     ...(pgTransactions === undefined ? {} : { pgTransactionsPerMessage: pgTransactions }),

@@ -12,53 +12,82 @@ export interface StatementCounts {
   savepoint: number;
   /** Transactions: every BEGIN, plus every statement run outside one (autocommit). */
   transactions: number;
+  /**
+   * The inbox's receive path: every statement of a transaction that inserts
+   * into the inbox and runs no handler (BEGIN and COMMIT included); in a
+   * transaction that does both (inline mode), the inbox inserts alone.
+   */
+  receive: number;
+  /**
+   * The inbox's handle path: the rest of every transaction that runs a
+   * handler or marks inbox rows (BEGIN, the handler's statements, the
+   * processed mark, COMMIT), and every statement on the inbox table outside
+   * a transaction (claims, releases).
+   */
+  handle: number;
+  /** Of `handle`: the benchmark handler's own statements (on `bench_handled`). */
+  handler: number;
 }
 
-export const emptyCounts = (): StatementCounts => ({ total: 0, begin: 0, commit: 0, rollback: 0, savepoint: 0, transactions: 0 });
+export const emptyCounts = (): StatementCounts => ({ total: 0, begin: 0, commit: 0, rollback: 0, savepoint: 0, transactions: 0, receive: 0, handle: 0, handler: 0 });
 
-export function subtractCounts(after: StatementCounts, before: StatementCounts): StatementCounts {
-  return {
-    total: after.total - before.total,
-    begin: after.begin - before.begin,
-    commit: after.commit - before.commit,
-    rollback: after.rollback - before.rollback,
-    savepoint: after.savepoint - before.savepoint,
-    transactions: after.transactions - before.transactions,
-  };
+const combine = (a: StatementCounts, b: StatementCounts, sign: 1 | -1): StatementCounts => {
+  const out = emptyCounts();
+  for (const key of Object.keys(out) as (keyof StatementCounts)[]) out[key] = (a[key] ?? 0) + sign * (b[key] ?? 0);
+  return out;
+};
+
+export const subtractCounts = (after: StatementCounts, before: StatementCounts): StatementCounts => combine(after, before, -1);
+
+export const addCounts = (a: StatementCounts, b: StatementCounts): StatementCounts => combine(a, b, 1);
+
+/** What the counter knows of one connection: whether it is in a transaction, and what that transaction did so far. */
+export interface ConnectionState {
+  inTransaction: boolean;
+  statements?: number;
+  inboxInserts?: number;
+  handles?: boolean;
 }
 
-export function addCounts(a: StatementCounts, b: StatementCounts): StatementCounts {
-  return {
-    total: a.total + b.total,
-    begin: a.begin + b.begin,
-    commit: a.commit + b.commit,
-    rollback: a.rollback + b.rollback,
-    savepoint: a.savepoint + b.savepoint,
-    transactions: a.transactions + b.transactions,
-  };
-}
+const INBOX = /inbox"/;
+const HANDLER = 'bench_handled';
 
 /** Counts every statement text handed to the driver (what reaches the database, not an estimate). */
 export class StatementCounter {
   readonly counts = emptyCounts();
 
-  /** Counts one statement sent on a connection whose transaction state is `connection` (one object per connection). */
-  record(sql: unknown, connection: { inTransaction: boolean }): void {
+  /** Counts one statement sent on a connection whose state is `connection` (one object per connection). */
+  record(sql: unknown, connection: ConnectionState): void {
     const text = typeof sql === 'string' ? sql : typeof (sql as { text?: unknown })?.text === 'string' ? (sql as { text: string }).text : '';
-    const head = text.trimStart().slice(0, 24).toLowerCase();
-    this.counts.total++;
+    const head = text.trimStart().slice(0, 120).toLowerCase();
+    const counts = this.counts;
+    counts.total++;
+    if (head.includes(HANDLER)) counts.handler++;
     if (head.startsWith('begin') || head.startsWith('start transaction')) {
-      this.counts.begin++;
-      this.counts.transactions++;
-      connection.inTransaction = true;
-    } else if (head.startsWith('commit')) {
-      this.counts.commit++;
-      connection.inTransaction = false;
-    } else if (head.startsWith('rollback to') || head.startsWith('savepoint') || head.startsWith('release')) this.counts.savepoint++;
-    else if (head.startsWith('rollback')) {
-      this.counts.rollback++;
-      connection.inTransaction = false;
-    } else if (!connection.inTransaction) this.counts.transactions++;
+      counts.begin++;
+      counts.transactions++;
+      Object.assign(connection, { inTransaction: true, statements: 1, inboxInserts: 0, handles: false });
+      return;
+    }
+    if (!connection.inTransaction) {
+      counts.transactions++;
+      if (INBOX.test(head)) counts.handle++;
+      return;
+    }
+    connection.statements = (connection.statements ?? 0) + 1;
+    if (head.startsWith('insert into') && INBOX.test(head)) connection.inboxInserts = (connection.inboxInserts ?? 0) + 1;
+    else if (head.includes(HANDLER) || INBOX.test(head)) connection.handles = true;
+    const ends = head.startsWith('commit') || (head.startsWith('rollback') && !head.startsWith('rollback to'));
+    if (head.startsWith('commit')) counts.commit++;
+    else if (head.startsWith('rollback to') || head.startsWith('savepoint') || head.startsWith('release')) counts.savepoint++;
+    else if (head.startsWith('rollback')) counts.rollback++;
+    if (!ends) return;
+    const inserts = connection.inboxInserts ?? 0;
+    if (connection.handles) {
+      counts.receive += inserts;
+      counts.handle += connection.statements - inserts;
+    } else if (inserts > 0) counts.receive += connection.statements;
+    connection.inTransaction = false;
   }
 
   snapshot(): StatementCounts {
@@ -69,7 +98,7 @@ export class StatementCounter {
   watchPool(pool: pg.Pool): pg.Pool {
     pool.on('connect', (client) => {
       const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-      const connection = { inTransaction: false };
+      const connection: ConnectionState = { inTransaction: false };
       (client as { query: unknown }).query = (...args: unknown[]) => {
         this.record(args[0], connection);
         return query(...args);
@@ -81,7 +110,7 @@ export class StatementCounter {
   /** Wraps `prepare` (Kysely's SqliteDriver prepares every statement it runs, BEGIN and COMMIT included). */
   watchSqlite(database: Database.Database): Database.Database {
     const prepare = database.prepare.bind(database);
-    const connection = { inTransaction: false };
+    const connection: ConnectionState = { inTransaction: false };
     (database as { prepare: unknown }).prepare = (source: string) => {
       this.record(source, connection);
       return prepare(source);

@@ -2,6 +2,7 @@ import type { BenchmarkOptions } from './options.js';
 import type { BenchmarkResults } from './run-benchmark.js';
 import type { DrainResult } from './run-drain.js';
 import { spread, type Spread } from './stats.js';
+import { DELIVERY_CONFIGS } from './variants.js';
 
 export interface DrainSummary {
   variant: string;
@@ -13,6 +14,12 @@ export interface DrainSummary {
   handledVsCeiling: number;
   senderStatementsPerMessage: Spread;
   receiverStatementsPerMessage: Spread;
+  /** The receiver's statements per message on its receive path, its handle path, and of that the handler's own (see `StatementCounts`). */
+  receiveStatementsPerMessage: Spread;
+  handleStatementsPerMessage: Spread;
+  handlerStatementsPerMessage: Spread;
+  /** Whether the receiver ran batch handlers (the handle target is then 0.2 plus the handler's own, not 3). */
+  batchHandlers: boolean;
   senderTransactionsPerMessage: Spread;
   receiverTransactionsPerMessage: Spread;
   /** Postgres: commits + rollbacks per message in each side's database, from pg_stat_database. */
@@ -115,6 +122,10 @@ export function summarize(runs: BenchmarkResults['runs'], options: Pick<Benchmar
       handledVsCeiling: handledPerSecond.median / ceilingRate,
       senderStatementsPerMessage: spread(rs.map((r) => r.sender.statementsPerMessage)),
       receiverStatementsPerMessage: spread(rs.map((r) => r.receiver.statementsPerMessage)),
+      receiveStatementsPerMessage: spread(rs.map((r) => r.receiver.receiveStatementsPerMessage ?? Number.NaN)),
+      handleStatementsPerMessage: spread(rs.map((r) => r.receiver.handleStatementsPerMessage ?? Number.NaN)),
+      handlerStatementsPerMessage: spread(rs.map((r) => r.receiver.handlerStatementsPerMessage ?? Number.NaN)),
+      batchHandlers: rs.some((r) => r.delivery !== undefined && DELIVERY_CONFIGS[r.delivery]?.batchHandler !== undefined),
       senderTransactionsPerMessage: spread(rs.map((r) => r.sender.transactionsPerMessage)),
       receiverTransactionsPerMessage: spread(rs.map((r) => r.receiver.transactionsPerMessage)),
       ...(senderPg ? { senderPgTransactionsPerMessage: senderPg } : {}),

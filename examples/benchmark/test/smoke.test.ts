@@ -20,12 +20,21 @@ it('drains, measures its ceiling and latency, and writes JSON and Markdown', asy
     expect(drain.messages).toBe(50);
     expect(drain.sender.processes).toBe(2);
     // Per message the receiver begins a transaction for each handled message; batched it needs far fewer.
+    // The receiver's statements split into receive and handle, the handler's own among the latter.
+    const { receive, handle, handler, total } = drain.receiver.statements;
+    expect(receive).toBeGreaterThan(0);
+    expect(receive + handle).toBeLessThanOrEqual(total);
+    expect(handler).toBeLessThanOrEqual(handle);
     if (drain.variant.includes('per-message')) {
       expect(drain.receiver.statements.total).toBeGreaterThanOrEqual(50 * 2);
       expect(drain.receiver.statements.begin).toBeGreaterThanOrEqual(50);
+      expect(handler).toBeGreaterThanOrEqual(50); // one INSERT per handled message
+      expect(handle).toBeGreaterThanOrEqual(50 * 3); // BEGIN, the handler's INSERT, the processed mark, COMMIT
     } else {
       expect(drain.receiver.statements.begin).toBeGreaterThan(0);
       expect(drain.receiver.statements.begin).toBeLessThan(50);
+      expect(handler).toBeGreaterThan(0);
+      expect(handler).toBeLessThan(50); // one INSERT per batch
     }
     expect(drain.sender.statements.total).toBeGreaterThan(0);
     expect(drain.handledMs).toBeGreaterThanOrEqual(drain.acknowledgedMs);
@@ -41,5 +50,6 @@ it('drains, measures its ceiling and latency, and writes JSON and Markdown', asy
   expect(JSON.parse(readFileSync(json!, 'utf8')).runs.drains).toHaveLength(2);
   expect(readFileSync(md!, 'utf8')).toContain('| postgres per-message, 2 senders |');
   expect(readFileSync(md!, 'utf8')).toContain('| postgres batched, 2 senders |');
+  expect(readFileSync(md!, 'utf8')).toContain('| variant | receive (≤ 1.2) |');
   expect(existsSync(md!)).toBe(true);
 });

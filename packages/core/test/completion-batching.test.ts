@@ -60,6 +60,18 @@ describe('coalescing batcher', () => {
     expect(most).toBe(1);
   });
 
+  it('writes a lone request at once when nothing else may join it, whatever the window', async () => {
+    const writes: number[][] = [];
+    const batcher = new CoalescingBatcher<number, number>(async (items) => (writes.push([...items]), [...items]), {
+      maxBatch: 10,
+      windowMs: 3_600_000, // an hour: only the "nothing else in flight" rule can let these through
+      moreExpected: () => false,
+    });
+    expect(await batcher.run(1)).toBe(1);
+    expect(await Promise.all([batcher.run(2), batcher.run(3)])).toEqual([2, 3]); // requested in the same turn: one write
+    expect(writes).toEqual([[1], [2, 3]]);
+  });
+
   it('rejects the requests of a failed write and goes on with the next', async () => {
     let calls = 0;
     const batcher = new CoalescingBatcher<number, number>(async (items) => {

@@ -128,7 +128,34 @@ describe('inbox group commit', () => {
     const inbox = setup(store);
     const messages = Array.from({ length: 8 }, (_, i) => message(`m${i}`));
     expect((await Promise.all(messages.map((m) => inbox.receive(m)))).map((r) => r.status)).toEqual(messages.map(() => 'created'));
-    expect((await base.stats()).received + (await base.stats()).processed).toBe(8);
+    await inbox.idle();
+    expect(await base.stats()).toMatchObject({ received: 0, processed: 8 }); // one snapshot: two would race the handlers
+  });
+
+  it('a COMMIT that failed after the database committed (connection lost) answers created, not duplicate, and every handler runs without waiting for the lease', async () => {
+    const base = createMemoryInboxStore();
+    let ambiguous = 1;
+    const store: Store = {
+      ...base,
+      transaction: async (fn) => {
+        const result = await base.transaction(fn); // committed
+        if (ambiguous-- > 0) throw new Error('Connection terminated unexpectedly'); // ...but the answer to COMMIT was lost
+        return result;
+      },
+    };
+    const handled: string[] = [];
+    const inbox = createInbox({ store, logger: silent, pollIntervalMs: 3_600_000, leaseMs: 3_600_000, retention: false }).on('order.created', (m) => void handled.push(m.id));
+    const received: string[] = [];
+    inbox.events.on('received', ({ message }) => void received.push(message.id));
+    await inbox.start(); // the worker, woken, takes the rows whose claim was given back; with an hour's lease and poll, nothing else would
+    const messages = Array.from({ length: 5 }, (_, i) => message(`m${i}`));
+    expect((await Promise.all(messages.map((m) => inbox.receive(m)))).map((r) => r.status)).toEqual(messages.map(() => 'created'));
+    expect(received.sort()).toEqual(messages.map((m) => m.id).sort());
+    for (let i = 0; i < 2_000 && handled.length < 5; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(handled.sort()).toEqual(messages.map((m) => m.id).sort());
+    expect(await inbox.receive(messages[0]!)).toEqual({ status: 'duplicate' }); // a real duplicate is still one
+    expect((await base.stats()).processed).toBe(5);
+    await inbox.stop();
   });
 
   it('without receiveMany the store gets one transaction per batch with a receive per message; groupCommit: false gives one per receive', async () => {

@@ -65,6 +65,11 @@ class UnansweredQueries implements KyselyPlugin {
     return this.#open.size > 0 || this.#rolledBack;
   }
 
+  /** A query run already compiled (see `StatementCache`), which no `transformQuery` saw: it too must return. */
+  expect(queryId: unknown): void {
+    this.#open.add(queryId);
+  }
+
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
     this.#open.add(args.queryId);
     if (args.node.kind === 'RawNode' && ROLLBACK.test(args.node.sqlFragments.join(' '))) this.#rolledBack = true;
@@ -75,6 +80,16 @@ class UnansweredQueries implements KyselyPlugin {
     this.#open.delete(args.queryId);
     return args.result;
   }
+}
+
+/**
+ * Tells the transaction watcher of `conn` (when it is a store transaction)
+ * about a query about to run already compiled, which it would otherwise not
+ * see: if the query fails and the caller catches the error, COMMIT is still
+ * checked.
+ */
+export function expectAnswer(conn: AnyDb, queryId: unknown): void {
+  for (const plugin of conn.getExecutor().plugins) if (plugin instanceof UnansweredQueries) plugin.expect(queryId);
 }
 
 /** How a store opens its transactions: the dialect's `transaction` hook (SQLite `BEGIN IMMEDIATE`), or Kysely's default when it has none. */

@@ -1,5 +1,6 @@
 import type { Unsubscribe } from '@messagebox/core';
 import type { Expression, ExpressionBuilder, Kysely, RawBuilder, SelectQueryBuilder, SqlBool, Transaction, UpdateObject } from 'kysely';
+import type { Reuse } from './compiled-statements.js';
 import type { MessageboxTables } from './tables.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -32,6 +33,8 @@ export interface ClaimStatement {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   set: UpdateObject<any, any>;
   limit: number;
+  /** Present when the store lets the claim's statement be compiled once per shape (see {@link executeRequest}). */
+  reuse?: Reuse<ClaimStatement>;
 }
 
 /**
@@ -46,11 +49,15 @@ export interface UpdateReturningIds {
   where: (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   set: UpdateObject<any, any>;
+  /** Present when the store lets the update be compiled once per shape (see {@link executeRequest}). */
+  reuse?: Reuse<UpdateReturningIds>;
 }
 
 /** A fenced update run inside the caller's transaction, whose caller needs the keys (`keys` columns) of the rows it changed; `where` as in {@link UpdateReturningIds}. */
-export interface UpdateReturningKeys extends UpdateReturningIds {
+export interface UpdateReturningKeys extends Omit<UpdateReturningIds, 'reuse'> {
   keys: readonly string[];
+  /** Present when the store lets the update be compiled once per shape (see {@link executeRequest}). */
+  reuse?: Reuse<UpdateReturningKeys>;
   /** A `where` condition: the row's key is one of `rows` (as selected by `keys`). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   keyIn(rows: readonly Record<string, unknown>[]): (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>;
@@ -64,6 +71,8 @@ export interface InsertManyIfAbsent {
   /** A `where` condition: the row's key is one of `keys`. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   keyIn(keys: readonly Record<string, unknown>[]): (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>;
+  /** Present when the store lets the insert be compiled once per shape (see {@link executeRequest}); its input is `rows`. */
+  reuse?: Reuse<InsertManyIfAbsent>;
 }
 
 /**
@@ -114,8 +123,11 @@ export interface MessageboxDialect {
    */
   updateReturningKeys?(tx: AnyDb, update: UpdateReturningKeys): Promise<Record<string, unknown>[]>;
 
-  /** Inserts `row` unless a row with its primary key (the inbox: `(source, id)`) exists; true when inserted. Safe under concurrency. */
-  insertIfAbsent(tx: AnyDb, table: string, row: Record<string, unknown>): Promise<boolean>;
+  /**
+   * Inserts `row` unless a row with its primary key (the inbox: `(source, id)`) exists; true when inserted. Safe under concurrency.
+   * `reuse`, when given, lets the insert be compiled once per shape (its input is `row`; see {@link executeRequest}).
+   */
+  insertIfAbsent(tx: AnyDb, table: string, row: Record<string, unknown>, reuse?: Reuse<Record<string, unknown>>): Promise<boolean>;
 
   /**
    * Optional: inserts every row of `insert` whose key is absent, in one
@@ -134,8 +146,10 @@ export interface MessageboxDialect {
    * (Postgres folds `pg_notify` into the INSERT: one statement). `wake` is
    * false for rows inserted already claimed, which this process sends itself.
    * Default: a plain multi-row INSERT, then {@link afterAdd} when `wake`.
+   * `options.reuse`, when given, lets the INSERT be compiled once per shape
+   * (its input is `rows`; see {@link executeRequest}).
    */
-  insertOutboxRows?(tx: AnyDb, tables: MessageboxTables, rows: Record<string, unknown>[], options: { wake: boolean }): Promise<void>;
+  insertOutboxRows?(tx: AnyDb, tables: MessageboxTables, rows: Record<string, unknown>[], options: { wake: boolean; reuse?: Reuse<Record<string, unknown>[]> }): Promise<void>;
 
   /**
    * Called inside the caller's transaction after an outbox `add` of rows that

@@ -40,16 +40,22 @@ function afterCursor(eb: Eb, cursor: RecordCursor, timeColumn: string, scope: re
   return eb.and([eb(timeColumn, '>=', at), eb.or(ties)]);
 }
 
-/**
- * Rows whose key is one of `keys`: `id IN (…)` per distinct value of the
- * `scope` columns (the columns besides `id` that identify a row, e.g.
- * `['source']` in the inbox), so `(A, x)` never matches `(B, x)`. Portable
- * (no row values) and served by the primary key.
- */
-export function keysIn(eb: Eb, keys: readonly Record<string, unknown>[], scope: readonly string[] = []): Expression<SqlBool> {
-  if (keys.length === 0) return never;
-  if (scope.length === 0) return eb('id', 'in', keys.map((k) => k.id as string));
-  const groups = new Map<string, { values: unknown[]; ids: string[] }>();
+/** Keys grouped by the values of their `scope` columns (`values`), each group with its ids: what {@link keysInGroups} matches. */
+export interface KeyGroup {
+  values: unknown[];
+  ids: string[];
+}
+
+/** Claims grouped by token, each with its keys grouped as in {@link KeyGroup}: what {@link ownedByGroups} matches. */
+export interface ClaimGroup {
+  token: string;
+  keys: KeyGroup[];
+}
+
+/** Groups `keys` by the values of their `scope` columns (one group when there are none), in first-seen order. */
+export function groupKeys(keys: readonly Record<string, unknown>[], scope: readonly string[] = []): KeyGroup[] {
+  if (scope.length === 0) return keys.length ? [{ values: [], ids: keys.map((k) => k.id as string) }] : [];
+  const groups = new Map<string, KeyGroup>();
   for (const key of keys) {
     const values = scope.map((column) => scopeValue(key, column));
     const group = JSON.stringify(values);
@@ -57,19 +63,46 @@ export function keysIn(eb: Eb, keys: readonly Record<string, unknown>[], scope: 
     if (found) found.ids.push(key.id as string);
     else groups.set(group, { values, ids: [key.id as string] });
   }
-  return eb.or([...groups.values()].map(({ values, ids }) => eb.and([...scope.map((column, i) => eb(column, '=', values[i])), eb('id', 'in', ids)])));
+  return [...groups.values()];
 }
 
-/** Rows still owned by one of `claims`: waiting status, the same token and the same key (`id` and the `scope` columns). */
-export function ownedBy(eb: Eb, claims: readonly Claim[], waitingStatus: string, scope: readonly string[] = []): Expression<SqlBool> {
-  if (claims.length === 0) return never;
+/** Groups `claims` by token, their keys by {@link groupKeys}, in first-seen order. */
+export function groupClaims(claims: readonly Claim[], scope: readonly string[] = []): ClaimGroup[] {
   const byToken = new Map<string, Claim[]>();
   for (const claim of claims) {
     const same = byToken.get(claim.token);
     if (same) same.push(claim);
     else byToken.set(claim.token, [claim]);
   }
-  const owned = [...byToken].map(([token, held]) => eb.and([eb('claim_token', '=', token), keysIn(eb, held as unknown as Record<string, unknown>[], scope)]));
+  return [...byToken].map(([token, held]) => ({ token, keys: groupKeys(held as unknown as Record<string, unknown>[], scope) }));
+}
+
+/**
+ * Rows whose key is one of `keys`: `id IN (…)` per distinct value of the
+ * `scope` columns (the columns besides `id` that identify a row, e.g.
+ * `['source']` in the inbox), so `(A, x)` never matches `(B, x)`. Portable
+ * (no row values) and served by the primary key.
+ */
+export function keysIn(eb: Eb, keys: readonly Record<string, unknown>[], scope: readonly string[] = []): Expression<SqlBool> {
+  return keysInGroups(eb, groupKeys(keys, scope), scope);
+}
+
+/** {@link keysIn} of keys already grouped; the statement depends on the groups' sizes only, not on their values. */
+export function keysInGroups(eb: Eb, groups: readonly KeyGroup[], scope: readonly string[] = []): Expression<SqlBool> {
+  if (groups.length === 0) return never;
+  if (scope.length === 0) return groups.length === 1 ? eb('id', 'in', groups[0]!.ids) : eb.or(groups.map(({ ids }) => eb('id', 'in', ids)));
+  return eb.or(groups.map(({ values, ids }) => eb.and([...scope.map((column, i) => eb(column, '=', values[i])), eb('id', 'in', ids)])));
+}
+
+/** Rows still owned by one of `claims`: waiting status, the same token and the same key (`id` and the `scope` columns). */
+export function ownedBy(eb: Eb, claims: readonly Claim[], waitingStatus: string, scope: readonly string[] = []): Expression<SqlBool> {
+  return ownedByGroups(eb, groupClaims(claims, scope), waitingStatus, scope);
+}
+
+/** {@link ownedBy} of claims already grouped; the statement depends on the groups' sizes only, not on their values. */
+export function ownedByGroups(eb: Eb, groups: readonly ClaimGroup[], waitingStatus: string, scope: readonly string[] = []): Expression<SqlBool> {
+  if (groups.length === 0) return never;
+  const owned = groups.map(({ token, keys }) => eb.and([eb('claim_token', '=', token), keysInGroups(eb, keys, scope)]));
   return eb.and([eb('status', '=', waitingStatus), eb.or(owned)]);
 }
 

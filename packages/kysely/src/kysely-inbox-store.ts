@@ -1,15 +1,14 @@
 import type { InboxClaim, InboxEntry, InboxKey, InboxStore, InsertClaim, Message } from '@messagebox/core';
-import { sql, type Transaction } from 'kysely';
+import type { ExpressionBuilder, Transaction } from 'kysely';
 
 import { committedTransaction, dialectBegin } from './committed-transaction.js';
-import type { AnyDb } from './dialect.js';
+import type { AnyDb, InsertManyIfAbsent, UpdateReturningKeys } from './dialect.js';
 import { byDueOrder, messageColumns, toClaimedInbox, toInboxRecord } from './records.js';
 import type { InboxRow } from './schema.js';
 import { chunks, createStoreContext, type KyselyStoreOptions } from './store-context.js';
-import { integer } from './time.js';
-import { claimKeyIn, keysIn, ownedBy } from './filters.js';
+import { groupClaims, keysIn, ownedByGroups, type ClaimGroup } from './filters.js';
 import { updateKeysWithLockedSelect } from './shared-statements.js';
-import { countByStatus, fencedUpdate, getRecord, sharedStoreMembers, type TableShape } from './shared-operations.js';
+import { claimRows, countByStatus, getRecord, sharedStoreMembers, updateClaimed, type TableShape } from './shared-operations.js';
 
 const INSERT_CHUNK = 500;
 const KEY = ['source', 'id'] as const;
@@ -25,7 +24,7 @@ const rowKey = (m: { source: string; id: string }) => JSON.stringify([m.source, 
  */
 export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): InboxStore<Transaction<DB>> {
   const context = createStoreContext(options);
-  const { db, dialect, tables, time } = context;
+  const { dialect, tables, time, statements } = context;
   const table = tables.inboxRef;
   const shape: TableShape = { table, waiting: 'received', finished: 'processed', finishedAt: 'processed_at', waitingSince: 'received_at', scope: ['source'] };
 
@@ -37,6 +36,16 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
     last_error: null,
     processed_at: null,
     ...(claim ? { claim_token: claim.token, lease_until: time.plus(claim.leaseMs), attempts: 1 } : { claim_token: null, lease_until: null, attempts: 0 }),
+  });
+
+  const processed = () => ({ status: 'processed', processed_at: time.now(), lease_until: null, claim_token: null });
+  /** Marks the rows of the grouped claims processed, returning their keys. */
+  const markedOf = ({ groups, set }: { groups: ClaimGroup[]; set: Record<string, unknown> }): UpdateReturningKeys => ({
+    table,
+    keys: KEY,
+    keyIn,
+    where: (eb) => ownedByGroups(eb, groups, shape.waiting, shape.scope),
+    set,
   });
 
   /**
@@ -55,17 +64,21 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
     const order = [...first].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (const batch of chunks(order, INSERT_CHUNK)) {
       const rows = batch.map(([, i]) => inboxRow(entries[i]!.message, entries[i]!.claim));
-      const inserted = dialect.insertManyIfAbsent
-        ? await dialect.insertManyIfAbsent(trx, { table, rows, key: KEY, keyIn: (keys) => (eb) => keysIn(eb, keys, shape.scope) })
-        : await insertOneByOne(trx, rows);
+      const inserted = dialect.insertManyIfAbsent ? await dialect.insertManyIfAbsent(trx, insertRequest(rows)) : await insertOneByOne(trx, rows);
       for (const row of inserted) results[first.get(rowKey(row as { source: string; id: string }))!] = true;
     }
     return results;
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const keyIn = (keys: readonly Record<string, unknown>[]) => (eb: ExpressionBuilder<any, any>) => keysIn(eb, keys, shape.scope);
+  const requestOf = (rows: readonly Record<string, unknown>[]): InsertManyIfAbsent => ({ table, rows, key: KEY, keyIn });
+  const insertRequest = (rows: readonly Record<string, unknown>[]): InsertManyIfAbsent => ({ ...requestOf(rows), reuse: { statements, key: 'inbox.receive', input: rows, of: requestOf } });
+  const insertOne = (trx: AnyDb, row: Record<string, unknown>) => dialect.insertIfAbsent(trx, table, row, { statements, key: 'inbox.receive', input: row, of: (r: Record<string, unknown>) => r });
+
   async function insertOneByOne(trx: AnyDb, rows: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
     const inserted: Record<string, unknown>[] = [];
-    for (const row of rows) if (await dialect.insertIfAbsent(trx, table, row)) inserted.push(row);
+    for (const row of rows) if (await insertOne(trx, row)) inserted.push(row);
     return inserted;
   }
 
@@ -73,7 +86,7 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
     transaction: (fn) => committedTransaction(options.db, fn, dialectBegin(dialect)),
 
     async receive(tx, message: Message, opts?: { claim?: InsertClaim }) {
-      return dialect.insertIfAbsent(tx as unknown as AnyDb, table, inboxRow(message, opts?.claim));
+      return insertOne(tx as unknown as AnyDb, inboxRow(message, opts?.claim));
     },
 
     async receiveMany(tx, entries: readonly InboxEntry[]) {
@@ -82,40 +95,17 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
 
     async claimDue(opts) {
       if (opts.limit <= 0 || opts.types?.length === 0) return [];
-      const rows = await dialect.claim(db, {
-        table,
-        limit: integer(opts.limit, 'limit'),
-        candidates: (conn) =>
-          conn
-            .selectFrom(table)
-            .select(['source', 'id'])
-            .where('status', '=', sql.lit('received'))
-            .where('available_at', '<=', time.now())
-            .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', time.now())]))
-            .$if(opts.types !== undefined, (qb) => qb.where('type', 'in', [...(opts.types ?? [])])),
-        set: { claim_token: opts.token, lease_until: time.plus(opts.leaseMs), attempts: sql`attempts + 1` },
-        keyIn: claimKeyIn(shape.scope),
-      });
+      const rows = await claimRows(context, shape, opts);
       return byDueOrder(rows as unknown as InboxRow[]).map(toClaimedInbox);
     },
 
-    async markProcessed(tx, claim) {
-      const result = await fencedUpdate(tx as unknown as AnyDb, shape, claim)
-        .set({ status: 'processed', processed_at: time.now(), lease_until: null, claim_token: null })
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) > 0;
-    },
+    markProcessed: (tx, claim) => updateClaimed(context, tx as unknown as AnyDb, shape, 'inbox.markProcessed', claim, processed()),
 
     async markProcessedMany(tx, claims: readonly InboxClaim[]) {
       if (claims.length === 0) return [];
       const update = dialect.updateReturningKeys ?? updateKeysWithLockedSelect;
-      const marked = await update(tx as unknown as AnyDb, {
-        table,
-        keys: KEY,
-        keyIn: (rows) => (eb) => keysIn(eb, rows, shape.scope),
-        where: (eb) => ownedBy(eb, claims, shape.waiting, shape.scope),
-        set: { status: 'processed', processed_at: time.now(), lease_until: null, claim_token: null },
-      });
+      const input = { groups: groupClaims(claims, shape.scope), set: processed() };
+      const marked = await update(tx as unknown as AnyDb, { ...markedOf(input), reuse: { statements, key: 'inbox.markProcessedMany', input, of: markedOf } });
       return marked.map((row) => ({ source: row.source as string, id: row.id as string }));
     },
 

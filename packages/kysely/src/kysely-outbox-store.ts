@@ -2,13 +2,12 @@ import type { Claim, InsertClaim, Message, OutboxStore } from '@messagebox/core'
 import { sql, type Transaction } from 'kysely';
 
 import { committedTransaction, dialectBegin } from './committed-transaction.js';
-import type { AnyDb } from './dialect.js';
-import { claimKeyIn, ownedBy } from './filters.js';
+import type { AnyDb, UpdateReturningIds } from './dialect.js';
+import { groupClaims, ownedByGroups, type ClaimGroup } from './filters.js';
 import { byDueOrder, messageColumns, toClaimedOutbox, toOutboxRecord } from './records.js';
 import type { OutboxRow } from './schema.js';
 import { chunks, createStoreContext, type KyselyStoreOptions } from './store-context.js';
-import { integer } from './time.js';
-import { countByStatus, sharedStoreMembers, type TableShape } from './shared-operations.js';
+import { claimRows, countByStatus, sharedStoreMembers, type TableShape } from './shared-operations.js';
 
 const INSERT_CHUNK = 500;
 
@@ -23,7 +22,7 @@ const INSERT_CHUNK = 500;
  */
 export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): OutboxStore<Transaction<DB>> {
   const context = createStoreContext(options);
-  const { db, dialect, tables, time } = context;
+  const { db, dialect, tables, time, statements } = context;
   const table = tables.outboxRef;
   const shape: TableShape = { table, waiting: 'pending', finished: 'sent', finishedAt: 'sent_at', waitingSince: 'created_at' };
 
@@ -36,6 +35,13 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
     const row = await trx.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('status', '=', sql.lit('pending')).where('claim_token', 'in', tokens).executeTakeFirst();
     return Number(row?.n ?? 0) === [...claimed.values()].reduce((a, b) => a + b, 0);
   };
+
+  /** Marks the rows of the grouped claims sent. */
+  const sentOf = ({ groups, set }: { groups: ClaimGroup[]; set: Record<string, unknown> }): UpdateReturningIds => ({
+    table,
+    where: (eb) => ownedByGroups(eb, groups, 'pending'),
+    set,
+  });
 
   const store: OutboxStore<Transaction<DB>> = {
     transaction: (fn) => {
@@ -56,8 +62,9 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
       const trx = tx as unknown as AnyDb;
       const claim = opts?.claim;
       const lease = claim ? { claim_token: claim.token, lease_until: time.plus(claim.leaseMs), attempts: 1 } : { claim_token: null, lease_until: null, attempts: 0 };
-      const batches = chunks(messages, INSERT_CHUNK);
-      for (const [i, batch] of batches.entries()) {
+      const batches = messages.length > INSERT_CHUNK ? chunks(messages, INSERT_CHUNK) : [messages];
+      for (let i = 0; i < batches.length; i++) {
+        const batch = batches[i]!;
         const rows = batch.map((message) => ({
           ...messageColumns(message),
           status: 'pending',
@@ -68,9 +75,9 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
         }));
         const wake = !claim && i === batches.length - 1;
         if (dialect.insertOutboxRows) {
-          await dialect.insertOutboxRows(trx, tables, rows, { wake });
+          await dialect.insertOutboxRows(trx, tables, rows, { wake, reuse: { statements, key: 'outbox.add', input: rows, of: (r: Record<string, unknown>[]) => r } });
         } else {
-          await trx.insertInto(table).values(rows).execute();
+          await statements.execute(trx, 'outbox.add', rows, (conn, r) => conn.insertInto(table).values(r));
           if (wake) await dialect.afterAdd?.(trx, tables);
         }
         const claimed = claim && claimedIn.get(tx as object);
@@ -80,31 +87,14 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
 
     async claimDue(opts) {
       if (opts.limit <= 0 || opts.ids?.length === 0 || opts.types?.length === 0) return [];
-      const rows = await dialect.claim(db, {
-        table,
-        limit: integer(opts.limit, 'limit'),
-        candidates: (conn) =>
-          conn
-            .selectFrom(table)
-            .select('id')
-            .where('status', '=', sql.lit('pending'))
-            .where('available_at', '<=', time.now())
-            .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', time.now())]))
-            .$if(opts.ids !== undefined, (qb) => qb.where('id', 'in', [...(opts.ids ?? [])]))
-            .$if(opts.types !== undefined, (qb) => qb.where('type', 'in', [...(opts.types ?? [])])),
-        set: { claim_token: opts.token, lease_until: time.plus(opts.leaseMs), attempts: sql`attempts + 1` },
-        keyIn: claimKeyIn(),
-      });
+      const rows = await claimRows(context, shape, opts);
       return byDueOrder(rows as unknown as OutboxRow[]).map(toClaimedOutbox);
     },
 
     async markSent(claims: readonly Claim[]) {
       if (claims.length === 0) return [];
-      return dialect.updateReturningIds(db, {
-        table,
-        where: (eb) => ownedBy(eb, claims, 'pending'),
-        set: { status: 'sent', sent_at: time.now(), lease_until: null, claim_token: null },
-      });
+      const input = { groups: groupClaims(claims), set: { status: 'sent', sent_at: time.now(), lease_until: null, claim_token: null } };
+      return dialect.updateReturningIds(db, { ...sentOf(input), reuse: { statements, key: 'outbox.markSent', input, of: sentOf } });
     },
 
     async stats() {

@@ -1,7 +1,8 @@
-import type { Claim, PurgeOptions, RecordFilter, RetryOptions, StoreOverviewOptions } from '@messagebox/core';
-import { sql } from 'kysely';
-import type { AnyDb } from './dialect.js';
-import { keysIn, ownedBy, recordFilter } from './filters.js';
+import type { Claim, ClaimOptions, PurgeOptions, RecordFilter, RetryOptions, StoreOverviewOptions } from '@messagebox/core';
+import { sql, type RawBuilder } from 'kysely';
+import { constantFragment } from './compiled-statements.js';
+import type { AnyDb, AnySelect, ClaimStatement } from './dialect.js';
+import { claimKeyIn, groupClaims, keysIn, ownedBy, ownedByGroups, recordFilter } from './filters.js';
 import type { StoreContext } from './store-context.js';
 import { integer } from './time.js';
 import { countRecords, overviewOf } from './overview-queries.js';
@@ -31,23 +32,77 @@ export function keyColumns(shape: TableShape): string[] {
   return [...(shape.scope ?? []), 'id'];
 }
 
-/** Fenced update of one claimed row: still waiting, still holding the claim's token, same key. */
-export function fencedUpdate(conn: AnyDb, shape: TableShape, claim: Claim) {
-  return conn.updateTable(shape.table).where((eb) => ownedBy(eb, [claim], shape.waiting, shape.scope));
+/** What a claim statement is made of, times included (with an injected clock they change with every call). */
+interface ClaimInput {
+  limit: number;
+  token: string;
+  now: RawBuilder<number>;
+  lease: RawBuilder<number>;
+  ids: string[] | undefined;
+  types: string[] | undefined;
+}
+
+const attemptsPlusOne = constantFragment(sql`attempts + 1`);
+
+/** The claim of due, unleased rows (among `ids`, of `types`, when given), made of its input only, so it compiles once per shape. */
+function claimStatementOf(shape: TableShape, input: ClaimInput): ClaimStatement {
+  return {
+    table: shape.table,
+    limit: input.limit,
+    candidates: (conn) =>
+      conn
+        .selectFrom(shape.table)
+        .select(keyColumns(shape))
+        .where('status', '=', sql.lit(shape.waiting))
+        .where('available_at', '<=', input.now)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', input.now)]))
+        .$if(input.ids !== undefined, (qb) => qb.where('id', 'in', input.ids!))
+        .$if(input.types !== undefined, (qb) => qb.where('type', 'in', input.types!)) as AnySelect,
+    set: { claim_token: input.token, lease_until: input.lease, attempts: attemptsPlusOne },
+    keyIn: claimKeyIn(shape.scope),
+  };
+}
+
+/** Claims due rows through the dialect (one statement where it can), compiled once per shape of the options. */
+export function claimRows(context: StoreContext, shape: TableShape, opts: ClaimOptions & { ids?: readonly string[]; types?: readonly string[] }): Promise<Record<string, unknown>[]> {
+  const { time, statements } = context;
+  const input: ClaimInput = {
+    limit: integer(opts.limit, 'limit'),
+    token: opts.token,
+    now: time.now(),
+    lease: time.plus(opts.leaseMs),
+    ids: opts.ids && [...opts.ids],
+    types: opts.types && [...opts.types],
+  };
+  const of = (i: ClaimInput) => claimStatementOf(shape, i);
+  return context.dialect.claim(context.db, { ...of(input), reuse: { statements, key: `${shape.table}.claim`, input, of } });
+}
+
+/**
+ * Fenced update of one claimed row (still waiting, still holding the claim's
+ * token, same key) run on `conn`, compiled once per shape of `set`; true when
+ * it changed the row. `name` names the operation.
+ */
+export async function updateClaimed(context: StoreContext, conn: AnyDb, shape: TableShape, name: string, claim: Claim, set: Record<string, unknown>): Promise<boolean> {
+  const input = { groups: groupClaims([claim], shape.scope), set };
+  const result = await context.statements.execute(conn, name, input, (db, i) =>
+    db
+      .updateTable(shape.table)
+      .set(i.set)
+      .where((eb) => ownedByGroups(eb, i.groups, shape.waiting, shape.scope)),
+  );
+  return Number(result.numAffectedRows ?? 0) > 0;
 }
 
 /** Fenced: makes the row due after `delayMs`, records the error, clears the lease. */
-export async function scheduleRetry({ db, time }: StoreContext, shape: TableShape, claim: Claim, options: RetryOptions): Promise<boolean> {
-  const result = await fencedUpdate(db, shape, claim)
-    .set({ available_at: time.plus(options.delayMs), last_error: options.error, lease_until: null, claim_token: null })
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+export function scheduleRetry(context: StoreContext, shape: TableShape, claim: Claim, options: RetryOptions): Promise<boolean> {
+  const set = { available_at: context.time.plus(options.delayMs), last_error: options.error, lease_until: null, claim_token: null };
+  return updateClaimed(context, context.db, shape, 'scheduleRetry', claim, set);
 }
 
 /** Fenced: moves the row to `dead`, records the error, clears the lease. */
-export async function markDead({ db }: StoreContext, shape: TableShape, claim: Claim, options: { error: string }): Promise<boolean> {
-  const result = await fencedUpdate(db, shape, claim).set({ status: 'dead', last_error: options.error, lease_until: null, claim_token: null }).executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+export function markDead(context: StoreContext, shape: TableShape, claim: Claim, options: { error: string }): Promise<boolean> {
+  return updateClaimed(context, context.db, shape, 'markDead', claim, { status: 'dead', last_error: options.error, lease_until: null, claim_token: null });
 }
 
 /** Fenced: clears the lease, gives back the attempt, makes the rows due now. One statement. */

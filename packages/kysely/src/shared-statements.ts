@@ -1,3 +1,4 @@
+import { executeRequest, type Reuse } from './compiled-statements.js';
 import type { AnyDb, InsertManyIfAbsent, UpdateReturningIds, UpdateReturningKeys } from './dialect.js';
 
 /**
@@ -5,7 +6,7 @@ import type { AnyDb, InsertManyIfAbsent, UpdateReturningIds, UpdateReturningKeys
  * `RETURNING` (Postgres, SQLite).
  */
 export async function updateWithReturning(db: AnyDb, update: UpdateReturningIds): Promise<string[]> {
-  const rows = await db.updateTable(update.table).set(update.set).where(update.where).returning('id').execute();
+  const { rows } = await executeRequest(db, 'update-returning-id', update, update.reuse, (conn, u) => conn.updateTable(u.table).set(u.set).where(u.where).returning('id'));
   return rows.map((r) => r.id as string);
 }
 
@@ -15,7 +16,7 @@ export async function updateWithReturning(db: AnyDb, update: UpdateReturningIds)
  */
 export async function updateWithLockedSelect(db: AnyDb, update: UpdateReturningIds): Promise<string[]> {
   return db.transaction().execute(async (trx) => {
-    const locked = await trx.selectFrom(update.table).select('id').where(update.where).forUpdate().execute();
+    const { rows: locked } = await executeRequest(trx, 'select-for-update-id', update, update.reuse, (conn, u) => conn.selectFrom(u.table).select('id').where(u.where).forUpdate());
     const ids = locked.map((r) => r.id as string);
     if (ids.length === 0) return [];
     await trx.updateTable(update.table).set(update.set).where('id', 'in', ids).execute();
@@ -25,7 +26,10 @@ export async function updateWithLockedSelect(db: AnyDb, update: UpdateReturningI
 
 /** `UPDATE … WHERE <fence> RETURNING <keys>` inside the caller's transaction: one statement (Postgres, SQLite). */
 export async function updateKeysWithReturning(tx: AnyDb, update: UpdateReturningKeys): Promise<Record<string, unknown>[]> {
-  return tx.updateTable(update.table).set(update.set).where(update.where).returning([...update.keys]).execute();
+  const { rows } = await executeRequest(tx, `update-returning:${update.keys.join()}`, update, update.reuse, (conn, u) =>
+    conn.updateTable(u.table).set(u.set).where(u.where).returning([...u.keys]),
+  );
+  return rows;
 }
 
 /**
@@ -35,16 +39,18 @@ export async function updateKeysWithReturning(tx: AnyDb, update: UpdateReturning
  * returned are exactly the rows changed.
  */
 export async function updateKeysWithLockedSelect(tx: AnyDb, update: UpdateReturningKeys): Promise<Record<string, unknown>[]> {
-  const locked = await tx.selectFrom(update.table).select([...update.keys]).where(update.where).forUpdate().execute();
+  const { rows: locked } = await executeRequest(tx, `select-for-update:${update.keys.join()}`, update, update.reuse, (conn, u) =>
+    conn.selectFrom(u.table).select([...u.keys]).where(u.where).forUpdate(),
+  );
   if (locked.length === 0) return [];
   await tx.updateTable(update.table).set(update.set).where(update.where).where(update.keyIn(locked)).execute();
   return locked;
 }
 
 /** `INSERT … ON CONFLICT DO NOTHING`, for databases that have it (Postgres, SQLite). */
-export async function insertOnConflictDoNothing(tx: AnyDb, table: string, row: Record<string, unknown>): Promise<boolean> {
-  const result = await tx.insertInto(table).values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+export async function insertOnConflictDoNothing(tx: AnyDb, table: string, row: Record<string, unknown>, reuse?: Reuse<Record<string, unknown>>): Promise<boolean> {
+  const result = await executeRequest(tx, `insert-on-conflict:${table}`, row, reuse, (conn, r) => conn.insertInto(table).values(r).onConflict((oc) => oc.doNothing()));
+  return Number(result.numAffectedRows ?? 0) > 0;
 }
 
 /**
@@ -54,10 +60,12 @@ export async function insertOnConflictDoNothing(tx: AnyDb, table: string, row: R
  * other transaction and then skips the row (or inserts it, if that one rolled back).
  */
 export async function insertManyOnConflictDoNothing(tx: AnyDb, insert: InsertManyIfAbsent): Promise<Record<string, unknown>[]> {
-  return tx
-    .insertInto(insert.table)
-    .values([...insert.rows])
-    .onConflict((oc) => oc.doNothing())
-    .returning([...insert.key])
-    .execute();
+  const { rows } = await executeRequest(tx, `insert-many-on-conflict:${insert.key.join()}`, insert, insert.reuse, (conn, i) =>
+    conn
+      .insertInto(i.table)
+      .values([...i.rows])
+      .onConflict((oc) => oc.doNothing())
+      .returning([...i.key]),
+  );
+  return rows;
 }

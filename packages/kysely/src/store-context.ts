@@ -1,5 +1,6 @@
 import type { Clock } from '@messagebox/core';
 import type { Kysely } from 'kysely';
+import { StatementCache } from './compiled-statements.js';
 import type { AnyDb, MessageboxDialect } from './dialect.js';
 import { resolveTables, type MessageboxTables, type TableNameOptions } from './tables.js';
 import { createStoreTime, type StoreTime } from './time.js';
@@ -19,6 +20,8 @@ export interface StoreContext {
   dialect: MessageboxDialect;
   tables: MessageboxTables;
   time: StoreTime;
+  /** The store's hot statements, compiled once per shape. */
+  statements: StatementCache;
 }
 
 export function createStoreContext<DB>(options: KyselyStoreOptions<DB>): StoreContext {
@@ -27,6 +30,7 @@ export function createStoreContext<DB>(options: KyselyStoreOptions<DB>): StoreCo
     dialect: options.dialect,
     tables: resolveTables(options),
     time: createStoreTime(options.dialect, options.clock),
+    statements: new StatementCache(options.db as unknown as AnyDb),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { AnyDb, ClaimStatement } from '@messagebox/kysely';
+import { executeRequest, type AnyDb, type ClaimStatement } from '@messagebox/kysely';
 
 /**
  * MySQL and MariaDB have no `UPDATE … RETURNING`: in one READ COMMITTED
@@ -19,7 +19,9 @@ export async function mysqlClaim(db: AnyDb, claim: ClaimStatement): Promise<Reco
     .transaction()
     .setIsolationLevel('read committed')
     .execute(async (trx) => {
-      const keys = await claim.candidates(trx).orderBy('available_at').orderBy('id').limit(claim.limit).forUpdate().skipLocked().execute();
+      const { rows: keys } = await executeRequest(trx, 'mysql.claim-keys', claim, claim.reuse, (conn, c) =>
+        c.candidates(conn).orderBy('available_at').orderBy('id').limit(c.limit).forUpdate().skipLocked(),
+      );
       if (keys.length === 0) return [];
       await trx.updateTable(claim.table).set(claim.set).where(claim.keyIn(keys)).execute();
       return trx.selectFrom(claim.table).selectAll().where(claim.keyIn(keys)).execute();

@@ -1,4 +1,4 @@
-import type { AnyDb } from '@messagebox/kysely';
+import { executeRequest, type AnyDb, type Reuse } from '@messagebox/kysely';
 
 const ER_DUP_ENTRY = 1062;
 
@@ -8,9 +8,9 @@ const ER_DUP_ENTRY = 1062;
  * warnings. A concurrent insert of the same id waits for the first
  * transaction, then fails as a duplicate (or succeeds if the first rolled back).
  */
-export async function mysqlInsertIfAbsent(tx: AnyDb, table: string, row: Record<string, unknown>): Promise<boolean> {
+export async function mysqlInsertIfAbsent(tx: AnyDb, table: string, row: Record<string, unknown>, reuse?: Reuse<Record<string, unknown>>): Promise<boolean> {
   try {
-    await tx.insertInto(table).values(row).execute();
+    await executeRequest(tx, `mysql.insert:${table}`, row, reuse, (conn, r) => conn.insertInto(table).values(r));
     return true;
   } catch (error) {
     if ((error as { errno?: number }).errno === ER_DUP_ENTRY) return false;

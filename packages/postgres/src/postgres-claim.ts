@@ -1,4 +1,4 @@
-import type { AnyDb, ClaimStatement } from '@messagebox/kysely';
+import { executeRequest, type AnyDb, type ClaimStatement } from '@messagebox/kysely';
 
 /**
  * One round trip: `UPDATE … WHERE id IN (SELECT … ORDER BY available_at
@@ -6,10 +6,12 @@ import type { AnyDb, ClaimStatement } from '@messagebox/kysely';
  * are skipped, not waited for.
  */
 export async function postgresClaim(db: AnyDb, claim: ClaimStatement): Promise<Record<string, unknown>[]> {
-  return db
-    .updateTable(claim.table)
-    .set(claim.set)
-    .where(claim.keyIn(claim.candidates(db).orderBy('available_at').orderBy('id').limit(claim.limit).forUpdate().skipLocked()))
-    .returningAll()
-    .execute();
+  const { rows } = await executeRequest(db, 'postgres.claim', claim, claim.reuse, (conn, c) =>
+    conn
+      .updateTable(c.table)
+      .set(c.set)
+      .where(c.keyIn(c.candidates(conn).orderBy('available_at').orderBy('id').limit(c.limit).forUpdate().skipLocked()))
+      .returningAll(),
+  );
+  return rows;
 }

@@ -1,4 +1,4 @@
-import type { AnyDb, MessageboxTables } from '@messagebox/kysely';
+import { executeRequest, type AnyDb, type MessageboxTables, type Reuse } from '@messagebox/kysely';
 import { sql } from 'kysely';
 
 /** The NOTIFY channel of an outbox table (Postgres identifiers are at most 63 bytes). */
@@ -18,15 +18,16 @@ export function outboxChannel(tables: MessageboxTables): string {
  * the after-commit path) it is the plain INSERT: waking every listening worker
  * into a claim that finds nothing helps no one.
  */
-export async function insertOutboxRowsAndNotify(tx: AnyDb, tables: MessageboxTables, rows: Record<string, unknown>[], options: { wake: boolean }): Promise<void> {
+export async function insertOutboxRowsAndNotify(tx: AnyDb, tables: MessageboxTables, rows: Record<string, unknown>[], options: { wake: boolean; reuse?: Reuse<Record<string, unknown>[]> }): Promise<void> {
   if (!options.wake) {
-    await tx.insertInto(tables.outboxRef).values(rows).execute();
+    await executeRequest(tx, 'postgres.insert', rows, options.reuse, (conn, r) => conn.insertInto(tables.outboxRef).values(r));
     return;
   }
-  await tx
-    .with('inserted', (db) => db.insertInto(tables.outboxRef).values(rows).returning(sql.lit(1).as('one')))
-    .selectFrom('inserted')
-    .select(sql`pg_notify(${outboxChannel(tables)}, '')`.as('notified'))
-    .limit(1)
-    .execute();
+  await executeRequest(tx, 'postgres.insert-notify', rows, options.reuse, (conn, r) =>
+    conn
+      .with('inserted', (db) => db.insertInto(tables.outboxRef).values(r).returning(sql.lit(1).as('one')))
+      .selectFrom('inserted')
+      .select(sql`pg_notify(${outboxChannel(tables)}, '')`.as('notified'))
+      .limit(1),
+  );
 }

@@ -1,4 +1,4 @@
-import { createOutbox, type Message, type Transport } from '@messagebox/core';
+import { createMessage, createOutbox, type Message, type Transport } from '@messagebox/core';
 import { requireDatabase } from '@messagebox/testkit';
 import { CompiledQuery, Kysely, PostgresDialect, sql, type Driver } from 'kysely';
 import pg from 'pg';
@@ -62,6 +62,20 @@ describe.runIf(reachable)('postgres: a statement error caught inside outbox.tran
       expect(await outbox.resendUnsentMessages()).toMatchObject({ attempted: 0 });
     });
   }
+
+  it('rejects when the failed statement was an add run already compiled (the same shape as the add before it), its error caught', async () => {
+    const storage = createPostgresStorage({ db: kyselies['a Kysely that resolves a COMMIT turned into ROLLBACK (0.28.0–0.28.18)'](), tablePrefix: 'abc_' });
+    await storage.migrate();
+    const first = createMessage({ type: 't', payload: 1, source: 'vault' }, { now: new Date() });
+    await storage.outbox.transaction((tx) => storage.outbox.add(tx, [createMessage({ type: 't', payload: 0, source: 'vault' }, { now: new Date() })]));
+    const committed = storage.outbox.transaction(async (tx) => {
+      await storage.outbox.add(tx, [first]);
+      await storage.outbox.add(tx, [first]).catch(() => undefined); // a duplicate id: the INSERT fails, the caller carries on
+      return 'done';
+    });
+    await expect(committed).rejects.toMatchObject({ code: 'store_failed' });
+    expect(await storage.outbox.get(first.id)).toBeNull();
+  });
 
   it('commits and sends when the failed statement was rolled back to a savepoint (the transaction is intact)', async () => {
     const db = kyselies['a Kysely that resolves a COMMIT turned into ROLLBACK (0.28.0–0.28.18)']();

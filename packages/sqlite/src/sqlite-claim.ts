@@ -1,4 +1,4 @@
-import type { AnyDb, ClaimStatement } from '@messagebox/kysely';
+import { executeRequest, type AnyDb, type ClaimStatement } from '@messagebox/kysely';
 
 /**
  * One `UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING *`: SQLite takes the
@@ -6,10 +6,12 @@ import type { AnyDb, ClaimStatement } from '@messagebox/kysely';
  * other writer can claim the same rows in between.
  */
 export async function sqliteClaim(db: AnyDb, claim: ClaimStatement): Promise<Record<string, unknown>[]> {
-  return db
-    .updateTable(claim.table)
-    .set(claim.set)
-    .where(claim.keyIn(claim.candidates(db).orderBy('available_at').orderBy('id').limit(claim.limit)))
-    .returningAll()
-    .execute();
+  const { rows } = await executeRequest(db, 'sqlite.claim', claim, claim.reuse, (conn, c) =>
+    conn
+      .updateTable(c.table)
+      .set(c.set)
+      .where(c.keyIn(c.candidates(conn).orderBy('available_at').orderBy('id').limit(c.limit)))
+      .returningAll(),
+  );
+  return rows;
 }

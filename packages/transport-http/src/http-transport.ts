@@ -173,7 +173,13 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
     return { status: response.statusCode, header, text };
   }
 
-  /** The failure a non-2xx answer means; `batch`: 413 and 415 refused the batch, not its messages, so they are retryable. */
+  /**
+   * The failure a non-2xx answer means. `batch`: 413, 415 and 422 refused the
+   * batch, not its messages (a messagebox receiver answers per message with
+   * 200; one that predates batches reads the batch body as one malformed
+   * message and answers 422), so they are retryable and the log says to turn
+   * batching off for that receiver.
+   */
   function statusFailure(answer: Answer, what: string, batch: boolean): TransportError {
     const { status, header, text } = answer;
     const where = `${url.origin}${url.pathname}`;
@@ -184,8 +190,8 @@ export function createHttpTransport(options: HttpTransportOptions): Transport {
       );
     }
     const retryAfterMs = parseRetryAfter(header('retry-after'), clock.now());
-    const refusedBatch = batch && (status === 413 || status === 415);
-    const hint = refusedBatch ? ` (the receiver refused the batch as a whole: lower the route's batch.maxMessages/maxBytes, or turn batching off for this receiver)` : '';
+    const refusedBatch = batch && (status === 413 || status === 415 || status === 422);
+    const hint = refusedBatch ? ` (the receiver refused the batch as a whole: lower the route's batch.maxMessages/maxBytes, or turn batching off for this receiver if it does not speak messagebox batches)` : '';
     return new TransportError(`[messagebox] ${where} answered ${status} for ${what}${hint}${text ? `: ${text}` : ''}`, {
       status,
       retryable: refusedBatch || isRetryableStatus(status),

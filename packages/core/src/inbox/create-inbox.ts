@@ -5,11 +5,14 @@ import { createMessage, newClaimToken, type Message } from '../message.js';
 import type { ClaimedInboxMessage, InboxClaim, InboxKey, InboxStore } from '../ports/inbox-store.js';
 import { createRetryPolicy, longestRetrySpanMs, type RetryPolicy, type RetryPolicyOptions } from '../retry-policy.js';
 import { resolveServiceOptions, type ServiceOptions } from '../service-options.js';
-import { exhaustedBeforeStart, settleFailure } from '../internal/settle-failure.js';
-import { PeriodicTask } from '../internal/periodic-task.js';
-import { WorkRunner } from '../internal/work-runner.js';
+import { exhaustedBeforeStart } from '../internal/settle-failure.js';
 import type { Instrumentation } from '../instrumentation.js';
-import { purgeInBatches, resolveRetention, type RetentionOptions } from '../retention.js';
+import { resolveRetention, type RetentionOptions } from '../retention.js';
+import { settleAndAnnounce, type FailureAnnouncer } from '../service/announce-failure.js';
+import { messageOfRow } from '../service/claimed-message.js';
+import { retentionPurger } from '../service/retention-purger.js';
+import { ServiceSkeleton } from '../service/service-skeleton.js';
+import type { WorkBatch } from '../service/work-batch.js';
 import { GroupCommit } from './group-commit.js';
 import type { InboxEventMap } from './inbox-events.js';
 
@@ -182,7 +185,7 @@ type Entry<Tx> =
   | { kind: 'batch'; handler: InboxBatchHandler<Tx, never>; policy: RetryPolicy; maxMessages: number };
 
 /** What a worker slot runs: one job, or several of one batch type. */
-type Work = readonly Job[];
+type Work = WorkBatch<Job>;
 
 export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
   if (!options?.store) throw new MessageboxError('invalid_options', 'createInbox needs a `store`');
@@ -199,73 +202,45 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
   const retention = resolveRetention(options.retention, 'createInbox');
   const senderSpanMs = longestRetrySpanMs(createRetryPolicy(options.senderRetry));
   const groupCommit = resolveGroupCommit(store, options.groupCommit);
-  const purger =
-    retention &&
-    new PeriodicTask(async () => {
-      try {
-        const deleted = await purgeInBatches((o) => store.purge(o), { olderThanMs: retention.keepMs, batchSize: retention.batchSize });
-        if (deleted) logger.info({ deleted }, 'inbox retention: deleted processed messages');
-      } catch (error) {
-        logger.error({ error: describeError(error) }, 'inbox retention: purge failed; will try again');
-      }
-    }, retention.intervalMs);
+  const failures: FailureAnnouncer = {
+    store,
+    clock,
+    random: config.random,
+    logger,
+    retryText: 'handler failed; will retry',
+    deadText: 'inbox message is dead',
+    emit: (failure) => (failure.kind === 'retry' ? events.emit('handlerFailed', failure.event) : events.emit('dead', failure.event)),
+  };
 
-  const runner = new WorkRunner<Work>(
+  /** Jobs of a batch type are grouped per type, up to its `maxMessages`, in their order; every other job runs on its own. */
+  const service = new ServiceSkeleton<Job>(
     {
-      claim: async (limit) =>
-        handlers.size === 0 ? [] : toWork(toJobs(await store.claimDue({ limit, leaseMs: config.leaseMs, token: newClaimToken(), types: [...handlers.keys()] }))),
+      claim: claimJobs,
+      batchRule: (job) => {
+        const entry = handlers.get(job.message.type);
+        return entry?.kind === 'batch' ? { key: job.message.type, maxRows: entry.maxMessages } : undefined;
+      },
       process: (work, signal) => processWork(work, signal),
-      release: async (works) => void (await store.release(works.flat().map((j) => j.claim))),
-      size: (work) => work.length,
+      release: async (jobs) => void (await store.release(jobs.map((j) => j.claim))),
     },
-    { name: 'inbox', ...config, concurrency: Math.max(1, Math.min(config.concurrency, store.maxConcurrentTransactions ?? Infinity)) },
+    {
+      name: 'inbox',
+      ...config,
+      concurrency: Math.max(1, Math.min(config.concurrency, store.maxConcurrentTransactions ?? Infinity)),
+      purger: retentionPurger({ name: 'inbox', finished: 'processed', logger }, (o) => store.purge(o), retention),
+    },
   );
+  const runner = service.runner;
 
-  function toJobs(rows: ClaimedInboxMessage[]): Job[] {
-    return rows.map((row) => ({
-      message: { id: row.id, source: row.source, type: row.type, payload: row.payload, headers: row.headers, createdAt: row.createdAt },
+  async function claimJobs(limit: number): Promise<Job[]> {
+    if (handlers.size === 0) return [];
+    const rows = await store.claimDue({ limit, leaseMs: config.leaseMs, token: newClaimToken(), types: [...handlers.keys()] });
+    return rows.map((row: ClaimedInboxMessage) => ({
+      message: messageOfRow(row),
       claim: { source: row.source, id: row.id, token: row.token },
       attempts: row.attempts,
       receivedAt: row.receivedAt,
     }));
-  }
-
-  /** Jobs of a batch type grouped per type, up to its `maxMessages`, in their order; every other job on its own. */
-  function toWork(jobs: readonly Job[]): Work[] {
-    const work: Work[] = [];
-    const open = new Map<string, Job[]>();
-    for (const job of jobs) {
-      const entry = handlers.get(job.message.type);
-      if (entry?.kind !== 'batch') {
-        work.push([job]);
-        continue;
-      }
-      let group = open.get(job.message.type);
-      if (!group || group.length >= entry.maxMessages) {
-        group = [];
-        open.set(job.message.type, group);
-        work.push(group);
-      }
-      group.push(job);
-    }
-    return work;
-  }
-
-  /** Freshly received jobs of batch types, held until the end of this turn of the event loop so that receives committed together run together. */
-  let fresh: Job[] = [];
-  let freshFlush: Promise<void> | undefined;
-  function submitFresh(job: Job): void {
-    if (handlers.get(job.message.type)?.kind !== 'batch') return runner.submit([[job]]);
-    fresh.push(job);
-    freshFlush ??= new Promise<void>((resolve) =>
-      setImmediate(() => {
-        const jobs = fresh;
-        fresh = [];
-        freshFlush = undefined;
-        runner.submit(toWork(jobs));
-        resolve();
-      }),
-    );
   }
 
   async function runHandler(tx: Tx, job: Job, signal: AbortSignal): Promise<void> {
@@ -298,9 +273,9 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
     return marked;
   }
 
-  function processWork(work: Work, signal: AbortSignal): Promise<void> {
-    const entry = handlers.get(work[0]!.message.type);
-    return work.length > 1 && entry?.kind === 'batch' ? handleBatch(entry, work, signal) : handleEach(work, signal);
+  function processWork({ rows: jobs }: Work, signal: AbortSignal): Promise<void> {
+    const entry = handlers.get(jobs[0]!.message.type);
+    return jobs.length > 1 && entry?.kind === 'batch' ? handleBatch(entry, jobs, signal) : handleEach(jobs, signal);
   }
 
   async function handleEach(jobs: readonly Job[], signal: AbortSignal): Promise<void> {
@@ -330,7 +305,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
    * its own (or, once `stop()` aborted the run, is settled with the failure),
    * except those whose claim the batch found lost.
    */
-  async function handleBatch(entry: Extract<Entry<Tx>, { kind: 'batch' }>, work: Work, signal: AbortSignal): Promise<void> {
+  async function handleBatch(entry: Extract<Entry<Tx>, { kind: 'batch' }>, work: readonly Job[], signal: AbortSignal): Promise<void> {
     const jobs: Job[] = [];
     for (const job of work) {
       const exhausted = exhaustedBeforeStart(job.attempts, entry.policy);
@@ -366,14 +341,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
       logger.warn({ id: message.id, type: message.type }, describeError(failure));
       return;
     }
-    const outcome = await settleFailure(store, job.claim, { attempts, since: job.receivedAt, error: failure }, { policy, clock, random: config.random });
-    if (outcome.kind === 'retry') {
-      logger.info({ id: message.id, type: message.type, attempts, error: outcome.error, delayMs: outcome.delayMs }, 'handler failed; will retry');
-      events.emit('handlerFailed', { message, attempts, error: outcome.error, delayMs: outcome.delayMs, retryAt: outcome.retryAt });
-    } else if (outcome.kind === 'dead') {
-      logger.warn({ id: message.id, type: message.type, attempts, error: outcome.error }, 'inbox message is dead');
-      events.emit('dead', { message, attempts, error: outcome.error });
-    }
+    await settleAndAnnounce(failures, job, { error: failure, since: job.receivedAt, policy });
   }
 
   function register(type: string, handler: unknown, what: string, entry: () => Entry<Tx>): Inbox<Tx> {
@@ -413,7 +381,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
       }
       const job: Job | undefined = handlers.has(message.type) ? { message, claim: { source: message.source, id: message.id, token: newClaimToken() }, attempts: 1, receivedAt: new Date(clock.now()) } : undefined;
       // With the after-commit queue full, the row is written unclaimed and left to the worker (woken below): no release later.
-      const preClaimed = job !== undefined && (mode === 'inline' || runner.hasRoom);
+      let preClaimed = job !== undefined && (mode === 'inline' || runner.hasRoom);
       const claim = job && preClaimed ? { token: job.claim.token, leaseMs: config.leaseMs } : undefined;
       let isNew: boolean;
       if (mode === 'inline' && job) {
@@ -428,32 +396,22 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
         });
         isNew = await (instrumentation.handle ? instrumentation.handle(message, 1, run) : run());
       } else if (groupCommit) {
-        isNew = await groupCommit.receive(claim ? { message, claim } : { message });
+        const outcome = await groupCommit.receive(claim ? { message, claim } : { message });
+        isNew = outcome !== 'duplicate';
+        if (outcome === 'created-unclaimed') preClaimed = false; // its claim was given back: left to the worker, woken below
       } else {
         isNew = await store.transaction((tx) => store.receive(tx, message, claim ? { claim } : {}));
       }
       events.emit(isNew ? 'received' : 'duplicate', { message });
       if (isNew && job && mode === 'inline') events.emit('handled', { message, attempts: 1, durationMs: 0 });
       if (isNew && job && mode === 'after-commit') {
-        if (preClaimed) submitFresh(job);
+        if (preClaimed) service.submitFresh([job]);
         else runner.wake();
       }
       return { status: isNew ? 'created' : 'duplicate' };
     },
 
-    async processDue(opts = {}) {
-      const maxMessages = opts.maxMessages ?? Number.POSITIVE_INFINITY;
-      let attempted = 0;
-      for (;;) {
-        const limit = Math.min(config.batchSize, maxMessages - attempted);
-        if (limit <= 0 || handlers.size === 0) break;
-        const jobs = toJobs(await store.claimDue({ limit, leaseMs: config.leaseMs, token: newClaimToken(), types: [...handlers.keys()] }));
-        attempted += jobs.length;
-        await runner.process(toWork(jobs));
-        if (jobs.length < limit) break;
-      }
-      return attempted;
-    },
+    processDue: (opts = {}) => service.pass({ ...(opts.maxMessages === undefined ? {} : { maxMessages: opts.maxMessages }), proceed: () => handlers.size > 0 }),
 
     async start() {
       if (retention && retention.keepMs < senderSpanMs) {
@@ -462,18 +420,10 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> {
           'inbox retention is shorter than the longest sender retry schedule: a late retry of a purged message would be handled again',
         );
       }
-      runner.start();
-      purger?.start();
+      service.start();
     },
-    async stop(opts) {
-      await freshFlush;
-      const [inTime] = await Promise.all([runner.stop(opts?.timeoutMs ?? config.shutdownTimeoutMs), purger?.stop()]);
-      return inTime;
-    },
-    async idle() {
-      await freshFlush;
-      await runner.idle();
-    },
+    stop: (opts) => service.stop(opts?.timeoutMs ?? config.shutdownTimeoutMs),
+    idle: () => service.idle(),
   };
   return inbox;
 }

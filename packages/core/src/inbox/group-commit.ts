@@ -1,8 +1,17 @@
 import type { InboxEntry, InboxStore } from '../ports/inbox-store.js';
 
+/**
+ * What a group-committed receive did: `created` (stored, with its claim when
+ * it had one), `duplicate`, or `created-unclaimed`: stored by a batch whose
+ * COMMIT reported a failure although it went through (found when the message
+ * was received again on its own); its claim was given back, so the worker,
+ * not the after-commit path, runs its handler.
+ */
+export type GroupReceiveOutcome = 'created' | 'duplicate' | 'created-unclaimed';
+
 interface Waiting {
   entry: InboxEntry;
-  resolve: (isNew: boolean) => void;
+  resolve: (outcome: GroupReceiveOutcome) => void;
   reject: (error: unknown) => void;
 }
 
@@ -23,6 +32,15 @@ interface Waiting {
  * When a batch's transaction fails, its messages are received again one by
  * one, each in its own transaction, so one bad message (or a deadlock) can
  * only fail its own caller; nothing is answered until its row is durable.
+ *
+ * A failed COMMIT can be ambiguous (the connection broke after the database
+ * committed): the retry then finds the batch's rows stored. A message that
+ * was written claimed is recognised by its claim token: giving that claim
+ * back applies only to the row this batch wrote, so such a message is
+ * answered `created` (`created-unclaimed`), not `duplicate`. One written
+ * unclaimed (the after-commit queue was full) cannot be told from a real
+ * duplicate and is answered `duplicate`; its row, stored, is handled by the
+ * worker like any unclaimed row.
  */
 export class GroupCommit<Tx> {
   readonly #store: InboxStore<Tx>;
@@ -35,8 +53,8 @@ export class GroupCommit<Tx> {
     this.#maxMessages = maxMessages;
   }
 
-  /** Resolves true when the message was new, false for a duplicate, once its batch committed. */
-  receive(entry: InboxEntry): Promise<boolean> {
+  /** Resolves once the message's batch committed: see {@link GroupReceiveOutcome}. */
+  receive(entry: InboxEntry): Promise<GroupReceiveOutcome> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ entry, resolve, reject });
       if (!this.#committing) void this.#drain();
@@ -59,10 +77,19 @@ export class GroupCommit<Tx> {
       results = await this.#store.transaction((tx) => this.#receiveAll(tx, batch.map((w) => w.entry)));
     } catch (error) {
       if (batch.length === 1) return batch[0]!.reject(error);
-      await Promise.all(batch.map((w) => this.#store.transaction((tx) => this.#receiveAll(tx, [w.entry])).then(([isNew]) => w.resolve(isNew!), w.reject)));
+      await Promise.all(batch.map((w) => this.#receiveAlone(w.entry).then(w.resolve, w.reject)));
       return;
     }
-    batch.forEach((w, i) => w.resolve(results[i]!));
+    batch.forEach((w, i) => w.resolve(results[i] ? 'created' : 'duplicate'));
+  }
+
+  /** Receives one message of a failed batch again; a "duplicate" that carries its own claim was stored by that batch after all. */
+  async #receiveAlone(entry: InboxEntry): Promise<GroupReceiveOutcome> {
+    const [isNew] = await this.#store.transaction((tx) => this.#receiveAll(tx, [entry]));
+    if (isNew) return 'created';
+    if (!entry.claim) return 'duplicate';
+    const { source, id } = entry.message;
+    return (await this.#store.release([{ source, id, token: entry.claim.token }])) > 0 ? 'created-unclaimed' : 'duplicate';
   }
 
   async #receiveAll(tx: Tx, entries: readonly InboxEntry[]): Promise<boolean[]> {

@@ -5,7 +5,11 @@
  * each). Under load the batch grows with the store's latency instead of the
  * number of statements growing with the load. With `windowMs`, a batch
  * that is not full waits until its oldest request is that old, so that
- * completions trickling in one by one still share a statement.
+ * completions trickling in one by one still share a statement; but only
+ * while `moreExpected()` (default: always) says other requests may still
+ * join it. A lone request with nothing else in flight is written at once:
+ * waiting could batch nothing, and only delays it (and, on an idle machine,
+ * lets the processes on the path fall asleep between messages).
  *
  * `write` gets the batch and returns one result per item, in order; when it
  * rejects, every request of that batch rejects with its error.
@@ -14,13 +18,15 @@ export class CoalescingBatcher<T, R> {
   readonly #write: (items: readonly T[]) => Promise<readonly R[]>;
   readonly #maxBatch: number;
   readonly #windowMs: number;
+  readonly #moreExpected: () => boolean;
   #queue: Array<{ item: T; at: number; resolve: (result: R) => void; reject: (error: unknown) => void }> = [];
   #busy = false;
 
-  constructor(write: (items: readonly T[]) => Promise<readonly R[]>, options: { maxBatch: number; windowMs?: number }) {
+  constructor(write: (items: readonly T[]) => Promise<readonly R[]>, options: { maxBatch: number; windowMs?: number; moreExpected?: () => boolean }) {
     this.#write = write;
     this.#maxBatch = Math.max(1, options.maxBatch);
     this.#windowMs = Math.max(0, options.windowMs ?? 0);
+    this.#moreExpected = options.moreExpected ?? (() => true);
   }
 
   run(item: T): Promise<R> {
@@ -36,7 +42,7 @@ export class CoalescingBatcher<T, R> {
   async #drain(): Promise<void> {
     while (this.#queue.length) {
       const wait = this.#queue[0]!.at + this.#windowMs - performance.now();
-      if (this.#queue.length < this.#maxBatch && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (this.#queue.length < this.#maxBatch && wait > 0 && this.#moreExpected()) await new Promise((resolve) => setTimeout(resolve, wait));
       const batch = this.#queue.splice(0, this.#maxBatch);
       try {
         const results = await this.#write(batch.map((entry) => entry.item));

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { describeError } from '../errors.js';
 import type { Logger } from '../ports/logger.js';
+import { settlesWithin } from './settles-within.js';
 
 /** Work left after an attempt, run without holding a concurrency slot. */
 export type FollowUp = () => Promise<void>;
@@ -30,9 +31,10 @@ export interface WorkRunnerOptions {
   concurrency: number;
   pollIntervalMs: number;
   /**
-   * Most items waiting for a free slot on the after-commit path; beyond, they
-   * are given back to the store (one release call for all that overflow
-   * meanwhile) and the worker loop is woken to claim them.
+   * Most claimed rows waiting for a free slot (a batch counts its rows); what
+   * the after-commit path submits beyond is given back to the store (one
+   * release call for all that overflow meanwhile) and the worker loop is
+   * woken to claim it.
    */
   maxQueued: number;
   logger: Logger;
@@ -51,7 +53,9 @@ export class WorkRunner<Item> {
   readonly #limit: ReturnType<typeof pLimit>;
   readonly #inFlight = new Set<Promise<unknown>>();
   /** Items waiting for a free slot; `stop()` takes them back when it gives up waiting. */
-  readonly #queued = new Set<{ item: Item }>();
+  readonly #queued = new Set<{ item: Item; rows: number }>();
+  /** Rows of the items in {@link #queued}: what `maxQueued` bounds. */
+  #queuedRows = 0;
   #abort = sharedAbortController();
   #running = false;
   /** Bumped by every start(), so a loop left over from a timed-out stop() exits instead of running beside the new one. */
@@ -77,6 +81,11 @@ export class WorkRunner<Item> {
     return this.#running;
   }
 
+  /** Most rows one claim asks for. */
+  get batchSize(): number {
+    return this.#options.batchSize;
+  }
+
   /** Claims and processes one batch; resolves with how many items were claimed. */
   async runBatch(): Promise<number> {
     const items = await this.#source.claim(this.#options.batchSize);
@@ -99,9 +108,25 @@ export class WorkRunner<Item> {
     await Promise.all(items.map((item) => this.#enqueue(item)));
   }
 
+  /** Items running in a slot or waiting for one (not counting follow-ups). */
+  get busy(): number {
+    return this.#limit.activeCount + this.#limit.pendingCount;
+  }
+
   /** True while the after-commit queue has room, so work written now will be taken by {@link submit}. */
   get hasRoom(): boolean {
-    return this.#limit.pendingCount < this.#options.maxQueued;
+    return this.#waitingRows() < this.#options.maxQueued;
+  }
+
+  /** Rows of the items waiting for a slot, not counting those the limiter has already let through (about to run). */
+  #waitingRows(): number {
+    let starting = this.#queued.size - this.#limit.pendingCount;
+    let rows = this.#queuedRows;
+    for (const entry of this.#queued) {
+      if (starting-- <= 0) break;
+      rows -= entry.rows;
+    }
+    return rows;
   }
 
   /**
@@ -110,9 +135,15 @@ export class WorkRunner<Item> {
    * left to the worker loop, which is woken once the release is written.
    */
   submit(items: readonly Item[]): void {
-    const room = Math.max(0, this.#options.maxQueued - this.#limit.pendingCount);
-    for (const item of items.slice(0, room)) void this.#enqueue(item);
-    const overflow = items.slice(room);
+    let fits = 0;
+    // In order: items fit while their rows do (one item always fits into an empty queue, however large).
+    for (const item of items) {
+      const waiting = this.#waitingRows();
+      if (waiting > 0 && waiting + this.#rows([item]) > this.#options.maxQueued) break;
+      void this.#enqueue(item);
+      fits++;
+    }
+    const overflow = items.slice(fits);
     if (overflow.length === 0) return;
     this.#overflow.push(...overflow);
     this.#noteOverflow(overflow.length);
@@ -162,9 +193,20 @@ export class WorkRunner<Item> {
     this.#limit.clearQueue();
     const waiting = [...this.#queued].map((entry) => entry.item);
     this.#queued.clear();
+    this.#queuedRows = 0;
     this.#checkReady();
-    if (waiting.length) await this.#source.release(waiting).catch((error) => this.#logFailure('release', error));
-    await settlesWithin(finished, Math.min(timeoutMs, ABORT_GRACE_MS));
+    const grace = Math.min(timeoutMs, ABORT_GRACE_MS);
+    if (waiting.length) {
+      // Bounded: a store that hangs must not hold stop() forever; rows not given back are retried once their lease runs out.
+      const released = this.#source.release(waiting).catch((error) => this.#logFailure('release', error));
+      if (!(await settlesWithin(released, grace))) {
+        this.#options.logger.warn(
+          { runner: this.#options.name, rows: this.#rows(waiting), waitedMs: grace },
+          `${this.#options.name}: giving back the messages still waiting did not finish in time; they are retried once their lease runs out`,
+        );
+      }
+    }
+    await settlesWithin(finished, grace);
     return false;
   }
 
@@ -251,10 +293,12 @@ export class WorkRunner<Item> {
 
   /** Runs `item` when a slot is free; never rejects. */
   #enqueue(item: Item): Promise<void> {
-    const entry = { item };
+    const entry = { item, rows: this.#rows([item]) };
     this.#queued.add(entry);
+    this.#queuedRows += entry.rows;
     const run = () => {
       if (!this.#queued.delete(entry)) return Promise.resolve(undefined);
+      this.#queuedRows -= entry.rows;
       this.#checkReady();
       return this.#process(item);
     };
@@ -304,16 +348,6 @@ const ABORT_GRACE_MS = 1_000;
 const RELEASE_BATCH = 1_000;
 /** At most one overflow log line per this interval. */
 const OVERFLOW_LOG_INTERVAL_MS = 10_000;
-
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([promise.then(() => true), timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** One signal shared by every attempt in flight: each may listen to it, so lift Node's listener warning. */
 function sharedAbortController(): AbortController {

@@ -60,69 +60,6 @@ export function resolveRouteBatch(type: string, transport: Transport, batch: Rou
   return { maxMessages, maxBytes };
 }
 
-/** What the grouping needs to know of a message's route. */
-export interface DispatchRoute {
-  transport: Transport;
-  batch?: ResolvedBatch | undefined;
-}
-
-/**
- * One unit of work of the outbox's runner: deliveries sent in one call to
- * one transport (one concurrency slot, one transport slot). `batched`: by
- * `sendBatch`; otherwise a single delivery sent by `send`.
- */
-export interface Dispatch<D> {
-  deliveries: D[];
-  batched: boolean;
-}
-
-/**
- * Groups claimed deliveries into dispatches: each delivery of a route
- * without batching (or of an unknown type) alone; those of batched routes
- * per transport, in claim order, in chunks within the smallest
- * `maxMessages`/`maxBytes` of the routes in the chunk. A message larger
- * than its route's `maxBytes` goes alone, unbatched.
- *
- * @example
- * groupDispatches(deliveries, (type) => routes.get(type)) // [{ deliveries: [a, b, c], batched: true }, { deliveries: [d], batched: false }]
- */
-export function groupDispatches<D extends { message: Message }>(
-  deliveries: readonly D[],
-  routeOf: (type: string) => DispatchRoute | undefined,
-): Dispatch<D>[] {
-  const dispatches: Dispatch<D>[] = [];
-  const open = new Map<Transport, { dispatch: Dispatch<D>; bytes: number; maxMessages: number; maxBytes: number }>();
-  for (const delivery of deliveries) {
-    const route = routeOf(delivery.message.type);
-    const batch = route?.batch;
-    if (!route || !batch) {
-      dispatches.push({ deliveries: [delivery], batched: false });
-      continue;
-    }
-    const bytes = messageSize(delivery.message);
-    if (bytes > batch.maxBytes) {
-      dispatches.push({ deliveries: [delivery], batched: false });
-      continue;
-    }
-    const current = open.get(route.transport);
-    if (current) {
-      const maxMessages = Math.min(current.maxMessages, batch.maxMessages);
-      const maxBytes = Math.min(current.maxBytes, batch.maxBytes);
-      if (current.dispatch.deliveries.length < maxMessages && current.bytes + bytes <= maxBytes) {
-        current.dispatch.deliveries.push(delivery);
-        current.bytes += bytes;
-        current.maxMessages = maxMessages;
-        current.maxBytes = maxBytes;
-        continue;
-      }
-    }
-    const dispatch: Dispatch<D> = { deliveries: [delivery], batched: true };
-    dispatches.push(dispatch);
-    open.set(route.transport, { dispatch, bytes, maxMessages: batch.maxMessages, maxBytes: batch.maxBytes });
-  }
-  return dispatches;
-}
-
 const encoder = new TextEncoder();
 
 /** UTF-8 length of the message's JSON: what `maxBytes` counts. */

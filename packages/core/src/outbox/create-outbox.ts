@@ -9,14 +9,18 @@ import { createRetryPolicy, type RetryPolicy, type RetryPolicyOptions } from '..
 import { resolveServiceOptions, type ServiceOptions } from '../service-options.js';
 import { CoalescingBatcher } from '../internal/coalescing-batcher.js';
 import { DestinationLimiters } from '../internal/destination-limiter.js';
-import { exhaustedBeforeStart, settleFailure } from '../internal/settle-failure.js';
-import { PeriodicTask } from '../internal/periodic-task.js';
-import { WorkRunner, type FollowUp } from '../internal/work-runner.js';
+import { exhaustedBeforeStart } from '../internal/settle-failure.js';
+import type { FollowUp } from '../internal/work-runner.js';
 import type { Instrumentation } from '../instrumentation.js';
-import { purgeInBatches, resolveRetention, type RetentionOptions } from '../retention.js';
+import { resolveRetention, type RetentionOptions } from '../retention.js';
+import { settleAndAnnounce, type FailureAnnouncer } from '../service/announce-failure.js';
+import { messageOfRow } from '../service/claimed-message.js';
+import { retentionPurger } from '../service/retention-purger.js';
+import { ServiceSkeleton } from '../service/service-skeleton.js';
+import type { WorkBatch } from '../service/work-batch.js';
 import type { OutboxEventMap } from './outbox-events.js';
 import { emptyReport, type DeliveryReport } from './outbox-report.js';
-import { groupDispatches, resolveRouteBatch, sendDispatch, type Dispatch, type ResolvedBatch, type RouteBatchOptions } from './batch-dispatch.js';
+import { messageSize, resolveRouteBatch, sendDispatch, type ResolvedBatch, type RouteBatchOptions } from './batch-dispatch.js';
 
 export interface OutboxOptions<Tx> extends ServiceOptions {
   store: OutboxStore<Tx>;
@@ -148,10 +152,11 @@ interface Added {
 /** Most claims one markSent statement completes. */
 const COMPLETION_BATCH = 500;
 /**
- * How long a successful attempt may wait for others to share its markSent.
- * The slot is already free for the next send, so this costs no throughput,
- * only up to 20 ms before the row reads `sent` (and a crash in between
- * means a resend the inbox answers as a duplicate).
+ * How long a successful attempt may wait for others to share its markSent,
+ * while other attempts are in flight (a lone one is marked at once). The
+ * slot is already free for the next send, so this costs no throughput, only
+ * up to 20 ms before the row reads `sent` (and a crash in between means a
+ * resend the inbox answers as a duplicate).
  */
 const COMPLETION_WINDOW_MS = 20;
 /** Most rows one re-claim statement asks for. */
@@ -172,7 +177,8 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       const marked = new Set(await store.markSent(claims));
       return claims.map((claim) => marked.has(claim.id));
     },
-    { maxBatch: COMPLETION_BATCH, windowMs: COMPLETION_WINDOW_MS },
+    // `service` is created below; the window is only used once attempts run.
+    { maxBatch: COMPLETION_BATCH, windowMs: COMPLETION_WINDOW_MS, moreExpected: () => service.runner.busy > 0 },
   );
   const leaseClock: () => number = options.clock ? () => clock.now() : () => performance.now();
   const minLeaseLeftMs = resolveMinLeaseLeft(options.minLeaseLeftMs, config.leaseMs);
@@ -191,59 +197,40 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
   const givenBack = new WeakSet<DeliveryReport>();
   const destinations = new DestinationLimiters({ fallback: config.concurrency, maxWaitMs: config.leaseMs / 2 });
   const instrumentation = options.instrumentation ?? {};
-  const retention = resolveRetention(options.retention, 'createOutbox');
-  const purger =
-    retention &&
-    new PeriodicTask(async () => {
-      try {
-        const deleted = await purgeInBatches((o) => store.purge(o), { olderThanMs: retention.keepMs, batchSize: retention.batchSize });
-        if (deleted) logger.info({ deleted }, 'outbox retention: deleted sent messages');
-      } catch (error) {
-        logger.error({ error: describeError(error) }, 'outbox retention: purge failed; will try again');
-      }
-    }, retention.intervalMs);
+  const failures: FailureAnnouncer = {
+    store,
+    clock,
+    random: config.random,
+    logger,
+    retryText: 'delivery failed; will retry',
+    deadText: 'message is dead',
+    emit: (failure) => (failure.kind === 'retry' ? events.emit('failed', failure.event) : events.emit('dead', failure.event)),
+  };
   let unwatch: (() => Promise<void>) | undefined;
   let starting: Promise<void> | undefined;
   /** Bumped by start() and stop(), so a start() that was overtaken by stop() while subscribing starts nothing. */
   let lifecycle = 0;
 
-  const runner = new WorkRunner<Dispatch<Delivery>>(
-    {
-      claim: async (limit) => dispatches(await claimDeliveries(claimOptions(limit))),
-      process: (dispatch, signal) => attempt(dispatch, signal),
-      release: async (items) => void (await store.release(items.flatMap((d) => d.deliveries.map((delivery) => delivery.claim)))),
-      size: (dispatch) => dispatch.deliveries.length,
-    },
-    { name: 'outbox', ...config },
-  );
-
-  /** After-commit deliveries of batched routes, waiting for the end of this turn of the event loop to be grouped with those of other commits. */
-  const afterCommitBatch: Delivery[] = [];
-  let afterCommitFlush: Promise<void> | undefined;
-
   /**
-   * Hands deliveries written already claimed to the runner. Those of batched
-   * routes wait until the end of the current turn of the event loop
-   * (`setImmediate`), so that transactions committing together share batches.
+   * Units of work: one delivery per `send`, or those of batched routes
+   * grouped per transport, in claim order, within the smallest
+   * `maxMessages`/`maxBytes` of the routes in the batch (a message larger
+   * than its route's `maxBytes` goes alone, by `send`).
    */
-  function submitAfterCommit(deliveries: Delivery[]): void {
-    const single = deliveries.filter((d) => !routes.get(d.message.type)?.batch);
-    if (single.length) runner.submit(dispatches(single));
-    if (single.length === deliveries.length) return;
-    for (const delivery of deliveries) if (routes.get(delivery.message.type)?.batch) afterCommitBatch.push(delivery);
-    afterCommitFlush ??= new Promise<void>((resolve) =>
-      setImmediate(() => {
-        afterCommitFlush = undefined;
-        runner.submit(dispatches(afterCommitBatch.splice(0)));
-        resolve();
-      }),
-    );
-  }
-
-  /** Units of work for the runner: one delivery per `send`, or those of batched routes grouped per transport. */
-  function dispatches(deliveries: readonly Delivery[]): Dispatch<Delivery>[] {
-    return groupDispatches(deliveries, (type) => routes.get(type));
-  }
+  const service = new ServiceSkeleton<Delivery>(
+    {
+      claim: (limit) => claimDeliveries(claimOptions(limit)),
+      batchRule: (delivery) => {
+        const route = routes.get(delivery.message.type);
+        return route?.batch ? { key: route.transport, maxRows: route.batch.maxMessages, maxBytes: route.batch.maxBytes } : undefined;
+      },
+      bytesOf: (delivery) => messageSize(delivery.message),
+      process: (dispatch, signal) => attempt(dispatch, signal),
+      release: async (deliveries) => void (await store.release(deliveries.map((delivery) => delivery.claim))),
+    },
+    { name: 'outbox', ...config, purger: retentionPurger({ name: 'outbox', finished: 'sent', logger }, (o) => store.purge(o), resolveRetention(options.retention, 'createOutbox')) },
+  );
+  const runner = service.runner;
 
   /** Claims only configured types: a process never takes messages it cannot send (rolling deploys). */
   function claimOptions(limit: number) {
@@ -255,7 +242,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     const leasedAt = leaseClock();
     const rows = await store.claimDue(claimWith);
     return rows.map((row) => ({
-      message: { id: row.id, source: row.source, type: row.type, payload: row.payload, headers: row.headers, createdAt: row.createdAt },
+      message: messageOfRow(row),
       claim: { id: row.id, token: row.token },
       attempts: row.attempts,
       leasedAt,
@@ -287,8 +274,8 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
    * the send; resolves with the recording of every outcome, which the runner
    * runs outside the concurrency slot.
    */
-  async function attempt(dispatch: Dispatch<Delivery>, signal: AbortSignal): Promise<FollowUp | undefined> {
-    const { deliveries } = dispatch;
+  async function attempt(dispatch: WorkBatch<Delivery>, signal: AbortSignal): Promise<FollowUp | undefined> {
+    const { rows: deliveries } = dispatch;
     const policyOf = (d: Delivery) => routes.get(d.message.type)?.policy ?? config.retry;
     const transport = routes.get(deliveries[0]!.message.type)?.transport;
     let started = clock.now();
@@ -356,34 +343,8 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       else logger.warn({ id: message.id, type: message.type }, 'sent, but another worker had taken the message over; it may be delivered twice');
       return;
     }
-    const outcome = await settleFailure(store, claim, { attempts, since: message.createdAt, error: failure }, { policy, clock, random: config.random });
-    if (outcome.kind === 'retry') {
-      if (report) report.retried++;
-      logger.info({ id: message.id, type: message.type, attempts, error: outcome.error, delayMs: outcome.delayMs }, 'delivery failed; will retry');
-      events.emit('failed', { message, attempts, error: outcome.error, delayMs: outcome.delayMs, retryAt: outcome.retryAt });
-    } else if (outcome.kind === 'dead') {
-      if (report) report.dead++;
-      logger.warn({ id: message.id, type: message.type, attempts, error: outcome.error }, 'message is dead');
-      events.emit('dead', { message, attempts, error: outcome.error });
-    } else if (report) report.fenced++;
-  }
-
-  /**
-   * Runs claim loops whose batches overlap: `run(batch)` starts a batch and
-   * resolves once the runner is ready for the next claim (see
-   * `WorkRunner.ready`), so slots do not run dry between batches. Resolves
-   * when every batch finished, also when a claim failed (then rejects).
-   */
-  async function pipelined(loop: (run: (batch: Delivery[]) => Promise<void>) => Promise<void>): Promise<void> {
-    const batches: Promise<void>[] = [];
-    try {
-      await loop(async (batch) => {
-        batches.push(runner.process(dispatches(batch)));
-        await runner.ready();
-      });
-    } finally {
-      await Promise.all(batches);
-    }
+    const outcome = await settleAndAnnounce(failures, delivery, { error: failure, since: message.createdAt, policy });
+    if (report) report[outcome.kind === 'retry' ? 'retried' : outcome.kind]++;
   }
 
   /** Nothing reached the receiver (no connection or slot was free in time): the claim goes back uncounted. */
@@ -439,7 +400,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
       });
       for (const { message } of added) events.emit('created', { message });
       const claimed = added.filter((a) => a.claimed);
-      if (claimed.length) submitAfterCommit(claimed.map(({ message, leasedAt }) => ({ message, claim: { id: message.id, token }, attempts: 1, leasedAt })));
+      if (claimed.length) service.submitFresh(claimed.map(({ message, leasedAt }) => ({ message, claim: { id: message.id, token }, attempts: 1, leasedAt })));
       if (claimed.length < added.length) runner.wake();
       return result;
     },
@@ -464,7 +425,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     async deliver(messages) {
       const report = emptyReport();
       const ids = messages.map((m) => (typeof m === 'string' ? m : m.id));
-      await pipelined(async (run) => {
+      await service.pipelined(async (run) => {
         for (let i = 0; i < ids.length; i += config.batchSize) {
           const slice = ids.slice(i, i + config.batchSize);
           await run(await claimDeliveries({ ...claimOptions(slice.length), ids: slice }, report));
@@ -475,17 +436,10 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
 
     async resendUnsentMessages(opts = {}) {
       const report = emptyReport();
-      const maxMessages = opts.maxMessages ?? Number.POSITIVE_INFINITY;
-      let claimed = 0;
-      await pipelined(async (run) => {
-        for (;;) {
-          const limit = Math.min(config.batchSize, maxMessages - claimed);
-          if (limit <= 0 || givenBack.has(report)) break;
-          const deliveries = await claimDeliveries(claimOptions(limit), report);
-          claimed += deliveries.length;
-          await run(deliveries);
-          if (deliveries.length < limit) break;
-        }
+      await service.pass({
+        claim: (limit) => claimDeliveries(claimOptions(limit), report),
+        ...(opts.maxMessages === undefined ? {} : { maxMessages: opts.maxMessages }),
+        proceed: () => !givenBack.has(report),
       });
       return report;
     },
@@ -499,8 +453,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
         const stopWatching = store.watch && !unwatch ? await store.watch(() => runner.wake()) : undefined;
         if (generation !== lifecycle) return void (await stopWatching?.()); // stop() ran while we were subscribing
         if (stopWatching) unwatch = stopWatching;
-        runner.start();
-        purger?.start();
+        service.start();
       };
       const current: Promise<void> = run().finally(() => {
         if (starting === current) starting = undefined;
@@ -512,18 +465,14 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> {
     async stop(opts) {
       lifecycle++;
       starting = undefined;
-      while (afterCommitFlush) await afterCommitFlush;
-      const [inTime] = await Promise.all([runner.stop(opts?.timeoutMs ?? config.shutdownTimeoutMs), purger?.stop()]);
+      const inTime = await service.stop(opts?.timeoutMs ?? config.shutdownTimeoutMs);
       const stopWatching = unwatch;
       unwatch = undefined;
       await stopWatching?.();
       return inTime;
     },
 
-    async idle() {
-      while (afterCommitFlush) await afterCommitFlush;
-      await runner.idle();
-    },
+    idle: () => service.idle(),
 
     async close() {
       await outbox.stop();

@@ -221,13 +221,13 @@ export function runHttpTransportSuite(harness: HttpTransportHarness): void {
       expect(errorOf(outcomes[3])).toMatchObject({ retryable: true, status: 500 });
     });
 
-    batchIt('sendBatch: a non-2xx answer fails every message with that status (Retry-After kept; 413/415 retryable)', async () => {
+    batchIt('sendBatch: a non-2xx answer fails every message with that status (Retry-After kept; 413/415/422 retryable: the batch was refused, not its messages)', async () => {
       const messages = [message(), message()];
       server.respond((_req, res) => res.writeHead(503, { 'retry-after': '7' }).end());
       for (const outcome of await sendBatch(transport(), messages)) expect(errorOf(outcome)).toMatchObject({ retryable: true, status: 503, retryAfterMs: 7_000 });
       server.respond((_req, res) => res.writeHead(401).end());
       for (const outcome of await sendBatch(transport(), messages)) expect(errorOf(outcome)).toMatchObject({ retryable: false, status: 401 });
-      for (const status of [413, 415]) {
+      for (const status of [413, 415, 422]) {
         server.respond((_req, res) => res.writeHead(status).end());
         for (const outcome of await sendBatch(transport(), messages)) {
           const error = errorOf(outcome);
