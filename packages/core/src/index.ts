@@ -10,6 +10,7 @@ export type * from './ports/claim.js';
 export type * from './ports/outbox-store.js';
 export type * from './ports/inbox-store.js';
 export type * from './ports/transport.js';
+export type * from './ports/overview.js';
 export * from './ports/logger.js';
 export * from './memory/index.js';
 export * from './service-options.js';

@@ -176,4 +176,11 @@ export interface MessageboxDialect {
    * and changes nothing).
    */
   claimOrderIndexes?(tables: MessageboxTables): string[];
+
+  /**
+   * DDL of migration `0004_operations_indexes`: indexes for the operations'
+   * overview (counts by `status, type`) and dead-letter pages (dead rows in
+   * list order). Default: none (the migration is recorded and changes nothing).
+   */
+  operationsIndexes?(tables: MessageboxTables): string[];
 }

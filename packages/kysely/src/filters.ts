@@ -1,4 +1,4 @@
-import { MessageboxError, type Claim, type RecordFilter } from '@messagebox/core';
+import { MessageboxError, type Claim, type RecordCursor, type RecordFilter } from '@messagebox/core';
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { AnySelect, MessageboxDialect } from './dialect.js';
 
@@ -7,10 +7,15 @@ type Eb = ExpressionBuilder<any, any>;
 
 export const never = sql<SqlBool>`1 = 0`;
 
-/** The conditions of a {@link RecordFilter}; `timeColumn` is what `before` compares. */
-export function recordFilter(eb: Eb, dialect: MessageboxDialect, filter: RecordFilter<string>, timeColumn: string): Expression<SqlBool> {
+/**
+ * The conditions of a {@link RecordFilter}; `timeColumn` is what `before`
+ * and `after` compare, and `scope` the key columns besides `id` that break
+ * ties in list order (`after`).
+ */
+export function recordFilter(eb: Eb, dialect: MessageboxDialect, filter: RecordFilter<string>, timeColumn: string, scope: readonly string[] = []): Expression<SqlBool> {
   const conditions: Expression<SqlBool>[] = [];
-  if (filter.status !== undefined) conditions.push(eb('status', '=', filter.status));
+  // A literal status (statuses are lower-case words) lets SQLite and Postgres prove a partial index on it applies.
+  if (filter.status !== undefined) conditions.push(eb('status', '=', /^[a-z]+$/.test(filter.status) ? sql.lit(filter.status) : filter.status));
   if (filter.type !== undefined) conditions.push(eb('type', '=', filter.type));
   if (filter.before !== undefined) conditions.push(eb(timeColumn, '<', filter.before.getTime()));
   if (filter.errorContains !== undefined) {
@@ -18,7 +23,21 @@ export function recordFilter(eb: Eb, dialect: MessageboxDialect, filter: RecordF
   }
   if (filter.source !== undefined) conditions.push(eb('source', '=', filter.source));
   if (filter.ids !== undefined) conditions.push(filter.ids.length ? eb('id', 'in', [...filter.ids]) : never);
+  if (filter.after !== undefined) conditions.push(afterCursor(eb, filter.after, timeColumn, scope));
   return eb.and(conditions);
+}
+
+/**
+ * Keyset paging: rows after `cursor` in `(timeColumn, id, ...scope)` order,
+ * written as `time >= t AND (time > t OR id > i OR (id = i AND source > s))`
+ * so the leading range is an index condition on every database (no row values).
+ */
+function afterCursor(eb: Eb, cursor: RecordCursor, timeColumn: string, scope: readonly string[]): Expression<SqlBool> {
+  const at = cursor.at.getTime();
+  const values = cursor as unknown as Record<string, unknown>;
+  const ties: Expression<SqlBool>[] = [eb(timeColumn, '>', at), eb('id', '>', cursor.id)];
+  if (scope.length > 0) ties.push(eb.and([eb('id', '=', cursor.id), ...scope.slice(0, -1).map((c) => eb(c, '=', scopeValue(values, c))), eb(scope.at(-1)!, '>', scopeValue(values, scope.at(-1)!))]));
+  return eb.and([eb(timeColumn, '>=', at), eb.or(ties)]);
 }
 
 /** Keys grouped by the values of their `scope` columns (`values`), each group with its ids: what {@link keysInGroups} matches. */

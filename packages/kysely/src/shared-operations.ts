@@ -1,10 +1,11 @@
-import type { Claim, ClaimOptions, PurgeOptions, RecordFilter, RetryOptions } from '@messagebox/core';
+import type { Claim, ClaimOptions, PurgeOptions, RecordFilter, RetryOptions, StoreOverviewOptions } from '@messagebox/core';
 import { sql, type RawBuilder } from 'kysely';
 import { constantFragment } from './compiled-statements.js';
 import type { AnyDb, AnySelect, ClaimStatement } from './dialect.js';
 import { claimKeyIn, groupClaims, keysIn, ownedBy, ownedByGroups, recordFilter } from './filters.js';
 import type { StoreContext } from './store-context.js';
 import { integer } from './time.js';
+import { countRecords, overviewOf } from './overview-queries.js';
 
 /** The status names and columns that differ between the outbox and the inbox tables. */
 export interface TableShape {
@@ -140,9 +141,10 @@ export async function listRecords<Row, R>({ db, dialect }: StoreContext, shape: 
   const rows = await db
     .selectFrom(shape.table)
     .selectAll()
-    .where((eb) => recordFilter(eb, dialect, filter, shape.waitingSince))
+    .where((eb) => recordFilter(eb, dialect, filter, shape.waitingSince, shape.scope))
     .orderBy(shape.waitingSince)
     .orderBy('id')
+    .$call((qb) => (shape.scope ?? []).reduce((ordered, column) => ordered.orderBy(column), qb))
     .limit(integer(filter.limit ?? 100, 'limit'))
     .execute();
   return (rows as Row[]).map(toRecord);
@@ -210,6 +212,8 @@ export function sharedStoreMembers<Row, R>(context: StoreContext, shape: TableSh
     markDead: (claim: Claim, options: { error: string }) => markDead(context, shape, claim, options),
     release: (claims: readonly Claim[]) => releaseClaims(context, shape, claims),
     list: (filter: RecordFilter<string> = {}) => listRecords(context, shape, filter, toRecord),
+    count: (filter: RecordFilter<string> = {}) => countRecords(context, shape, filter),
+    overview: (options: StoreOverviewOptions) => overviewOf(context, shape, options),
     get: (id: string) => getRecord(context, shape, { id }, toRecord),
     replay: (filter: Omit<RecordFilter<string>, 'status'>) => replayDead(context, shape, filter),
     purge: (options: PurgeOptions) => purgeFinished(context, shape, options),

@@ -70,3 +70,23 @@ BEGIN
 END $$`,
   ];
 }
+
+/**
+ * Migration `0004_operations_indexes`, for the dashboard's overview and dead
+ * letter pages. Partial indexes on finished and dead rows only, so a claim
+ * (`status` = waiting) never picks one of them: finished rows by type (counts
+ * from the index alone); dead rows in list order (keyset pages), and by type
+ * then list order (counts by type, pages filtered by type).
+ */
+export function postgresOperationsIndexes(t: MessageboxTables): string[] {
+  const outbox = ref(t, t.outbox);
+  const inbox = ref(t, t.inbox);
+  return [
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.outbox}_sent_type`)} ON ${outbox} ("type") WHERE "status" = 'sent'`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.outbox}_dead`)} ON ${outbox} ("created_at", "id") WHERE "status" = 'dead'`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.outbox}_dead_type`)} ON ${outbox} ("type", "created_at", "id") WHERE "status" = 'dead'`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.inbox}_processed_type`)} ON ${inbox} ("type") WHERE "status" = 'processed'`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.inbox}_dead`)} ON ${inbox} ("received_at", "id", "source") WHERE "status" = 'dead'`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.inbox}_dead_type`)} ON ${inbox} ("type", "received_at", "id", "source") WHERE "status" = 'dead'`,
+  ];
+}

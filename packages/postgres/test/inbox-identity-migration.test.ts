@@ -6,9 +6,10 @@ import { createTestDatabase, probePostgres, type TestDatabase } from './support/
 
 const reachable = await requireDatabase('PostgreSQL', probePostgres);
 
-/** The inbox and migrations tables exactly as migration 0001 created them before 0002 (inbox keyed by id). */
+/** The tables exactly as migration 0001 created them before 0002 (inbox keyed by id). */
 const legacy = (s: string, p: string) => [
   `CREATE SCHEMA IF NOT EXISTS "${s}"`,
+  `CREATE TABLE IF NOT EXISTS "${s}"."${p}outbox" ("id" varchar(255) PRIMARY KEY, "source" varchar(255) NOT NULL, "type" varchar(255) NOT NULL, "payload" text NOT NULL, "headers" text NOT NULL, "created_at" bigint NOT NULL, "status" varchar(16) NOT NULL, "attempts" integer NOT NULL DEFAULT 0, "available_at" bigint NOT NULL, "last_error" text, "sent_at" bigint, "lease_until" bigint, "claim_token" varchar(255))`,
   `CREATE TABLE IF NOT EXISTS "${s}"."${p}inbox" (
   "id" varchar(255) PRIMARY KEY,
   "source" varchar(255) NOT NULL,

@@ -85,3 +85,21 @@ export function sqliteInboxIdentityMigration(t: MessageboxTables): string[] {
 export function sqliteCreateMigrationsTable(t: MessageboxTables): string[] {
   return [`CREATE TABLE IF NOT EXISTS ${q(t.migrations)} ("name" TEXT PRIMARY KEY NOT NULL, "applied_at" INTEGER NOT NULL)`];
 }
+
+/**
+ * Migration `0004_operations_indexes`, for the dashboard's overview and dead
+ * letter pages. Partial indexes on finished and dead rows only, so a claim
+ * (`status` = waiting) never picks one of them: finished rows by type (counts
+ * from the index alone); dead rows in list order (keyset pages), and by type
+ * then list order (counts by type, pages filtered by type).
+ */
+export function sqliteOperationsIndexes(t: MessageboxTables): string[] {
+  return [
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.outbox}_sent_type`)} ON ${q(t.outbox)} ("type") WHERE "status" = 'sent'`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.outbox}_dead`)} ON ${q(t.outbox)} ("created_at", "id") WHERE "status" = 'dead'`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.outbox}_dead_type`)} ON ${q(t.outbox)} ("type", "created_at", "id") WHERE "status" = 'dead'`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.inbox}_processed_type`)} ON ${q(t.inbox)} ("type") WHERE "status" = 'processed'`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.inbox}_dead`)} ON ${q(t.inbox)} ("received_at", "id", "source") WHERE "status" = 'dead'`,
+    `CREATE INDEX IF NOT EXISTS ${q(`${t.inbox}_dead_type`)} ON ${q(t.inbox)} ("type", "received_at", "id", "source") WHERE "status" = 'dead'`,
+  ];
+}

@@ -1,7 +1,7 @@
 import { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateKeysWithReturning, updateWithReturning, type MessageboxDialect } from '@messagebox/kysely';
 import { sql } from 'kysely';
 import { sqliteClaim } from './sqlite-claim.js';
-import { sqliteCreateMigrationsTable, sqliteCreateTables, sqliteInboxIdentityMigration } from './sqlite-ddl.js';
+import { sqliteCreateMigrationsTable, sqliteCreateTables, sqliteInboxIdentityMigration, sqliteOperationsIndexes } from './sqlite-ddl.js';
 import { sqliteTransaction } from './sqlite-transaction.js';
 
 /**
@@ -17,6 +17,7 @@ export const sqliteDialect: MessageboxDialect = {
   createTables: sqliteCreateTables,
   createMigrationsTable: sqliteCreateMigrationsTable,
   inboxIdentityMigration: sqliteInboxIdentityMigration,
+  operationsIndexes: sqliteOperationsIndexes,
   claim: sqliteClaim,
   updateReturningIds: updateWithReturning,
   updateReturningKeys: updateKeysWithReturning,

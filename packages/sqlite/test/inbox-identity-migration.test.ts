@@ -10,8 +10,9 @@ import { createSqliteStorage } from '../src/index.js';
 const dir = mkdtempSync(join(tmpdir(), 'messagebox-sqlite-migration-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The inbox and migrations tables exactly as migration 0001 created them before 0002 (inbox keyed by id). */
+/** The tables exactly as migration 0001 created them before 0002 (inbox keyed by id). */
 const legacy = (p: string) => [
+  `CREATE TABLE IF NOT EXISTS "${p}outbox" ("id" TEXT PRIMARY KEY NOT NULL, "source" TEXT NOT NULL, "type" TEXT NOT NULL, "payload" TEXT NOT NULL, "headers" TEXT NOT NULL, "created_at" INTEGER NOT NULL, "status" TEXT NOT NULL, "attempts" INTEGER NOT NULL DEFAULT 0, "available_at" INTEGER NOT NULL, "last_error" TEXT, "sent_at" INTEGER, "lease_until" INTEGER, "claim_token" TEXT)`,
   `CREATE TABLE IF NOT EXISTS "${p}inbox" (
   "id" TEXT PRIMARY KEY NOT NULL,
   "source" TEXT NOT NULL,
@@ -47,8 +48,11 @@ describe('sqlite: migration 0002_inbox_identity_source_id', () => {
     const objects = database.prepare(`select type, name from sqlite_master where tbl_name = 'app_inbox' order by name`).all();
     expect(objects).toEqual([
       { type: 'table', name: 'app_inbox' },
+      { type: 'index', name: 'app_inbox_dead' },
+      { type: 'index', name: 'app_inbox_dead_type' },
       { type: 'index', name: 'app_inbox_due' },
       { type: 'index', name: 'app_inbox_processed' },
+      { type: 'index', name: 'app_inbox_processed_type' },
       { type: 'index', name: 'sqlite_autoindex_app_inbox_1' },
     ]);
     await db.destroy();

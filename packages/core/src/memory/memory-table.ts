@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Message } from '../message.js';
 import type { Claim, ClaimOptions, InsertClaim, PurgeOptions, RecordFilter, RetryOptions } from '../ports/claim.js';
+import type { FinishedBucket, StoreOverview, StoreOverviewOptions, TypeCounts } from '../ports/overview.js';
 
 /** One stored row, shared by the in-memory outbox and inbox (status names differ). */
 export interface MemoryRow {
@@ -130,20 +131,57 @@ export class MemoryTable {
   }
 
   list(filter: RecordFilter<string> = {}): MemoryRow[] {
+    const after = filter.after;
+    return this.matching(filter)
+      .filter((r) => after === undefined || compareRows(r, after.at.getTime(), after.id, after.source) > 0)
+      .sort((a, b) => compareRows(a, b.createdAt, b.message.id, b.message.source))
+      .slice(0, filter.limit ?? 100);
+  }
+
+  /** Rows matching `filter` in no particular order (`limit` and `after` ignored). */
+  matching(filter: RecordFilter<string> = {}): MemoryRow[] {
     const ids = filter.ids ? new Set(filter.ids) : undefined;
     const before = filter.before?.getTime();
-    return [...this.rows.values()]
-      .filter(
-        (r) =>
-          (filter.status === undefined || r.status === filter.status) &&
-          (filter.type === undefined || r.message.type === filter.type) &&
-          (before === undefined || r.createdAt < before) &&
-          (filter.errorContains === undefined || (r.lastError ?? '').includes(filter.errorContains)) &&
-          (filter.source === undefined || r.message.source === filter.source) &&
-          (ids === undefined || ids.has(r.message.id)),
-      )
-      .sort((a, b) => a.createdAt - b.createdAt || a.message.id.localeCompare(b.message.id))
-      .slice(0, filter.limit ?? 100);
+    return [...this.rows.values()].filter(
+      (r) =>
+        (filter.status === undefined || r.status === filter.status) &&
+        (filter.type === undefined || r.message.type === filter.type) &&
+        (before === undefined || r.createdAt < before) &&
+        (filter.errorContains === undefined || (r.lastError ?? '').includes(filter.errorContains)) &&
+        (filter.source === undefined || r.message.source === filter.source) &&
+        (ids === undefined || ids.has(r.message.id)),
+    );
+  }
+
+  /** Counts by type and finished rows per bucket, as the ports' `overview` describes. */
+  overview(options: StoreOverviewOptions): StoreOverview {
+    const now = this.clock.now();
+    const since = now - options.sinceMs;
+    const types = new Map<string, TypeCounts>();
+    const buckets = new Map<string, FinishedBucket>();
+    for (const row of this.rows.values()) {
+      const type = row.message.type;
+      let counts = types.get(type);
+      if (!counts) types.set(type, (counts = { type, waiting: 0, inFlight: 0, finished: 0, dead: 0, oldestWaitingAt: null, waitingAttempts: 0, maxAttempts: 0 }));
+      if (row.status === this.statuses.waiting) {
+        counts.waiting++;
+        if (row.leaseUntil !== null && row.leaseUntil > now) counts.inFlight++;
+        if (counts.oldestWaitingAt === null || row.createdAt < counts.oldestWaitingAt.getTime()) counts.oldestWaitingAt = new Date(row.createdAt);
+        counts.waitingAttempts += row.attempts;
+        counts.maxAttempts = Math.max(counts.maxAttempts, row.attempts);
+      } else if (row.status === this.statuses.finished) {
+        counts.finished++;
+        if (row.finishedAt !== null && row.finishedAt >= since) {
+          const start = row.finishedAt - (row.finishedAt % options.bucketMs);
+          const key = JSON.stringify([type, start]);
+          const bucket = buckets.get(key) ?? { type, start: new Date(start), finished: 0 };
+          bucket.finished++;
+          buckets.set(key, bucket);
+        }
+      } else if (row.status === 'dead') counts.dead++;
+    }
+    const byType = (a: { type: string }, b: { type: string }) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0);
+    return { types: [...types.values()].sort(byType), finished: [...buckets.values()].sort((a, b) => byType(a, b) || a.start.getTime() - b.start.getTime()) };
   }
 
   replay(filter: Omit<RecordFilter<string>, 'status'>): number {
@@ -179,6 +217,8 @@ export class MemoryTable {
       markDead: async (claim: Claim, options: { error: string }) => this.markDead(claim, options.error),
       release: async (claims: readonly Claim[]) => this.release(claims),
       list: async (filter?: RecordFilter<string>) => this.list(filter).map(toRecord),
+      count: async (filter?: RecordFilter<string>) => this.matching(filter).length,
+      overview: async (options: StoreOverviewOptions) => this.overview(options),
       get: async (id: string) => this.getRecord({ id }, toRecord),
       replay: async (filter: Omit<RecordFilter<string>, 'status'>) => this.replay(filter),
       purge: async (options: PurgeOptions) => this.purge(options),
@@ -200,4 +240,10 @@ export class MemoryTable {
     }
     return { byStatus, oldestWaiting: oldest === null ? null : new Date(oldest) };
   }
+}
+
+/** List order: created (received) time, then id, then source; negative when `row` comes first. */
+function compareRows(row: MemoryRow, at: number, id: string, source: string): number {
+  const { id: rowId, source: rowSource } = row.message;
+  return row.createdAt - at || (rowId < id ? -1 : rowId > id ? 1 : 0) || (rowSource < source ? -1 : rowSource > source ? 1 : 0);
 }

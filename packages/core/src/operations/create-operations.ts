@@ -7,6 +7,9 @@ import type { OutboxStatus } from '../ports/outbox-store.js';
 import { purgeInBatches } from '../retention.js';
 import { createRetryPolicy, longestRetrySpanMs, type RetryPolicyOptions } from '../retry-policy.js';
 import { formatDuration } from './duration.js';
+import { toRecordFilter } from './record-filter.js';
+import { countDead, pageDead, type DeadPage, type DeadPageOptions } from './dead-pages.js';
+import { overviewOf, type OverviewOptions, type OverviewReport } from './overview.js';
 import { resolveTargets, sidesOf, type MessageboxSide, type OperationTargets, type ResolvedTargets, type StoredMessage } from './targets.js';
 
 /**
@@ -231,6 +234,12 @@ export interface MessageboxOperations {
   purge(options: PurgeOperationOptions): Promise<PurgeReport>;
   /** One `resendUnsentMessages()` pass with a report; needs the outbox service. */
   resend(options?: ResendOptions): Promise<ResendReport>;
+  /** Counts by side and type (waiting, in flight, finished, dead, oldest waiting age, attempts) and throughput per bucket; needs stores with `overview()`. */
+  overview(options?: OverviewOptions): Promise<OverviewReport>;
+  /** One side's dead messages matching a filter, a page at a time (keyset paging), oldest first. */
+  pageDead(options: DeadPageOptions): Promise<DeadPage>;
+  /** How many dead messages match a filter (what `replayDead` with the same filter would replay now); needs stores with `count()`. */
+  countDead(filter?: Omit<DeadMessageFilter, 'limit'>): Promise<SideCounts>;
 }
 
 /**
@@ -341,6 +350,10 @@ export function createOperations(targets: OperationTargets, options: OperationsO
       return report;
     },
 
+    overview: (opts) => overviewOf(resolved, clock, opts),
+    pageDead: (opts) => pageDead(resolved, clock, opts),
+    countDead: (filter = {}) => countDead(resolved, clock, filter),
+
     async resend(opts = {}) {
       const outbox = resolved.outbox;
       if (!outbox) {
@@ -369,24 +382,6 @@ export function createOperations(targets: OperationTargets, options: OperationsO
       }
     },
   };
-}
-
-function toRecordFilter(filter: DeadMessageFilter, clock: Clock): RecordFilter<string> {
-  const out: RecordFilter<string> = {};
-  if (filter.type !== undefined) out.type = filter.type;
-  if (filter.errorContains !== undefined) out.errorContains = filter.errorContains;
-  if (filter.source !== undefined) {
-    if (typeof filter.source !== 'string' || !filter.source) throw new MessageboxError('invalid_options', 'source must be a non-empty string');
-    out.source = filter.source;
-  }
-  if (filter.ids !== undefined) out.ids = filter.ids;
-  if (filter.olderThanMs !== undefined) {
-    if (!Number.isFinite(filter.olderThanMs) || filter.olderThanMs < 0) {
-      throw new MessageboxError('invalid_options', `olderThanMs must be a number of ms >= 0, got ${filter.olderThanMs}`);
-    }
-    out.before = new Date(clock.now() - filter.olderThanMs);
-  }
-  return out;
 }
 
 async function list(targets: ResolvedTargets, side: MessageboxSide, filter: RecordFilter<string>): Promise<StoredMessage[]> {

@@ -17,3 +17,5 @@ export type {
 } from './create-operations.js';
 export { formatDuration, parseDuration } from './duration.js';
 export type { MessageboxSide, OperationTargets, StoredMessage } from './targets.js';
+export type { DeadPage, DeadPageOptions } from './dead-pages.js';
+export type { OverviewCounts, OverviewOptions, OverviewReport, SideOverview } from './overview.js';

@@ -50,6 +50,25 @@ export interface RecordFilter<S extends string> {
   ids?: readonly string[];
   /** Most rows to return. Default 100. */
   limit?: number;
+  /**
+   * Keyset paging: only rows after this one in list order (created time for
+   * the outbox, received time for the inbox, then id, then source). Pass
+   * the last row of the previous page.
+   */
+  after?: RecordCursor;
+}
+
+/**
+ * A position in a list: the list-order time (`createdAt` in the outbox,
+ * `receivedAt` in the inbox), the id, and (inbox) the source.
+ *
+ * @example
+ * const next = await store.list({ status: 'dead', limit: 50, after: { at: last.createdAt, id: last.id, source: last.source } });
+ */
+export interface RecordCursor {
+  at: Date;
+  id: string;
+  source: string;
 }
 
 /** Options for deleting finished rows. */

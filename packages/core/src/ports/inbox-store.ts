@@ -1,5 +1,6 @@
 import type { JsonValue } from '../json.js';
 import type { Message } from '../message.js';
+import type { StoreOverview, StoreOverviewOptions } from './overview.js';
 import type { Claim, ClaimOptions, InsertClaim, PurgeOptions, RecordFilter, RetryOptions } from './claim.js';
 
 /** `received`: stored, handler to run; `processed`: handler succeeded; `dead`: handler given up. */
@@ -161,6 +162,19 @@ export interface InboxStore<Tx> {
   release(claims: readonly InboxClaim[]): Promise<number>;
   /** Counts by status and the oldest row waiting for its handler. */
   stats(): Promise<InboxStats>;
+
+  /**
+   * Optional (dashboards): how many rows match `filter` (`limit` and `after`
+   * are ignored). Absent: `createOperations().countDead()` refuses.
+   */
+  count?(filter?: RecordFilter<InboxStatus>): Promise<number>;
+
+  /**
+   * Optional (dashboards): counts by type and status, and finished rows per
+   * time bucket over the last `sinceMs` (store time), with queries indexes
+   * serve. Absent: `createOperations().overview()` refuses.
+   */
+  overview?(options: StoreOverviewOptions): Promise<StoreOverview>;
   /** Rows matching `filter`, oldest received first (then by id); `source` and `ids` narrow it. */
   list(filter?: RecordFilter<InboxStatus>): Promise<InboxRecord[]>;
   /** The row with this `(source, id)`, or null. A {@link Message} is a key: `get(message)`. */

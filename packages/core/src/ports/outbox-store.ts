@@ -1,5 +1,6 @@
 import type { JsonValue } from '../json.js';
 import type { Message } from '../message.js';
+import type { StoreOverview, StoreOverviewOptions } from './overview.js';
 import type { Claim, ClaimOptions, InsertClaim, PurgeOptions, RecordFilter, RetryOptions, Unsubscribe } from './claim.js';
 
 /** `pending`: to be sent (possibly claimed by a worker right now); `sent`: delivered; `dead`: given up. */
@@ -104,6 +105,19 @@ export interface OutboxStore<Tx> {
 
   /** Counts by status and the oldest pending row. */
   stats(): Promise<OutboxStats>;
+
+  /**
+   * Optional (dashboards): how many rows match `filter` (`limit` and `after`
+   * are ignored). Absent: `createOperations().countDead()` refuses.
+   */
+  count?(filter?: RecordFilter<OutboxStatus>): Promise<number>;
+
+  /**
+   * Optional (dashboards): counts by type and status, and finished rows per
+   * time bucket over the last `sinceMs` (store time), with queries indexes
+   * serve. Absent: `createOperations().overview()` refuses.
+   */
+  overview?(options: StoreOverviewOptions): Promise<StoreOverview>;
 
   /** Rows matching `filter`, oldest first. */
   list(filter?: RecordFilter<OutboxStatus>): Promise<OutboxRecord[]>;
