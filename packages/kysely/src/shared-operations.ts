@@ -1,6 +1,6 @@
 import type { Claim, ClaimOptions, PurgeOptions, RecordFilter, RetryOptions, StoreOverviewOptions } from '@messagebox/core';
 import { sql, type RawBuilder } from 'kysely';
-import { constantFragment } from './compiled-statements.js';
+import { constantFragment } from './statement-shape.js';
 import type { AnyDb, AnySelect, ClaimStatement } from './dialect.js';
 import { claimKeyIn, groupClaims, keysIn, ownedBy, ownedByGroups, recordFilter } from './filters.js';
 import type { StoreContext } from './store-context.js';

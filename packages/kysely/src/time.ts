@@ -1,6 +1,6 @@
 import { MessageboxError, type Clock } from '@messagebox/core';
 import { sql, type RawBuilder } from 'kysely';
-import { constantFragment } from './compiled-statements.js';
+import { constantFragment } from './statement-shape.js';
 import type { MessageboxDialect } from './dialect.js';
 
 /** Store time as SQL: the database clock, or a literal from an injected clock. */
