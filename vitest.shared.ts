@@ -11,8 +11,8 @@ export function packageTestConfig(options: { timeoutMs?: number } = {}) {
     ssr: { resolve: { conditions: ['@messagebox/source'] } },
     test: {
       include: ['test/**/*.test.ts'],
-      testTimeout: options.timeoutMs ?? 30_000,
-      hookTimeout: 60_000,
+      testTimeout: options.timeoutMs ?? 120_000,
+      hookTimeout: 120_000,
       reporters: ['default', ['json', { outputFile: '.test-results/results.json' }]],
     },
   });

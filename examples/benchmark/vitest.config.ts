@@ -1,3 +1,3 @@
 import { packageTestConfig } from '../../vitest.shared.js';
 
-export default packageTestConfig({ timeoutMs: 60_000 });
+export default packageTestConfig({ timeoutMs: 300_000 });

@@ -118,7 +118,7 @@ export function startWorkerProcess(script: string, env: Record<string, string>):
 
 function waitReady(child: ChildProcess): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('[messagebox] worker did not get ready within 30 s')), 30_000);
+    const timer = setTimeout(() => reject(new Error('[messagebox] worker did not get ready within 120 s')), 120_000);
     child.once('message', (msg) => {
       clearTimeout(timer);
       if (msg === 'ready') resolve();
