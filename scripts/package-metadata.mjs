@@ -1,0 +1,51 @@
+// Normalises packages/*/package.json to what the packaging check (tests/packaging) asks of a public
+// package: metadata, exports with a default condition, publishConfig without the source condition,
+// files with LICENSE and CHANGELOG, workspace:^ internal ranges, caret peer ranges. Run it after
+// adding a package: `node scripts/package-metadata.mjs` (then copy LICENSE and add a CHANGELOG.md).
+import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
+const REPO = 'https://github.com/messagebox/messagebox';
+const keywordsOf = {
+  core: ['outbox', 'inbox', 'transactional-outbox', 'inbox-pattern', 'messaging', 'webhooks', 'standard-webhooks'],
+  cli: ['outbox', 'inbox', 'cli', 'dead-letter', 'cron', 'worker'],
+  express: ['outbox', 'inbox', 'express', 'webhooks'],
+  hono: ['outbox', 'inbox', 'hono', 'webhooks'],
+  kysely: ['outbox', 'inbox', 'kysely', 'sql'],
+  mysql: ['outbox', 'inbox', 'mysql', 'mariadb', 'mysql2', 'kysely'],
+  opentelemetry: ['outbox', 'inbox', 'opentelemetry', 'tracing', 'metrics'],
+  postgres: ['outbox', 'inbox', 'postgres', 'postgresql', 'pg', 'kysely'],
+  sqlite: ['outbox', 'inbox', 'sqlite', 'better-sqlite3', 'kysely'],
+  testkit: ['outbox', 'inbox', 'testing', 'conformance', 'vitest'],
+  'transport-amqp': ['outbox', 'inbox', 'rabbitmq', 'amqp', 'transport'],
+  'transport-http': ['outbox', 'inbox', 'http', 'webhooks', 'standard-webhooks', 'transport', 'undici'],
+  'transport-nats': ['outbox', 'inbox', 'nats', 'jetstream', 'transport'],
+};
+const peerRanges = {
+  'better-sqlite3': '^12.4.0', vitest: '^4.1.0', hono: '^4.9.0', pg: '^8.16.0', mysql2: '^3.15.0', amqplib: '^2.3.1',
+  '@nats-io/jetstream': '^3.4.0', '@nats-io/transport-node': '^3.4.0', express: '^4.22.0 || ^5.1.0', kysely: '^0.28.19', '@opentelemetry/api': '^1.9.0',
+};
+for (const dir of readdirSync('packages')) {
+  const file = `packages/${dir}/package.json`;
+  if (JSON.parse(readFileSync(file, 'utf8')).private) continue;
+  const pkg = JSON.parse(readFileSync(file, 'utf8'));
+  const out = {};
+  const put = (k, v) => { if (v !== undefined) out[k] = v; };
+  put('name', pkg.name); put('version', pkg.version); put('description', pkg.description);
+  put('keywords', keywordsOf[dir] ?? ['outbox', 'inbox']);
+  put('homepage', `${REPO}/tree/main/packages/${dir}#readme`);
+  put('bugs', { url: `${REPO}/issues` });
+  put('repository', { type: 'git', url: `git+${REPO}.git`, directory: `packages/${dir}` });
+  put('license', 'MIT');
+  put('sideEffects', false);
+  put('type', 'module');
+  put('engines', pkg.engines);
+  put('exports', { '.': { '@messagebox/source': './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' } });
+  put('main', './dist/index.js');
+  put('types', './dist/index.d.ts');
+  put('files', ['dist', 'src', ...(pkg.bin ? ['bin'] : []), 'README.md', 'CHANGELOG.md', 'LICENSE']);
+  put('bin', pkg.bin);
+  put('publishConfig', { access: 'public', exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } } });
+  for (const [k, v] of Object.entries(pkg)) if (!(k in out) && !['publishConfig'].includes(k)) out[k] = v;
+  if (out.dependencies) for (const [k, v] of Object.entries(out.dependencies)) if (v === 'workspace:*') out.dependencies[k] = 'workspace:^';
+  if (out.peerDependencies) for (const k of Object.keys(out.peerDependencies)) { if (peerRanges[k]) out.peerDependencies[k] = peerRanges[k]; }
+  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+}
