@@ -18,6 +18,7 @@ const keywordsOf = {
   'transport-amqp': ['outbox', 'inbox', 'rabbitmq', 'amqp', 'transport'],
   'transport-http': ['outbox', 'inbox', 'http', 'webhooks', 'standard-webhooks', 'transport', 'undici'],
   'transport-nats': ['outbox', 'inbox', 'nats', 'jetstream', 'transport'],
+  dashboard: ['outbox', 'inbox', 'dashboard', 'dead-letter', 'hono', 'operations'],
 };
 const peerRanges = {
   'better-sqlite3': '^12.4.0', vitest: '^4.1.0', hono: '^4.9.0', pg: '^8.16.0', mysql2: '^3.15.0', amqplib: '^2.3.1',

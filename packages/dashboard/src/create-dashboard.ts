@@ -1,4 +1,4 @@
-import { MessageboxError, type MessageboxOperations } from '@messagebox/core';
+import { isMessageboxError, MessageboxError, type MessageboxOperations } from '@messagebox/core';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { addApiRoutes } from './api-routes.js';
@@ -87,7 +87,7 @@ export function createDashboard(options: DashboardOptions): Hono {
 
   app.notFound((c) => jsonError(c, 404, 'not_found', 'no such dashboard route'));
   app.onError((error, c) => {
-    if (error instanceof MessageboxError && error.code === 'invalid_options') return jsonError(c, 400, 'invalid_request', error.message);
+    if (isMessageboxError(error, 'invalid_options')) return jsonError(c, 400, 'invalid_request', error.message);
     options.onError?.(error);
     return jsonError(c, 500, 'failed', '[messagebox] the dashboard request failed; see the server log');
   });
