@@ -32,6 +32,6 @@ it.skipIf(missing !== undefined && process.env['CI'] !== 'true')(
     expect(result.sent).toBe(7);
     expect(result.dead).toHaveLength(1);
     expect(result.dead[0]).toMatchObject({ type: 'payment.forged', attempts: 1 });
-    expect(result.dead[0]!.error).toMatch(/answered 401 .*invalid_signature/);
+    expect(result.dead[0]!.error).toMatch(/answered 401: .*invalid_signature/);
   },
 );
