@@ -215,14 +215,34 @@ export class WorkRunner<Item> {
     await new Promise((resolve) => setImmediate(resolve));
     while (this.#overflow.length) {
       const batch = this.#overflow.splice(0, RELEASE_BATCH);
-      try {
-        await this.#source.release(batch);
-      } catch (error) {
-        this.#logFailure('release', error);
-      }
+      await this.#releaseWithRetries(batch);
       this.wake();
     }
     this.#releasing = false;
+  }
+
+  /**
+   * One release call, retried a few times with a growing pause (a busy or
+   * briefly unreachable store): a release that is dropped leaves its rows
+   * claimed until their lease runs out, a stall of a whole lease for them.
+   */
+  async #releaseWithRetries(batch: readonly Item[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#source.release(batch);
+        return;
+      } catch (error) {
+        if (attempt >= RELEASE_ATTEMPTS) {
+          this.#options.logger.error(
+            { runner: this.#options.name, stage: 'release', rows: this.#rows(batch), attempts: attempt, error: describeError(error) },
+            `${this.#options.name}: giving back overflowed messages failed ${attempt} times; they are retried once their lease runs out`,
+          );
+          return;
+        }
+        this.#logFailure('release', error);
+        await new Promise((resolve) => setTimeout(resolve, RELEASE_RETRY_MS * 2 ** (attempt - 1)));
+      }
+    }
   }
 
   #noteOverflow(count: number): void {
@@ -344,6 +364,9 @@ export class WorkRunner<Item> {
 }
 
 const ABORT_GRACE_MS = 1_000;
+/** Release calls for one batch of overflowed items before they are left to their lease, and the first pause between them (doubling). */
+const RELEASE_ATTEMPTS = 5;
+const RELEASE_RETRY_MS = 50;
 /** Most overflowed items given back by one release call. */
 const RELEASE_BATCH = 1_000;
 /** At most one overflow log line per this interval. */

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { WorkRunner } from '../src/internal/work-runner.js';
+
+/** A promise and its resolve (Promise.withResolvers is Node 22+). */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+describe('WorkRunner: giving back overflowed items', () => {
+  it('retries a release that failed, so overflowed items are claimed again at once rather than after their lease', async () => {
+    const released: string[][] = [];
+    const processed: string[] = [];
+    let releaseCalls = 0;
+    let store: string[] = []; // what a claim finds: the rows given back
+    const gate = deferred();
+    const runner = new WorkRunner<string>(
+      {
+        claim: async (limit) => store.splice(0, limit),
+        process: async (item) => {
+          if (item === 'first') await gate.promise; // holds the only slot, so the rest overflow
+          processed.push(item);
+        },
+        release: async (items) => {
+          releaseCalls++;
+          if (releaseCalls === 1) throw new Error('database is locked');
+          released.push([...items]);
+          store = [...store, ...items];
+        },
+      },
+      { name: 'test', batchSize: 10, concurrency: 1, pollIntervalMs: 3_600_000, maxQueued: 1, logger: silent },
+    );
+    runner.start();
+    runner.submit(['first', 'second', 'third', 'fourth']);
+    for (let i = 0; i < 600 && released.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    gate.resolve();
+    for (let i = 0; i < 600 && processed.length < 4; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    await runner.stop(10_000);
+    expect(releaseCalls).toBe(2);
+    expect(released).toEqual([['third', 'fourth']]);
+    expect(processed.sort()).toEqual(['first', 'fourth', 'second', 'third']);
+  });
+
+  it('gives up after a few failed releases and says that the rows wait for their lease', async () => {
+    const errors: string[] = [];
+    const logger = { ...silent, error: (_: unknown, msg: string) => void errors.push(msg) };
+    let releaseCalls = 0;
+    const gate = deferred();
+    const runner = new WorkRunner<string>(
+      {
+        claim: async () => [],
+        process: async () => gate.promise,
+        release: async () => {
+          releaseCalls++;
+          throw new Error('database is locked');
+        },
+      },
+      { name: 'test', batchSize: 10, concurrency: 1, pollIntervalMs: 3_600_000, maxQueued: 1, logger },
+    );
+    runner.submit(['first', 'second', 'third']);
+    for (let i = 0; i < 600 && !errors.some((e) => e.includes('lease')); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    gate.resolve();
+    await runner.stop(10_000);
+    expect(releaseCalls).toBe(5);
+    expect(errors.filter((e) => e.includes('failed; will retry'))).toHaveLength(4);
+    expect(errors.at(-1)).toMatch(/giving back overflowed messages failed 5 times; they are retried once their lease runs out/);
+  });
+});
