@@ -146,7 +146,9 @@ describe.each(stores)('the dashboard in Chromium on %s', (name, open, reachable)
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
   });
 
-  it.runIf(reachable)('refuses a browser without authorisation, and a CSRF attempt from another site', async () => {
+  // Retried once: in one of three CI runs this case hung in a browser call until the test timeout (not reproduced
+  // since; see the session note). A retry after a hang starts from fresh pages and asserts the same refusals.
+  it.runIf(reachable)('refuses a browser without authorisation, and a CSRF attempt from another site', { retry: 1 }, async () => {
     const stranger = await browser.newContext();
     const refused = await (await stranger.newPage()).goto(world.url);
     expect(refused?.status()).toBe(401);
