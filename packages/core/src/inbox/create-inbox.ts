@@ -18,11 +18,16 @@ import type { InboxBatchHandlerFor, InboxHandlerFor } from '../catalog/typed-inb
 import type { TypeOf } from '../catalog/typed-api.js';
 import { assertDeclared, validatePayload } from '../catalog/validate-payload.js';
 import { GroupCommit } from './group-commit.js';
+import { handlerTransaction, type PublishingOutbox } from './handler-publishing.js';
 import type { InboxEventMap } from './inbox-events.js';
 
 /** What a handler gets besides the message. */
 export interface HandlerContext<Tx> {
-  /** The transaction that marks the message processed: write with it so your changes commit together with that mark. */
+  /**
+   * The transaction that marks the message processed: write with it so your
+   * changes commit together with that mark. With the inbox's `outbox`,
+   * `outbox.add(tx, …)` is attempted right after it commits.
+   */
   tx: Tx;
   /** 1 for the first run, 2 for the first retry… */
   attempt: number;
@@ -96,6 +101,16 @@ export interface InboxOptions<Tx> extends ServiceOptions {
    * invalid one rejects with `invalid_payload` and its issues; 422 over HTTP).
    */
   catalog?: AnyMessageCatalog;
+  /**
+   * The outbox handlers publish with (the chain "receive, write, publish"):
+   * each handler then runs in `outbox.transaction()`, so `outbox.add(tx, …)`
+   * with the handler's `tx` is attempted right after that transaction
+   * commits, and never if the handler fails. The outbox's store must be on
+   * the inbox store's database (refused with `invalid_options` otherwise).
+   * Without it, what a handler adds is left to the outbox's worker. See
+   * {@link PublishingOutbox}.
+   */
+  outbox?: PublishingOutbox<Tx>;
 }
 
 export interface HandlerOptions {
@@ -218,6 +233,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
   const retention = resolveRetention(options.retention, 'createInbox');
   const senderSpanMs = longestRetrySpanMs(createRetryPolicy(options.senderRetry));
   const groupCommit = resolveGroupCommit(store, options.groupCommit);
+  const transaction = handlerTransaction(store, options.outbox);
   const failures: FailureAnnouncer = {
     store,
     clock,
@@ -305,7 +321,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
     let failure: unknown = exhaustedBeforeStart(attempts, policy);
     if (!failure) {
       try {
-        const run = () => store.transaction((tx) => runHandler(tx, job, signal));
+        const run = () => transaction((tx) => runHandler(tx, job, signal));
         await (instrumentation.handle ? instrumentation.handle(message, attempts, run) : run());
         events.emit('handled', { message, attempts, durationMs: clock.now() - started });
         return;
@@ -333,7 +349,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
     const lost = new Set<string>();
     let failure: unknown;
     try {
-      const run = () => store.transaction((tx) => runBatchHandler(tx, entry, jobs, signal, lost));
+      const run = () => transaction((tx) => runBatchHandler(tx, entry, jobs, signal, lost));
       const messages = jobs.map((j) => j.message);
       await (instrumentation.handleBatch ? instrumentation.handleBatch(messages, jobs.map((j) => j.attempts), run) : run());
       const durationMs = clock.now() - started;
@@ -403,7 +419,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
       const claim = job && preClaimed ? { token: job.claim.token, leaseMs: config.leaseMs } : undefined;
       let isNew: boolean;
       if (mode === 'inline' && job) {
-        const run = () => store.transaction(async (tx) => {
+        const run = () => transaction(async (tx) => {
           if (!(await store.receive(tx, message, { claim: claim! }))) return false;
           try {
             await runHandler(tx, job, neverAborted);

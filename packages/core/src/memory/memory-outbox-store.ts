@@ -26,6 +26,7 @@ export function createMemoryOutboxStore(options: MemoryStoreOptions = {}): Outbo
   const wakers = new Set<() => void>();
 
   return {
+    database: db,
     transaction: (fn) => db.transaction(fn),
 
     async add(tx: MemoryTransaction, messages: readonly Message[], opts?: { claim?: InsertClaim }) {
