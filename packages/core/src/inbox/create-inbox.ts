@@ -19,6 +19,7 @@ import type { TypeOf } from '../catalog/typed-api.js';
 import { assertDeclared, validatePayload } from '../catalog/validate-payload.js';
 import { GroupCommit } from './group-commit.js';
 import { handlerTransaction, type PublishingOutbox } from './handler-publishing.js';
+import { decideHandlerFailure, retriesBatchLater } from './handler-errors.js';
 import type { InboxEventMap } from './inbox-events.js';
 
 /** What a handler gets besides the message. */
@@ -40,7 +41,11 @@ export interface HandlerContext<Tx> {
   signal: AbortSignal;
 }
 
-/** Runs for each newly received message of its type. Throw to have it retried. */
+/**
+ * Runs for each newly received message of its type. Throw to have it
+ * retried with backoff; throw `DeadLetterError` to make it dead at once (no
+ * retry can fix it), `RetryLaterError` to have it run again at a given time.
+ */
 export type InboxHandler<Tx, P = JsonValue, T extends string = string> = (message: Message<P, T>, context: HandlerContext<Tx>) => Promise<void> | void;
 
 /** What a batch handler gets besides its messages. */
@@ -57,7 +62,10 @@ export interface BatchHandlerContext<Tx> {
  * Runs once for several due messages of its type (registered with
  * `inbox.onBatch`), in one transaction. Throw to have them retried: they are
  * then run again one by one (`messages` holds one message), each settled on
- * its own, so one bad message cannot hold the others back.
+ * its own, so one bad message cannot hold the others back (a
+ * `DeadLetterError` too: the message whose own run throws it is dead). A
+ * `RetryLaterError` instead schedules every message of the batch for the
+ * time it asks.
  */
 export type InboxBatchHandler<Tx, P = JsonValue, T extends string = string> = (messages: readonly Message<P, T>[], context: BatchHandlerContext<Tx>) => Promise<void> | void;
 
@@ -241,6 +249,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
     logger,
     retryText: 'handler failed; will retry',
     deadText: 'inbox message is dead',
+    decide: decideHandlerFailure,
     emit: (failure) => (failure.kind === 'retry' ? events.emit('handlerFailed', failure.event) : events.emit('dead', failure.event)),
   };
 
@@ -358,10 +367,11 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
     } catch (error) {
       failure = error ?? new Error('batch handler rejected without a reason');
     }
-    logger.info({ type: jobs[0]!.message.type, messages: jobs.length, lost: lost.size, error: describeError(failure) }, 'batch handler failed; running its messages one by one');
+    const later = retriesBatchLater(failure);
+    logger.info({ type: jobs[0]!.message.type, messages: jobs.length, lost: lost.size, error: describeError(failure) }, later ? 'batch handler asked to retry later; scheduling each message' : 'batch handler failed; running its messages one by one');
     for (const job of jobs) {
       if (lost.has(keyOf(job.claim))) logger.warn({ id: job.message.id, type: job.message.type }, `inbox message ${job.message.id} from ${job.message.source} was taken over by another worker; left to it`);
-      else if (signal.aborted) await settle(job, failure, entry.policy);
+      else if (signal.aborted || later) await settle(job, failure, entry.policy);
       else await handle(job, signal);
     }
   }

@@ -1,11 +1,12 @@
 import { describe, it } from 'vitest';
+import { handlerErrorCases } from './handler-error-cases.js';
 import { handlerPublishingCases } from './handler-publishing-cases.js';
 import { inboxCases } from './inbox-cases.js';
 import { outboxCases } from './outbox-cases.js';
 import type { StorageCase, StorageConformanceOptions } from './types.js';
 
 /** Every case of the storage suite, in order. */
-export const storageCases: readonly StorageCase[] = [...outboxCases, ...inboxCases, ...handlerPublishingCases];
+export const storageCases: readonly StorageCase[] = [...outboxCases, ...inboxCases, ...handlerPublishingCases, ...handlerErrorCases];
 
 /** Names of every case, for `skip`. */
 export const storageCaseNames: readonly string[] = storageCases.map((c) => c.name);
