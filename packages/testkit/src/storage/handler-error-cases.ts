@@ -24,7 +24,7 @@ const receiveAll = (store: Store, messages: readonly Message[]) =>
 /** The handler's own write, rolled back with it: a row of a type no handler takes. */
 const businessOf = (m: Message): Message => ({ ...message('business.row', { of: m.id }), id: `biz-${m.id}` });
 
-const c = (name: string, run: (inbox: Store) => Promise<void>): StorageCase => ({ name: `handler errors: ${name}`, run: (stores) => run(stores.inbox) });
+const c = (name: string, run: (inbox: Store) => Promise<void>): StorageCase => ({ name: `inbox: handler errors: ${name}`, run: (stores) => run(stores.inbox) });
 
 export const handlerErrorCases: StorageCase[] = [
   c('DeadLetterError makes the message dead at once, attempts left or not: its writes rolled back, its reason recorded, one dead event', async (store) => {

@@ -59,7 +59,7 @@ function expectSentAfterCommit(at: SendTime, incoming: Message): void {
   expect(at.row?.leaseUntil).not.toBeNull(); // written claimed for the after-commit attempt
 }
 
-const c = (name: string, run: (stores: Stores) => Promise<void>): StorageCase => ({ name: `handlers that publish: ${name}`, run });
+const c = (name: string, run: (stores: Stores) => Promise<void>): StorageCase => ({ name: `inbox: handlers that publish: ${name}`, run });
 
 export const handlerPublishingCases: StorageCase[] = [
   c('a message a handler adds with its tx is sent right after the handler transaction commits, without a poll', async (stores) => {

@@ -9,7 +9,8 @@ type Outbox = OutboxStore<unknown>;
 type Inbox = InboxStore<unknown>;
 type Skip = { skip(reason: string): void };
 
-const c = (name: string, run: (stores: StorageUnderTest<unknown, unknown>, ctx: Skip) => Promise<void>): StorageCase => ({ name: `operations: ${name}`, run });
+/** `name` starts with the store it checks (`outbox.…`, `inbox.…`), which prefixes the case name as the suite's convention asks. */
+const c = (name: string, run: (stores: StorageUnderTest<unknown, unknown>, ctx: Skip) => Promise<void>): StorageCase => ({ name: `${name.startsWith('outbox.') ? 'outbox' : 'inbox'}: operations: ${name}`, run });
 
 const add = (store: Outbox, messages: readonly Message[]) => store.transaction((tx) => store.add(tx, messages));
 const receive = (store: Inbox, messages: readonly Message[]) =>
