@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createInbox, createMemoryInboxStore, createMemoryOutboxStore, createMessage, createOutbox, MemoryDatabase, type Outbox } from '../src/index.js';
-import { recordingTransport, silent } from './support.js';
+import { manualClock, recordingTransport, silent } from './support.js';
 
 const quiet = { logger: silent, retention: false as const, pollIntervalMs: 3_600_000 };
 const message = () => createMessage({ type: 'payment.created', payload: { amount: 1 } }, { source: 'vault', now: new Date() });
@@ -18,6 +18,27 @@ describe('createInbox({ outbox }): handlers that publish', () => {
     await outbox.idle();
     expect(transport.delivered.map((d) => d.payload)).toEqual([{ of: m.id }]);
     expect(await store.get(m)).toMatchObject({ status: 'processed' });
+  });
+
+  it('publishes nothing when the handler succeeded but its claim was lost meanwhile (its transaction rolls back)', async () => {
+    const clock = manualClock();
+    const database = new MemoryDatabase();
+    const transport = recordingTransport();
+    const outboxStore = createMemoryOutboxStore({ database, clock });
+    const outbox = createOutbox({ store: outboxStore, source: 'ledger', clock, ...quiet }).configure('ledger.booked', { transport });
+    const store = createMemoryInboxStore({ database, clock });
+    const inbox = createInbox({ store, outbox, clock, leaseMs: 1_000, ...quiet }).on('payment.created', async (m, { tx }) => {
+      await outbox.add(tx, { type: 'ledger.booked', payload: { of: m.id } });
+      clock.advance(2_000); // the handler outlived its lease, and another worker took the message over
+      expect(await store.claimDue({ token: 'other-worker', leaseMs: 60_000, limit: 1 })).toHaveLength(1);
+    });
+    const m = message();
+    await store.transaction((tx) => store.receive(tx, m));
+    await inbox.processDue();
+    await outbox.idle();
+    expect(transport.attempts).toEqual([]);
+    expect(await outboxStore.list({})).toEqual([]);
+    expect(await store.get(m)).toMatchObject({ status: 'received', attempts: 2 });
   });
 
   it('refuses an outbox whose store is on another database, saying why and what to do', () => {
