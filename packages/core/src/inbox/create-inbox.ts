@@ -19,7 +19,7 @@ import type { TypeOf } from '../catalog/typed-api.js';
 import { assertDeclared, validatePayload } from '../catalog/validate-payload.js';
 import { GroupCommit } from './group-commit.js';
 import { handlerTransaction, type PublishingOutbox } from './handler-publishing.js';
-import { decideHandlerFailure, retriesBatchLater } from './handler-errors.js';
+import { decideHandlerFailure, meantByHandler, retriesBatchLater } from './handler-errors.js';
 import type { InboxEventMap } from './inbox-events.js';
 
 /** What a handler gets besides the message. */
@@ -75,7 +75,9 @@ export interface InboxOptions<Tx> extends ServiceOptions {
    * `after-commit` (default): a message is stored and acknowledged, then its
    * handler runs in its own transaction, retried with backoff on failure.
    * `inline`: the handler runs inside the receiving transaction before the
-   * answer; if it throws nothing is stored and the sender is told to retry.
+   * answer; if it throws nothing is stored and the sender is told to retry,
+   * unless it threw `DeadLetterError` or `RetryLaterError`: the message is
+   * then stored dead, or due at the time asked, and answered `created`.
    */
   mode?: 'after-commit' | 'inline';
   /** A message of a type with no handler: `reject` (default; 422 over HTTP) or `accept` (stored until a handler exists). */
@@ -428,6 +430,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
       let preClaimed = job !== undefined && (mode === 'inline' || runner.hasRoom);
       const claim = job && preClaimed ? { token: job.claim.token, leaseMs: config.leaseMs } : undefined;
       let isNew: boolean;
+      let settleKept: (() => Promise<void>) | undefined;
       if (mode === 'inline' && job) {
         const run = () => transaction(async (tx) => {
           if (!(await store.receive(tx, message, { claim: claim! }))) return false;
@@ -438,7 +441,15 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
           }
           return true;
         });
-        isNew = await (instrumentation.handle ? instrumentation.handle(message, 1, run) : run());
+        try {
+          isNew = await (instrumentation.handle ? instrumentation.handle(message, 1, run) : run());
+        } catch (error) {
+          const meant = meantByHandler(error);
+          if (meant === undefined) throw error;
+          // The handler said what it means (dead now, or run again later): the message is kept and settled as in after-commit mode.
+          isNew = await store.transaction((tx) => store.receive(tx, message, { claim: claim! }));
+          if (isNew) settleKept = () => settle(job, meant, handlers.get(message.type)?.policy ?? config.retry);
+        }
       } else if (groupCommit) {
         const outcome = await groupCommit.receive(claim ? { message, claim } : { message });
         isNew = outcome !== 'duplicate';
@@ -447,7 +458,8 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
         isNew = await store.transaction((tx) => store.receive(tx, message, claim ? { claim } : {}));
       }
       events.emit(isNew ? 'received' : 'duplicate', { message });
-      if (isNew && job && mode === 'inline') events.emit('handled', { message, attempts: 1, durationMs: 0 });
+      if (settleKept) await settleKept();
+      else if (isNew && job && mode === 'inline') events.emit('handled', { message, attempts: 1, durationMs: 0 });
       if (isNew && job && mode === 'after-commit') {
         if (preClaimed) service.submitFresh([job]);
         else runner.wake();

@@ -12,8 +12,10 @@ import { decideRetry, type RetryDecision, type RetryPolicy } from '../retry-poli
  * From a batch handler (`inbox.onBatch`) given several messages it does not
  * say which one is poison: the batch runs again one message at a time, as for
  * any error, and the message whose run throws it again is dead (the others
- * are handled). In inline mode nothing is stored whatever the handler throws:
- * the sender is answered `handler_failed` and retries as its policy says.
+ * are handled). In inline mode the receiving transaction rolls back (the
+ * handler's writes with it), then the message is stored dead on its own and
+ * `receive` answers `created`: the sender stops retrying a message no retry
+ * can fix.
  *
  * Recognise it with `isMessageboxError(error, 'dead_letter')` (it works across
  * copies of `@messagebox/core`; `instanceof` does not).
@@ -51,7 +53,9 @@ export type RetryLaterOptions = ({ at: Date; afterMs?: never } | { afterMs: numb
  *
  * From a batch handler it asks the same for every message of the batch: each
  * is scheduled for that time on its own (they are not run again one by one
- * first). In inline mode nothing is stored whatever the handler throws.
+ * first). In inline mode the receiving transaction rolls back, then the
+ * message is stored due at that time (handled by the worker then) and
+ * `receive` answers `created`.
  *
  * Recognise it with `isMessageboxError(error, 'retry_later')`. An invalid
  * `at` or `afterMs` throws `invalid_options` from the constructor (the
@@ -116,4 +120,10 @@ export function decideHandlerFailure(policy: RetryPolicy, failure: { attempts: n
 /** True when a batch handler's failure asks for every message of the batch to be retried later as they are (a {@link RetryLaterError}), rather than run again one by one. */
 export function retriesBatchLater(error: unknown): boolean {
   return isMessageboxError(error, 'retry_later');
+}
+
+/** The `DeadLetterError` or `RetryLaterError` an inline handler threw (the cause of the inbox's `handler_failed`), or undefined. */
+export function meantByHandler(error: unknown): unknown {
+  const cause = isMessageboxError(error, 'handler_failed') ? (error as { cause?: unknown }).cause : undefined;
+  return isMessageboxError(cause, 'dead_letter', 'retry_later') ? cause : undefined;
 }

@@ -93,6 +93,30 @@ export const handlerErrorCases: StorageCase[] = [
     expect(events.dead).toHaveLength(1);
   }),
 
+  c('inline mode: DeadLetterError keeps the message dead (the handler\'s writes rolled back) and answers created; RetryLaterError keeps it due at the time asked; any other error stores nothing', async (store) => {
+    const { inbox, events } = inboxOn(store, { mode: 'inline' });
+    const at = new Date(Date.now() + 120_000);
+    inbox.on('payment.created', async (m, { tx }) => {
+      await store.receive(tx, businessOf(m));
+      if ((m.payload as { kind: string }).kind === 'poison') throw new DeadLetterError('unknown currency XYZ');
+      if ((m.payload as { kind: string }).kind === 'later') throw new RetryLaterError('the bank opens at nine', { at });
+      throw new Error('flaky');
+    });
+    const [poison, later, flaky] = ['poison', 'later', 'flaky'].map((kind) => message('payment.created', { kind }));
+    expect(await inbox.receive(poison!)).toEqual({ status: 'created' });
+    expect(await store.get(poison!)).toMatchObject({ status: 'dead', attempts: 1, lastError: 'unknown currency XYZ — dead-lettered by the handler' });
+    expect(events.dead?.map((e) => e.message.id)).toEqual([poison!.id]);
+    expect(await inbox.receive(poison!)).toEqual({ status: 'duplicate' });
+    expect(await inbox.receive(later!)).toEqual({ status: 'created' });
+    const row = await store.get(later!);
+    expect(row).toMatchObject({ status: 'received', attempts: 1, lastError: 'the bank opens at nine', leaseUntil: null });
+    expect(Math.abs(row!.availableAt.getTime() - at.getTime())).toBeLessThan(SLACK_MS);
+    await expect(inbox.receive(flaky!)).rejects.toMatchObject({ code: 'handler_failed' });
+    expect(await store.get(flaky!)).toBeNull();
+    for (const m of [poison!, later!, flaky!]) expect(await store.get(businessOf(m))).toBeNull();
+    expect(events.handled).toBeUndefined();
+  }),
+
   c('a batch handler: RetryLaterError schedules every message of the batch for that time (no one-by-one rerun); DeadLetterError runs them one by one and only the poison one is dead', async (store) => {
     const { inbox, events } = inboxOn(store);
     const calls: number[] = [];
