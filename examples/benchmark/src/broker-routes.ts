@@ -1,15 +1,12 @@
 // Outbox → broker → inbox variants: the broker of a drain (RabbitMQ or NATS
-// JetStream), its topology for one run (declared by the benchmark, deleted
+// JetStream), its topology for one run (declared by the benchmark with the
+// transport packages' createAmqpTopology / createNatsTopology, deleted
 // afterwards), the sender's transport and the receiver's consumer. The
 // children learn the broker and the names from MB_BROKER / MB_BROKER_TOPOLOGY.
 // The clients are imported only when a drain uses them, so the HTTP
 // variants' processes load nothing more than before.
 import { randomBytes } from 'node:crypto';
 import type { Message, ReceiveResult, Transport } from '@messagebox/core';
-
-const amqpConnect = async (...args: Parameters<typeof import('amqplib').connect>) => (await import('amqplib')).connect(...args);
-const natsConnect = async (...args: Parameters<typeof import('@nats-io/transport-node').connect>) => (await import('@nats-io/transport-node')).connect(...args);
-const jetstreamManager = async (...args: Parameters<typeof import('@nats-io/jetstream').jetstreamManager>) => (await import('@nats-io/jetstream')).jetstreamManager(...args);
 
 export const BROKERS = ['amqp', 'nats'] as const;
 export type Broker = (typeof BROKERS)[number];
@@ -30,42 +27,41 @@ export function isBroker(name: string | undefined): name is Broker {
   return (BROKERS as readonly string[]).includes(name ?? '');
 }
 
+/** The topology of `t`, declared and deleted by the transport packages (no dead-letter exchange: nothing here is unstorable). */
+async function topologyOf(t: BrokerTopology) {
+  if (t.broker === 'amqp') return (await import('@messagebox/transport-amqp')).createAmqpTopology({ url: AMQP_URL, exchange: t.exchangeOrStream, queue: t.queueOrDurable, deadLetterExchange: false, timeoutMs: 5_000 });
+  return (await import('@messagebox/transport-nats')).createNatsTopology({
+    servers: NATS_URL,
+    connectOptions: { timeout: 5_000, maxReconnectAttempts: 0 },
+    stream: t.exchangeOrStream,
+    durable: t.queueOrDurable,
+    maxAckPending: CONSUMER_IN_FLIGHT * 4,
+  });
+}
+
+async function onTopology(t: BrokerTopology, fn: (topology: { declare(): Promise<void>; delete(): Promise<void> }) => Promise<void>): Promise<void> {
+  const topology = await topologyOf(t);
+  try {
+    await fn(topology);
+  } finally {
+    if ('close' in topology) await topology.close();
+  }
+}
+
 /** Declares a fresh topology for one drain; resolves with it. Rejects with a clear message when the broker cannot be reached. */
 export async function declareBrokerTopology(broker: Broker): Promise<BrokerTopology> {
   const id = randomBytes(4).toString('hex');
+  const t: BrokerTopology = broker === 'amqp' ? { broker, exchangeOrStream: `mb_bench.${id}`, queueOrDurable: `mb_bench.${id}.inbox` } : { broker, exchangeOrStream: `MB_BENCH_${id}`, queueOrDurable: 'inbox' };
   try {
-    if (broker === 'amqp') {
-      const t: BrokerTopology = { broker, exchangeOrStream: `mb_bench.${id}`, queueOrDurable: `mb_bench.${id}.inbox` };
-      const model = await amqpConnect(AMQP_URL, { timeout: 5_000 });
-      const channel = await model.createChannel();
-      await channel.assertExchange(t.exchangeOrStream, 'topic', { durable: true });
-      await channel.assertQueue(t.queueOrDurable, { durable: true });
-      await channel.bindQueue(t.queueOrDurable, t.exchangeOrStream, '#');
-      await model.close();
-      return t;
-    }
-    const t: BrokerTopology = { broker, exchangeOrStream: `MB_BENCH_${id}`, queueOrDurable: 'inbox' };
-    const nc = await natsConnect({ servers: NATS_URL, timeout: 5_000 });
-    await (await jetstreamManager(nc)).streams.add({ name: t.exchangeOrStream, subjects: [`${t.exchangeOrStream}.>`] });
-    await nc.close();
+    await onTopology(t, (topology) => topology.declare());
     return t;
   } catch (error) {
     throw new Error(`[benchmark] cannot set up ${broker === 'amqp' ? `RabbitMQ at ${AMQP_URL}` : `NATS JetStream at ${NATS_URL}`} (BENCH_AMQP_URL / BENCH_NATS_URL; --brokers=none skips them): ${(error as Error).message}`);
   }
 }
 
-export async function deleteBrokerTopology(t: BrokerTopology): Promise<void> {
-  if (t.broker === 'amqp') {
-    const model = await amqpConnect(AMQP_URL, { timeout: 5_000 });
-    const channel = await model.createChannel();
-    await channel.deleteQueue(t.queueOrDurable);
-    await channel.deleteExchange(t.exchangeOrStream);
-    await model.close();
-  } else {
-    const nc = await natsConnect({ servers: NATS_URL, timeout: 5_000 });
-    await (await jetstreamManager(nc)).streams.delete(t.exchangeOrStream);
-    await nc.close();
-  }
+export function deleteBrokerTopology(t: BrokerTopology): Promise<void> {
+  return onTopology(t, (topology) => topology.delete());
 }
 
 /** What the children need in their environment. */

@@ -2,11 +2,8 @@
 // the topology (declared once by main.ts, deleted at the end), the order
 // service's transport, and the shipping service's inbox consumer.
 import type { Inbox, Transport } from '@messagebox/core';
-import { createAmqpInboxConsumer, createAmqpTransport } from '@messagebox/transport-amqp';
-import { createNatsInboxConsumer, createNatsTransport } from '@messagebox/transport-nats';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect as natsConnect } from '@nats-io/transport-node';
-import { connect as amqpConnect } from 'amqplib';
+import { createAmqpInboxConsumer, createAmqpTopology, createAmqpTransport } from '@messagebox/transport-amqp';
+import { createNatsInboxConsumer, createNatsTopology, createNatsTransport } from '@messagebox/transport-nats';
 
 export type BrokerName = 'amqp' | 'nats';
 
@@ -18,7 +15,7 @@ export interface Topology {
   broker: BrokerName;
   /** AMQP: the topic exchange; NATS: the stream. */
   destination: string;
-  /** AMQP: the queue both consumers share; NATS: the durable consumer they share. */
+  /** AMQP: the queue both consumers share (its dead letters go to `<shared>.dead`); NATS: the durable consumer they share. */
   shared: string;
 }
 
@@ -30,36 +27,34 @@ export function topologyFor(broker: BrokerName, runId: string): Topology {
 
 const subjectOf = (t: Topology, type: string) => `${t.destination.toLowerCase()}.${type}`;
 
-/** Declares the exchange, queue and binding (AMQP) or the stream (NATS). Rejects with a clear message when the broker cannot be reached. */
-export async function declareTopology(t: Topology): Promise<void> {
-  if (t.broker === 'amqp') {
-    const model = await amqpConnect(AMQP_URL, { timeout: 5_000 }).catch((error: Error) => unreachable('RabbitMQ', AMQP_URL, error));
-    const channel = await model.createChannel();
-    await channel.assertExchange(t.destination, 'topic', { durable: true });
-    await channel.assertQueue(t.shared, { durable: true });
-    await channel.bindQueue(t.shared, t.destination, 'order.#');
-    await model.close();
-  } else {
-    const nc = await natsConnect({ servers: NATS_URL, timeout: 5_000 }).catch((error: Error) => unreachable('NATS JetStream', NATS_URL, error));
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: t.destination, subjects: [`${t.destination.toLowerCase()}.>`] });
-    await nc.close();
+/** This run's RabbitMQ topology: the exchange, the queue bound to `order.#`, a dead-letter exchange and its queue. */
+const amqpTopology = (t: Topology) => createAmqpTopology({ url: AMQP_URL, exchange: t.destination, queue: t.shared, bindingKeys: ['order.#'], timeoutMs: 5_000 });
+
+/** This run's JetStream topology: the stream and the durable consumer both shipping processes share. */
+const natsTopology = (t: Topology) =>
+  createNatsTopology({ servers: NATS_URL, connectOptions: { timeout: 5_000, maxReconnectAttempts: 0 }, stream: t.destination, subjects: [`${t.destination.toLowerCase()}.>`], durable: t.shared });
+
+/** Runs `fn` on this run's topology (declared by the transport packages), closing what it opened. */
+async function onTopology(t: Topology, fn: (topology: { declare(): Promise<void>; delete(): Promise<void> }) => Promise<void>): Promise<void> {
+  if (t.broker === 'amqp') return fn(amqpTopology(t));
+  const topology = natsTopology(t);
+  try {
+    await fn(topology);
+  } finally {
+    await topology.close();
   }
 }
 
+/** Declares the topology. Rejects with a clear message when the broker cannot be reached. */
+export async function declareTopology(t: Topology): Promise<void> {
+  await onTopology(t, (topology) =>
+    topology.declare().catch((error: Error) => unreachable(t.broker === 'amqp' ? 'RabbitMQ' : 'NATS JetStream', t.broker === 'amqp' ? AMQP_URL : NATS_URL, (error.cause as Error | undefined) ?? error)),
+  );
+}
+
 /** Deletes what {@link declareTopology} declared. */
-export async function deleteTopology(t: Topology): Promise<void> {
-  if (t.broker === 'amqp') {
-    const model = await amqpConnect(AMQP_URL, { timeout: 5_000 });
-    const channel = await model.createChannel();
-    await channel.deleteQueue(t.shared);
-    await channel.deleteExchange(t.destination);
-    await model.close();
-  } else {
-    const nc = await natsConnect({ servers: NATS_URL, timeout: 5_000 });
-    await (await jetstreamManager(nc)).streams.delete(t.destination);
-    await nc.close();
-  }
+export function deleteTopology(t: Topology): Promise<void> {
+  return onTopology(t, (topology) => topology.delete());
 }
 
 /** The order service's transport: publish confirms (AMQP) or PubAcks (NATS) before a message counts as sent. */
@@ -72,7 +67,7 @@ export function orderTransport(t: Topology): Transport {
 /** The shipping service's consumer: acks a message only once the inbox stored it. */
 export function shippingConsumer(t: Topology, inbox: Pick<Inbox<unknown>, 'receive'>): { start(): Promise<void>; stop(): Promise<unknown> } {
   return t.broker === 'amqp'
-    ? createAmqpInboxConsumer({ url: AMQP_URL, queue: t.shared, inbox, prefetch: 32 })
+    ? createAmqpInboxConsumer({ url: AMQP_URL, queue: t.shared, deadLetterExchange: amqpTopology(t).deadLetterExchange, inbox, prefetch: 32 })
     : createNatsInboxConsumer({ servers: NATS_URL, stream: t.destination, durable: t.shared, inbox, concurrency: 32 });
 }
 

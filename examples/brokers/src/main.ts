@@ -40,7 +40,7 @@ try {
   console.log(`messagebox over ${label}: order service → outbox → ${topology.destination} → 2 shipping consumers → one inbox, ${orders} orders`);
 
   const env = { TOPOLOGY: JSON.stringify(topology), ORDERS: String(orders), ORDERS_DB: files.orders, SHIPPING_DB: files.shipping };
-  // One after the other: on NATS the first creates the durable consumer the second one joins.
+  // One after the other, each ready before the order service starts.
   const consumers: ChildProcess[] = [];
   for (const worker of ['consumer 1', 'consumer 2']) {
     const consumer = start('shipping-consumer', { ...env, WORKER: worker });

@@ -64,7 +64,7 @@ describe('messagebox init', () => {
     try {
       const dir = scratch();
       expect((await runCli(['init', '--database', 'postgres', '--file', 'ops.config.ts'], { cwd: dir })).code).toBe(0);
-      expect(readFileSync(join(dir, 'ops.config.ts'), 'utf8')).toMatch(/import pg from 'pg';[\s\S]*PostgresDialect[\s\S]*createPostgresStorage\(\{ db \}\)/);
+      expect(readFileSync(join(dir, 'ops.config.ts'), 'utf8')).toMatch(/import pg from 'pg';[\s\S]*PostgresDialect[\s\S]*createPostgresStorage\(\{ db, pool \}\)/);
       const migrate = await runCli(['--config', 'ops.config.ts', 'migrate'], { cwd: dir, env: { DATABASE_URL: database.env['MB_DATABASE_URL'] } });
       expect(migrate.stderr).toBe('');
       expect(migrate.stdout).toMatch(/applied \d+ migration\(s\)/);

@@ -11,7 +11,11 @@ export type MessageboxErrorCode =
   | 'lease_lost'
   | 'store_failed'
   | 'handler_failed'
-  | 'shutdown_timeout';
+  | 'shutdown_timeout'
+  /** Thrown by a handler: dead-letter this message now (`DeadLetterError`). */
+  | 'dead_letter'
+  /** Thrown by a handler: run this message again at the time asked (`RetryLaterError`). */
+  | 'retry_later';
 
 /**
  * Brands shared by every copy of `@messagebox/core` in a process

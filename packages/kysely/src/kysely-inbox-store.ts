@@ -83,6 +83,7 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
   }
 
   return {
+    database: options.db,
     transaction: (fn) => committedTransaction(options.db, fn, dialectBegin(dialect)),
 
     async receive(tx, message: Message, opts?: { claim?: InsertClaim }) {

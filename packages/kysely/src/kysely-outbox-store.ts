@@ -44,6 +44,7 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
   });
 
   const store: OutboxStore<Transaction<DB>> = {
+    database: options.db,
     transaction: (fn) => {
       const claimed = new Map<string, number>();
       return committedTransaction(

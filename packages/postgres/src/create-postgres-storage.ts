@@ -5,6 +5,7 @@ import pg from 'pg';
 import { createPostgresDialect } from './postgres-dialect.js';
 import type { ListenOptions } from './postgres-listener.js';
 import { defaultPoolConfig, guardPool } from './postgres-pool.js';
+import { warnUnguardedPool } from './unguarded-pool-warning.js';
 
 /** Options both forms of {@link createPostgresStorage} share. */
 export interface PostgresStorageCommonOptions {
@@ -34,10 +35,12 @@ export interface PostgresStorageOnDbOptions<DB> extends PostgresStorageCommonOpt
   /**
    * The `pg.Pool` under `db`. Pass it: the storage then guards it, so a
    * connection Postgres terminates fails the query that uses it instead of
-   * crashing the process (see {@link guardPool}). Without it, guard the pool
-   * yourself.
+   * crashing the process (see {@link guardPool}); Kysely does not let the
+   * storage reach the pool through `db`. `false`: you guard it yourself
+   * (`guardPool(pool)`). Left out, the storage warns once per process that
+   * the pool is unguarded.
    */
-  pool?: pg.Pool;
+  pool?: pg.Pool | false;
   connectionString?: never;
 }
 
@@ -93,7 +96,14 @@ export function createPostgresStorage<DB>(options: PostgresStorageOptions<DB>): 
     destroy = () => db.destroy();
     if (listen === true) listen = options.connectionString;
   } else if (options.db) {
-    if (options.pool) guardPool(options.pool, guard);
+    const pool: unknown = options.pool;
+    if (pool === undefined) warnUnguardedPool();
+    else if (pool !== false) {
+      if (typeof (pool as pg.Pool | null)?.on !== 'function' || typeof (pool as pg.Pool).connect !== 'function') {
+        throw new MessageboxError('invalid_options', 'createPostgresStorage: `pool` must be the pg.Pool under `db`, or false when you guard it yourself');
+      }
+      guardPool(pool as pg.Pool, guard);
+    }
     db = options.db;
     destroy = async () => undefined;
   } else {

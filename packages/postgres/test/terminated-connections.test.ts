@@ -30,6 +30,7 @@ describe.runIf(reachable)('postgres: connections Postgres terminates', () => {
   it.each([
     ['a pool of its own (connectionString)', 'own'],
     ['your db with its pool passed as `pool`', 'guarded'],
+    ['your db with its pool guarded by you (guardPool) and `pool: false`', 'self'],
   ])('%s: the process survives a connection killed inside a handler and idle ones; the message is retried and handled once', { timeout: 90_000 }, async (_, mode) => {
     const run = await runFixture(database.url, mode);
     expect(run.stderr).not.toContain("Unhandled 'error' event");
@@ -44,6 +45,7 @@ describe.runIf(reachable)('postgres: connections Postgres terminates', () => {
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain("Unhandled 'error' event");
     expect(run.stderr).toContain('terminating connection due to administrator command');
+    expect(run.stderr).toContain('was given no `pool`'); // the storage said so at start
   });
 
   it('createPostgresStorage needs db or a connection string', () => {

@@ -1,7 +1,10 @@
-import { createMemoryInboxStore, createMemoryOutboxStore } from '@messagebox/core';
+import { createMemoryInboxStore, createMemoryOutboxStore, MemoryDatabase } from '@messagebox/core';
 import { runStorageConformance } from '../src/index.js';
 
 runStorageConformance({
   name: 'memory',
-  setup: async () => ({ outbox: createMemoryOutboxStore(), inbox: createMemoryInboxStore() }),
+  setup: async () => {
+    const database = new MemoryDatabase(); // one database, as one SQL storage: handlers that publish write both stores in one transaction
+    return { outbox: createMemoryOutboxStore({ database }), inbox: createMemoryInboxStore({ database }) };
+  },
 });

@@ -17,6 +17,7 @@ export {
   type AmqpInboxConsumer,
   type AmqpInboxConsumerOptions,
 } from './amqp-inbox-consumer.js';
+export { createAmqpTopology, type AmqpTopology, type AmqpTopologyOptions } from './amqp-topology.js';
 export type { AmqpUrl } from './connection.js';
 export {
   CREATED_AT_HEADER,

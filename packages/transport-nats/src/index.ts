@@ -16,4 +16,5 @@ export {
   type NatsInboxConsumerOptions,
 } from './nats-inbox-consumer.js';
 export type { NatsConnectionOptions } from './nats-connection.js';
+export { createNatsTopology, type NatsTopology, type NatsTopologyOptions } from './nats-topology.js';
 export { decodeNatsMessage, encodeNatsMessage, NatsHeaderNames, natsMsgId, type NatsWireMessage } from './nats-wire-format.js';

@@ -12,19 +12,10 @@ import {
   type ReceiveResult,
   type RetryPolicyOptions,
 } from '@messagebox/core';
-import {
-  AckPolicy,
-  DeliverPolicy,
-  jetstream,
-  jetstreamManager,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type Consumer,
-  type JetStreamClient,
-  type JsMsg,
-} from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type Consumer, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { connectionHandle, type NatsConnectionOptions } from './nats-connection.js';
+import { DEFAULT_NATS_ACK_WAIT_MS, DEFAULT_NATS_MAX_ACK_PENDING, ensureDurableConsumer } from './nats-durable-consumer.js';
 import { decodeNatsMessage, NatsHeaderNames } from './nats-wire-format.js';
 
 /** The `MessageboxError` codes of a message that can never be stored: such a message is terminated, never redelivered. */
@@ -121,8 +112,8 @@ export function createNatsInboxConsumer(options: NatsInboxConsumerOptions): Nats
   }
   if (typeof options.inbox?.receive !== 'function') throw new MessageboxError('invalid_options', 'createNatsInboxConsumer needs an `inbox`');
   const concurrency = positiveInteger('concurrency', options.concurrency ?? 64);
-  const maxAckPending = positiveInteger('maxAckPending', options.maxAckPending ?? 1_000);
-  const ackWaitMs = positiveInteger('ackWaitMs', options.ackWaitMs ?? 30_000);
+  const maxAckPending = positiveInteger('maxAckPending', options.maxAckPending ?? DEFAULT_NATS_MAX_ACK_PENDING);
+  const ackWaitMs = positiveInteger('ackWaitMs', options.ackWaitMs ?? DEFAULT_NATS_ACK_WAIT_MS);
   const fetchExpiresMs = positiveInteger('fetchExpiresMs', options.fetchExpiresMs ?? 2_000);
   if (fetchExpiresMs < 1_000) throw new MessageboxError('invalid_options', `createNatsInboxConsumer: fetchExpiresMs must be at least 1000, got ${fetchExpiresMs}`);
   const policy = createRetryPolicy({ initialDelayMs: 1_000, maxDelayMs: 60_000, ...options.retry });
@@ -140,26 +131,9 @@ export function createNatsInboxConsumer(options: NatsInboxConsumerOptions): Nats
 
   async function ensureConsumer(): Promise<void> {
     const nc = await connection.get();
-    const jsm = await jetstreamManager(nc);
     js = jetstream(nc);
     termTakesReason = serverAtLeast(nc.info?.version, [2, 11, 0]);
-    const config = {
-      durable_name: durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      max_ack_pending: maxAckPending,
-      ack_wait: ackWaitMs * 1_000_000,
-      ...(options.filterSubject ? { filter_subject: options.filterSubject } : {}),
-    };
-    try {
-      const info = await jsm.consumers.info(stream, durable);
-      if (info.config.max_ack_pending !== maxAckPending || info.config.ack_wait !== config.ack_wait) {
-        await jsm.consumers.update(stream, durable, { max_ack_pending: maxAckPending, ack_wait: config.ack_wait });
-      }
-    } catch (error) {
-      if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound)) throw error;
-      await jsm.consumers.add(stream, config);
-    }
+    await ensureDurableConsumer(await jetstreamManager(nc), stream, { durable, maxAckPending, ackWaitMs, filterSubject: options.filterSubject });
   }
 
   async function run(): Promise<void> {

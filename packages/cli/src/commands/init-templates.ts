@@ -3,7 +3,7 @@ export const DATABASES = ['sqlite', 'postgres', 'mysql'] as const;
 export type Database = (typeof DATABASES)[number];
 
 /** What each database needs: the packages to install and how its Kysely instance and storage are made. */
-const SETUP: Record<Database, { packages: string; imports: string; db: string; storage: string; env: string }> = {
+const SETUP: Record<Database, { packages: string; imports: string; pool?: string; db: string; storage: string; env: string }> = {
   sqlite: {
     packages: '@messagebox/core @messagebox/sqlite @messagebox/transport-http @messagebox/cli kysely better-sqlite3',
     imports: `import Database from 'better-sqlite3';\nimport { Kysely, SqliteDialect } from 'kysely';\nimport { createSqliteStorage } from '@messagebox/sqlite';`,
@@ -14,8 +14,10 @@ const SETUP: Record<Database, { packages: string; imports: string; db: string; s
   postgres: {
     packages: '@messagebox/core @messagebox/postgres @messagebox/transport-http @messagebox/cli kysely pg',
     imports: `import pg from 'pg';\nimport { Kysely, PostgresDialect } from 'kysely';\nimport { createPostgresStorage } from '@messagebox/postgres';`,
-    db: `new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: process.env.DATABASE_URL }) }) })`,
-    storage: 'createPostgresStorage({ db })',
+    pool: `new pg.Pool({ connectionString: process.env.DATABASE_URL })`,
+    db: `new Kysely<any>({ dialect: new PostgresDialect({ pool }) })`,
+    // With its pool, the storage guards it: a connection Postgres ends fails a query instead of crashing the process.
+    storage: 'createPostgresStorage({ db, pool })',
     env: 'DATABASE_URL (e.g. postgres://user:password@127.0.0.1:5432/app)',
   },
   mysql: {
@@ -45,7 +47,7 @@ import { createInbox, createOutbox } from '@messagebox/core';
 import { createHttpTransport } from '@messagebox/transport-http';
 
 export default defineConfig(() => {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- use your own Kysely database type here
+${setup.pool ? `  const pool = ${setup.pool};\n` : ''}  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- use your own Kysely database type here
   const db = ${setup.db};
   const storage = ${setup.storage};
 

@@ -81,8 +81,9 @@ export async function createPostgresDatabase(): Promise<TestDatabase | undefined
   await admin.end();
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;
-  const db: AnyDb = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.href, max: 4 }) }) });
-  return wrap('postgres', { MB_DIALECT: 'postgres', MB_DATABASE_URL: url.href }, db, createPostgresStorage({ db }), async () => {
+  const pool = new pg.Pool({ connectionString: url.href, max: 4 });
+  const db: AnyDb = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  return wrap('postgres', { MB_DIALECT: 'postgres', MB_DATABASE_URL: url.href }, db, createPostgresStorage({ db, pool }), async () => {
     const drop = new pg.Client({ connectionString: PG_ADMIN_URL });
     await drop.connect();
     try {

@@ -18,11 +18,17 @@ import type { InboxBatchHandlerFor, InboxHandlerFor } from '../catalog/typed-inb
 import type { TypeOf } from '../catalog/typed-api.js';
 import { assertDeclared, validatePayload } from '../catalog/validate-payload.js';
 import { GroupCommit } from './group-commit.js';
+import { handlerTransaction, type PublishingOutbox } from './handler-publishing.js';
+import { decideHandlerFailure, meantByHandler, retriesBatchLater } from './handler-errors.js';
 import type { InboxEventMap } from './inbox-events.js';
 
 /** What a handler gets besides the message. */
 export interface HandlerContext<Tx> {
-  /** The transaction that marks the message processed: write with it so your changes commit together with that mark. */
+  /**
+   * The transaction that marks the message processed: write with it so your
+   * changes commit together with that mark. With the inbox's `outbox`,
+   * `outbox.add(tx, …)` is attempted right after it commits.
+   */
   tx: Tx;
   /** 1 for the first run, 2 for the first retry… */
   attempt: number;
@@ -35,7 +41,11 @@ export interface HandlerContext<Tx> {
   signal: AbortSignal;
 }
 
-/** Runs for each newly received message of its type. Throw to have it retried. */
+/**
+ * Runs for each newly received message of its type. Throw to have it
+ * retried with backoff; throw `DeadLetterError` to make it dead at once (no
+ * retry can fix it), `RetryLaterError` to have it run again at a given time.
+ */
 export type InboxHandler<Tx, P = JsonValue, T extends string = string> = (message: Message<P, T>, context: HandlerContext<Tx>) => Promise<void> | void;
 
 /** What a batch handler gets besides its messages. */
@@ -52,7 +62,10 @@ export interface BatchHandlerContext<Tx> {
  * Runs once for several due messages of its type (registered with
  * `inbox.onBatch`), in one transaction. Throw to have them retried: they are
  * then run again one by one (`messages` holds one message), each settled on
- * its own, so one bad message cannot hold the others back.
+ * its own, so one bad message cannot hold the others back (a
+ * `DeadLetterError` too: the message whose own run throws it is dead). A
+ * `RetryLaterError` instead schedules every message of the batch for the
+ * time it asks.
  */
 export type InboxBatchHandler<Tx, P = JsonValue, T extends string = string> = (messages: readonly Message<P, T>[], context: BatchHandlerContext<Tx>) => Promise<void> | void;
 
@@ -62,7 +75,9 @@ export interface InboxOptions<Tx> extends ServiceOptions {
    * `after-commit` (default): a message is stored and acknowledged, then its
    * handler runs in its own transaction, retried with backoff on failure.
    * `inline`: the handler runs inside the receiving transaction before the
-   * answer; if it throws nothing is stored and the sender is told to retry.
+   * answer; if it throws nothing is stored and the sender is told to retry,
+   * unless it threw `DeadLetterError` or `RetryLaterError`: the message is
+   * then stored dead, or due at the time asked, and answered `created`.
    */
   mode?: 'after-commit' | 'inline';
   /** A message of a type with no handler: `reject` (default; 422 over HTTP) or `accept` (stored until a handler exists). */
@@ -96,6 +111,16 @@ export interface InboxOptions<Tx> extends ServiceOptions {
    * invalid one rejects with `invalid_payload` and its issues; 422 over HTTP).
    */
   catalog?: AnyMessageCatalog;
+  /**
+   * The outbox handlers publish with (the chain "receive, write, publish"):
+   * each handler then runs in `outbox.transaction()`, so `outbox.add(tx, …)`
+   * with the handler's `tx` is attempted right after that transaction
+   * commits, and never if the handler fails. The outbox's store must be on
+   * the inbox store's database (refused with `invalid_options` otherwise).
+   * Without it, what a handler adds is left to the outbox's worker. See
+   * {@link PublishingOutbox}.
+   */
+  outbox?: PublishingOutbox<Tx>;
 }
 
 export interface HandlerOptions {
@@ -218,6 +243,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
   const retention = resolveRetention(options.retention, 'createInbox');
   const senderSpanMs = longestRetrySpanMs(createRetryPolicy(options.senderRetry));
   const groupCommit = resolveGroupCommit(store, options.groupCommit);
+  const transaction = handlerTransaction(store, options.outbox);
   const failures: FailureAnnouncer = {
     store,
     clock,
@@ -225,6 +251,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
     logger,
     retryText: 'handler failed; will retry',
     deadText: 'inbox message is dead',
+    decide: decideHandlerFailure,
     emit: (failure) => (failure.kind === 'retry' ? events.emit('handlerFailed', failure.event) : events.emit('dead', failure.event)),
   };
 
@@ -305,7 +332,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
     let failure: unknown = exhaustedBeforeStart(attempts, policy);
     if (!failure) {
       try {
-        const run = () => store.transaction((tx) => runHandler(tx, job, signal));
+        const run = () => transaction((tx) => runHandler(tx, job, signal));
         await (instrumentation.handle ? instrumentation.handle(message, attempts, run) : run());
         events.emit('handled', { message, attempts, durationMs: clock.now() - started });
         return;
@@ -333,7 +360,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
     const lost = new Set<string>();
     let failure: unknown;
     try {
-      const run = () => store.transaction((tx) => runBatchHandler(tx, entry, jobs, signal, lost));
+      const run = () => transaction((tx) => runBatchHandler(tx, entry, jobs, signal, lost));
       const messages = jobs.map((j) => j.message);
       await (instrumentation.handleBatch ? instrumentation.handleBatch(messages, jobs.map((j) => j.attempts), run) : run());
       const durationMs = clock.now() - started;
@@ -342,10 +369,11 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
     } catch (error) {
       failure = error ?? new Error('batch handler rejected without a reason');
     }
-    logger.info({ type: jobs[0]!.message.type, messages: jobs.length, lost: lost.size, error: describeError(failure) }, 'batch handler failed; running its messages one by one');
+    const later = retriesBatchLater(failure);
+    logger.info({ type: jobs[0]!.message.type, messages: jobs.length, lost: lost.size, error: describeError(failure) }, later ? 'batch handler asked to retry later; scheduling each message' : 'batch handler failed; running its messages one by one');
     for (const job of jobs) {
       if (lost.has(keyOf(job.claim))) logger.warn({ id: job.message.id, type: job.message.type }, `inbox message ${job.message.id} from ${job.message.source} was taken over by another worker; left to it`);
-      else if (signal.aborted) await settle(job, failure, entry.policy);
+      else if (signal.aborted || later) await settle(job, failure, entry.policy);
       else await handle(job, signal);
     }
   }
@@ -402,8 +430,9 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
       let preClaimed = job !== undefined && (mode === 'inline' || runner.hasRoom);
       const claim = job && preClaimed ? { token: job.claim.token, leaseMs: config.leaseMs } : undefined;
       let isNew: boolean;
+      let settleKept: (() => Promise<void>) | undefined;
       if (mode === 'inline' && job) {
-        const run = () => store.transaction(async (tx) => {
+        const run = () => transaction(async (tx) => {
           if (!(await store.receive(tx, message, { claim: claim! }))) return false;
           try {
             await runHandler(tx, job, neverAborted);
@@ -412,7 +441,15 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
           }
           return true;
         });
-        isNew = await (instrumentation.handle ? instrumentation.handle(message, 1, run) : run());
+        try {
+          isNew = await (instrumentation.handle ? instrumentation.handle(message, 1, run) : run());
+        } catch (error) {
+          const meant = meantByHandler(error);
+          if (meant === undefined) throw error;
+          // The handler said what it means (dead now, or run again later): the message is kept and settled as in after-commit mode.
+          isNew = await store.transaction((tx) => store.receive(tx, message, { claim: claim! }));
+          if (isNew) settleKept = () => settle(job, meant, handlers.get(message.type)?.policy ?? config.retry);
+        }
       } else if (groupCommit) {
         const outcome = await groupCommit.receive(claim ? { message, claim } : { message });
         isNew = outcome !== 'duplicate';
@@ -421,7 +458,8 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
         isNew = await store.transaction((tx) => store.receive(tx, message, claim ? { claim } : {}));
       }
       events.emit(isNew ? 'received' : 'duplicate', { message });
-      if (isNew && job && mode === 'inline') events.emit('handled', { message, attempts: 1, durationMs: 0 });
+      if (settleKept) await settleKept();
+      else if (isNew && job && mode === 'inline') events.emit('handled', { message, attempts: 1, durationMs: 0 });
       if (isNew && job && mode === 'after-commit') {
         if (preClaimed) service.submitFresh([job]);
         else runner.wake();

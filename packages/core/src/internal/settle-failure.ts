@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { describeError, isMessageboxError, isTransportError, MessageboxError } from '../errors.js';
 import type { Claim, RetryOptions } from '../ports/claim.js';
-import { decideRetry, type RetryPolicy } from '../retry-policy.js';
+import { decideRetry, type RetryDecision, type RetryPolicy } from '../retry-policy.js';
 
 /** The part of a store that records a failed attempt. */
 export interface FailureStore {
@@ -23,15 +23,17 @@ export async function settleFailure(
   claim: Claim,
   /** `since`: when the message's age (for `maxAgeMs`) starts, on the caller's clock: its creation (outbox) or its receipt (inbox). */
   failure: { attempts: number; since: Date; error: unknown },
-  env: { policy: RetryPolicy; clock: Clock; random: () => number },
+  /** `decide`: a side's own decision for some errors (the inbox's handler errors); undefined leaves it to the policy. */
+  env: { policy: RetryPolicy; clock: Clock; random: () => number; decide?: FailureDecider | undefined },
 ): Promise<FailureOutcome> {
   const error = describeError(failure.error);
   const transportError = isTransportError(failure.error) ? failure.error : undefined;
-  const decision = decideRetry(
+  const ageMs = env.clock.now() - failure.since.getTime();
+  const decision = env.decide?.(env.policy, { attempts: failure.attempts, ageMs, error: failure.error }, env.clock.now()) ?? decideRetry(
     env.policy,
     {
       attempts: failure.attempts,
-      ageMs: env.clock.now() - failure.since.getTime(),
+      ageMs,
       retryable: transportError?.retryable ?? !isMessageboxError(failure.error, 'invalid_payload'),
       retryAfterMs: transportError?.retryAfterMs,
     },
@@ -45,6 +47,9 @@ export async function settleFailure(
   const applied = await store.markDead(claim, { error: deadError });
   return applied ? { kind: 'dead', error: deadError } : { kind: 'fenced', error };
 }
+
+/** Decides what a failure means before the retry policy does; undefined: the policy decides. */
+export type FailureDecider = (policy: RetryPolicy, failure: { attempts: number; ageMs: number; error: unknown }, now: number) => RetryDecision | undefined;
 
 /** An attempt that started once too often (its worker crashed or lost its lease each time) is not tried again. */
 export function exhaustedBeforeStart(attempts: number, policy: RetryPolicy): MessageboxError | undefined {

@@ -41,6 +41,7 @@ export function createMemoryInboxStore(options: MemoryStoreOptions = {}): InboxS
   }
 
   return {
+    database: db,
     transaction: (fn) => db.transaction(fn),
 
     receive: async (tx: MemoryTransaction, message: Message, opts?: { claim?: InsertClaim }) => receiveOne(tx, message, opts?.claim),

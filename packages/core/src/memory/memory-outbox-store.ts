@@ -26,6 +26,7 @@ export function createMemoryOutboxStore(options: MemoryStoreOptions = {}): Outbo
   const wakers = new Set<() => void>();
 
   return {
+    database: db,
     transaction: (fn) => db.transaction(fn),
 
     async add(tx: MemoryTransaction, messages: readonly Message[], opts?: { claim?: InsertClaim }) {
@@ -36,7 +37,8 @@ export function createMemoryOutboxStore(options: MemoryStoreOptions = {}): Outbo
         tx.stagedIds.add(message.id);
       }
       // Times (and an insert-time lease) count from the insert, as in the SQL stores, not from commit.
-      const rows = messages.map((message) => table.newRow(message, opts?.claim));
+      // Listed, filtered (`before`) and aged by the message's own `createdAt`, as the SQL stores' `created_at`.
+      const rows = messages.map((message) => table.newRow(message, opts?.claim, message.createdAt.getTime()));
       tx.onCommit(() => {
         for (const row of rows) table.rows.set(row.message.id, row);
         for (const wake of wakers) wake();

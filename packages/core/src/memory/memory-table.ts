@@ -53,13 +53,14 @@ export class MemoryTable {
     return keys;
   }
 
-  newRow(message: Message, claim: InsertClaim | undefined): MemoryRow {
+  /** A new waiting row; `createdAt` (what lists order by and `before` compares) defaults to now: the inbox's receive time. */
+  newRow(message: Message, claim: InsertClaim | undefined, createdAt?: number): MemoryRow {
     const now = this.clock.now();
     return {
       message: structuredClone(message),
       status: this.statuses.waiting,
       attempts: claim ? 1 : 0,
-      createdAt: now,
+      createdAt: createdAt ?? now,
       availableAt: now,
       lastError: null,
       finishedAt: null,

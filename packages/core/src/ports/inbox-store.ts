@@ -84,6 +84,9 @@ export interface InboxStats {
  * const isNew = await store.transaction((tx) => store.receive(tx, message));
  */
 export interface InboxStore<Tx> {
+  /** Optional: what this store's transactions run on; as {@link OutboxStore.database}. */
+  readonly database?: object;
+
   /**
    * Most transactions the store runs at once without one waiting for
    * another's connection (SQLite through Kysely: 1, its single connection).

@@ -56,6 +56,15 @@ export interface OutboxStats {
  */
 export interface OutboxStore<Tx> {
   /**
+   * Optional: what this store's transactions run on (SQL stores: the Kysely
+   * instance they were given; memory stores: their `MemoryDatabase`). Two
+   * stores with the same `database` can write in one transaction:
+   * `createInbox({ outbox })` refuses an outbox whose store names another
+   * database than the inbox store's. Absent: not checked.
+   */
+  readonly database?: object;
+
+  /**
    * Runs `fn` in a new database transaction: commits when it resolves,
    * rolls back and rethrows when it rejects.
    */

@@ -3,7 +3,7 @@ import type { Message } from '../message.js';
 import type { Claim } from '../ports/claim.js';
 import type { Logger } from '../ports/logger.js';
 import type { RetryPolicy } from '../retry-policy.js';
-import { settleFailure, type FailureOutcome, type FailureStore } from '../internal/settle-failure.js';
+import { settleFailure, type FailureDecider, type FailureOutcome, type FailureStore } from '../internal/settle-failure.js';
 
 /** The events a failed attempt emits: its retry (`failed` in the outbox, `handlerFailed` in the inbox) or its death. */
 export type FailureEvent =
@@ -21,6 +21,8 @@ export interface FailureAnnouncer {
   /** Log line of a death, e.g. "message is dead". */
   deadText: string;
   emit(failure: FailureEvent): void;
+  /** What some failures mean on this side before the retry policy decides (the inbox's handler errors). */
+  decide?: FailureDecider;
 }
 
 /**
@@ -35,7 +37,7 @@ export async function settleAndAnnounce(
   failure: { error: unknown; since: Date; policy: RetryPolicy },
 ): Promise<FailureOutcome> {
   const { message, claim, attempts } = attempt;
-  const outcome = await settleFailure(side.store, claim, { attempts, since: failure.since, error: failure.error }, { policy: failure.policy, clock: side.clock, random: side.random });
+  const outcome = await settleFailure(side.store, claim, { attempts, since: failure.since, error: failure.error }, { policy: failure.policy, clock: side.clock, random: side.random, decide: side.decide });
   if (outcome.kind === 'retry') {
     side.logger.info({ id: message.id, type: message.type, attempts, error: outcome.error, delayMs: outcome.delayMs }, side.retryText);
     side.emit({ kind: 'retry', event: { message, attempts, error: outcome.error, delayMs: outcome.delayMs, retryAt: outcome.retryAt } });
