@@ -76,4 +76,48 @@ describe('handler errors', () => {
     await inbox.processDue();
     expect((await store.get(m))!.availableAt.getTime()).toBe(clock.now() + 3_600_000);
   });
+
+  it('an invalid payload a handler meets (say, in its own outbox.add) is retried, not dead at once: a deploy can fix it', async () => {
+    const { clock, store, inbox } = setup();
+    inbox.on('payment.created', () => {
+      throw fromAnotherCopy('invalid_payload', 'payload for "ledger.booked" is invalid: amount: expected number');
+    });
+    const m = message();
+    await store.transaction((tx) => store.receive(tx, m));
+    await inbox.processDue();
+    const row = await store.get(m);
+    expect(row).toMatchObject({ status: 'received', attempts: 1 });
+    expect(row!.availableAt.getTime()).toBe(clock.now() + 3_600_000);
+  });
+
+  it('RetryLaterError asking for a time after maxAgeMs dead-letters the message now, saying why', async () => {
+    const clock = manualClock();
+    const store = createMemoryInboxStore({ clock });
+    const inbox = createInbox({ store, clock, logger: silent, retention: false, pollIntervalMs: 3_600_000, retry: { maxAttempts: 5, maxAgeMs: 60_000 } });
+    inbox.on('payment.created', () => {
+      throw new RetryLaterError('the ledger closes for the year', { afterMs: 86_400_000 });
+    });
+    const m = message();
+    await store.transaction((tx) => store.receive(tx, m));
+    await inbox.processDue();
+    const row = await store.get(m);
+    expect(row).toMatchObject({ status: 'dead', attempts: 1 });
+    expect(row!.lastError).toMatch(/^the ledger closes for the year — gave up: the retry asked for \(in 86400000 ms\) falls after maxAgeMs \(60000 ms\)$/);
+  });
+
+  it('inline: a RetryLaterError keeps the message, answers created, and warns once when no worker runs in this process', async () => {
+    const clock = manualClock();
+    const store = createMemoryInboxStore({ clock });
+    const warnings: string[] = [];
+    const logger = { ...silent, warn: (_fields: unknown, text: string) => void warnings.push(text) };
+    const inbox = createInbox({ store, clock, mode: 'inline', logger, retention: false, pollIntervalMs: 3_600_000 });
+    inbox.on('payment.created', () => {
+      throw new RetryLaterError('the ledger is closed', { afterMs: 1_000 });
+    });
+    const [first, second] = [message(), message()];
+    expect(await inbox.receive(first)).toEqual({ status: 'created' });
+    expect(await inbox.receive(second)).toEqual({ status: 'created' });
+    expect(await store.get(first)).toMatchObject({ status: 'received', attempts: 1, lastError: 'the ledger is closed' });
+    expect(warnings.filter((text) => text.includes('needs inbox.start() or inbox.processDue()'))).toHaveLength(1);
+  });
 });

@@ -44,7 +44,7 @@ describe('createInbox({ outbox }): handlers that publish', () => {
   it('refuses an outbox whose store is on another database, saying why and what to do', () => {
     const outbox = createOutbox({ store: createMemoryOutboxStore({ database: new MemoryDatabase() }), ...quiet });
     const store = createMemoryInboxStore({ database: new MemoryDatabase() });
-    expect(() => createInbox({ store, outbox, ...quiet })).toThrow(expect.objectContaining({ code: 'invalid_options', message: expect.stringMatching(/^\[messagebox\] createInbox: `outbox` uses another database than the inbox store/) }));
+    expect(() => createInbox({ store, outbox, ...quiet })).toThrow(expect.objectContaining({ code: 'invalid_options', message: expect.stringMatching(/^\[messagebox\] createInbox: `outbox` uses another database \(another Kysely instance\) than the inbox store/) }));
   });
 
   it('refuses an `outbox` that is not an outbox', () => {

@@ -23,7 +23,7 @@ describe('createInbox({ outbox }) with SQL stores', () => {
   it('refuses an outbox on another database (another Kysely instance), with the reason', () => {
     const inbox = createSqliteStorage({ db: open('inbox.db') }).inbox;
     const outbox = createOutbox({ store: createSqliteStorage({ db: open('outbox.db') }).outbox, source: 'ledger', logger: silentLogger });
-    expect(() => createInbox({ store: inbox, outbox, logger: silentLogger })).toThrow(expect.objectContaining({ code: 'invalid_options', message: expect.stringContaining('`outbox` uses another database than the inbox store') }));
+    expect(() => createInbox({ store: inbox, outbox, logger: silentLogger })).toThrow(expect.objectContaining({ code: 'invalid_options', message: expect.stringContaining('`outbox` uses another database (another Kysely instance) than the inbox store') }));
   });
 
   it('takes stores of one Kysely instance, also from two storages with other table prefixes', () => {

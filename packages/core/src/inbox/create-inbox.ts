@@ -379,6 +379,16 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
   }
 
   /** Records a failed run of one message: retry with backoff or dead, logged and emitted; a lost lease is only logged. */
+  let warnedKeptWithoutWorker = false;
+  function warnKeptWithoutWorker(message: Message): void {
+    if (warnedKeptWithoutWorker) return;
+    warnedKeptWithoutWorker = true;
+    logger.warn(
+      { id: message.id, type: message.type },
+      'an inline handler threw RetryLaterError: the message is stored to run later, which needs inbox.start() or inbox.processDue() in some process (no worker runs in this one)',
+    );
+  }
+
   async function settle(job: Job, failure: unknown, policy: RetryPolicy): Promise<void> {
     const { message, attempts } = job;
     if (isMessageboxError(failure, 'lease_lost') && !exhaustedBeforeStart(attempts, policy)) {
@@ -458,7 +468,12 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
         isNew = await store.transaction((tx) => store.receive(tx, message, claim ? { claim } : {}));
       }
       events.emit(isNew ? 'received' : 'duplicate', { message });
-      if (settleKept) await settleKept();
+      if (settleKept) {
+        await settleKept();
+        // A message kept to run later is the workers' to handle: woken for a short delay, and a warning when none runs here.
+        runner.wake();
+        if (!runner.running) warnKeptWithoutWorker(message);
+      }
       else if (isNew && job && mode === 'inline') events.emit('handled', { message, attempts: 1, durationMs: 0 });
       if (isNew && job && mode === 'after-commit') {
         if (preClaimed) service.submitFresh([job]);

@@ -114,7 +114,12 @@ export function decideHandlerFailure(policy: RetryPolicy, failure: { attempts: n
   const delayMs = askedDelayMs(failure.error, now);
   if (delayMs === undefined) return undefined;
   const bounds = decideRetry(policy, { attempts: failure.attempts, ageMs: failure.ageMs });
-  return bounds.retry ? { retry: true, delayMs } : bounds;
+  if (!bounds.retry) return bounds;
+  // A retry asked for after maxAgeMs would run a message the policy has already given up on.
+  if (policy.maxAgeMs !== undefined && failure.ageMs + delayMs > policy.maxAgeMs) {
+    return { retry: false, reason: `gave up: the retry asked for (in ${delayMs} ms) falls after maxAgeMs (${policy.maxAgeMs} ms)` };
+  }
+  return { retry: true, delayMs };
 }
 
 /** True when a batch handler's failure asks for every message of the batch to be retried later as they are (a {@link RetryLaterError}), rather than run again one by one. */

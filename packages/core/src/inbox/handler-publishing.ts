@@ -48,7 +48,7 @@ export function handlerTransaction<Tx>(store: InboxStore<Tx>, outbox: Publishing
   if (inboxDatabase !== undefined && outboxDatabase !== undefined && inboxDatabase !== outboxDatabase) {
     throw new MessageboxError(
       'invalid_options',
-      'createInbox: `outbox` uses another database than the inbox store: a handler writes both in one transaction, so they must share one database (build both stores from one storage, e.g. createPostgresStorage({ db, pool }), or give them the same Kysely instance). To publish to an outbox elsewhere, leave `outbox` out and add with a transaction of that outbox (outbox.transaction()); it then commits on its own, apart from the handler',
+      'createInbox: `outbox` uses another database (another Kysely instance) than the inbox store: a handler writes both in one transaction, so they must share one database (build both stores from one storage, e.g. createPostgresStorage({ db, pool }), or give them the same Kysely instance). To publish to an outbox elsewhere, leave `outbox` out and add with a transaction of that outbox (outbox.transaction()); it then commits on its own, apart from the handler',
     );
   }
   return (fn) => outbox.transaction(fn);

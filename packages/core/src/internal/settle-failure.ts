@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { describeError, isMessageboxError, isTransportError, MessageboxError } from '../errors.js';
+import { describeError, isTransportError, MessageboxError } from '../errors.js';
 import type { Claim, RetryOptions } from '../ports/claim.js';
 import { decideRetry, type RetryDecision, type RetryPolicy } from '../retry-policy.js';
 
@@ -34,14 +34,17 @@ export async function settleFailure(
     {
       attempts: failure.attempts,
       ageMs,
-      retryable: transportError?.retryable ?? !isMessageboxError(failure.error, 'invalid_payload'),
+      // Any error but a non-retryable TransportError may be cured by a later attempt: an invalid payload a handler met
+      // (say, in its own outbox.add) is a bug a deploy can fix; a handler says "never" with DeadLetterError.
+      retryable: transportError?.retryable ?? true,
       retryAfterMs: transportError?.retryAfterMs,
     },
     env.random,
   );
   if (decision.retry) {
+    const retryAt = new Date(env.clock.now() + decision.delayMs);
     const applied = await store.scheduleRetry(claim, { delayMs: decision.delayMs, error });
-    return applied ? { kind: 'retry', error, delayMs: decision.delayMs, retryAt: new Date(env.clock.now() + decision.delayMs) } : { kind: 'fenced', error };
+    return applied ? { kind: 'retry', error, delayMs: decision.delayMs, retryAt } : { kind: 'fenced', error };
   }
   const deadError = `${error} — ${decision.reason}`;
   const applied = await store.markDead(claim, { error: deadError });

@@ -59,7 +59,19 @@ function expectSentAfterCommit(at: SendTime, incoming: Message): void {
   expect(at.row?.leaseUntil).not.toBeNull(); // written claimed for the after-commit attempt
 }
 
-const c = (name: string, run: (stores: Stores) => Promise<void>): StorageCase => ({ name: `inbox: handlers that publish: ${name}`, run });
+/** These cases run the outbox and the inbox on one database; stores that name two different ones skip them, saying so. */
+const c = (name: string, run: (stores: Stores) => Promise<void>): StorageCase => ({
+  name: `inbox: handlers that publish: ${name}`,
+  run: (stores, context) => {
+    const { database: outboxDatabase } = stores.outbox;
+    const { database: inboxDatabase } = stores.inbox;
+    if (outboxDatabase !== undefined && inboxDatabase !== undefined && outboxDatabase !== inboxDatabase) {
+      context.skip('the outbox and the inbox under test are on different databases; publishing from a handler needs one');
+      return Promise.resolve();
+    }
+    return run(stores);
+  },
+});
 
 export const handlerPublishingCases: StorageCase[] = [
   c('a message a handler adds with its tx is sent right after the handler transaction commits, without a poll', async (stores) => {

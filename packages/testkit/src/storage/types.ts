@@ -15,7 +15,10 @@ export interface StorageConformanceOptions<OutboxTx = unknown, InboxTx = unknown
   /**
    * Returns stores with no rows in them, for one case. `context.id` is a
    * short unique token (letters and digits) you may use as a table prefix or
-   * file name to isolate cases cheaply.
+   * file name to isolate cases cheaply. Give the outbox and the inbox one
+   * database (one transaction type), as an application does: the cases
+   * `inbox: handlers that publish: …` run them together, and skip themselves
+   * (saying why) when the stores' `database` members differ.
    */
   setup: (context: { id: string }) => Promise<StorageUnderTest<OutboxTx, InboxTx>>;
   /** Cases not to run, each with the reason. Naming a case that does not exist fails the suite. */
