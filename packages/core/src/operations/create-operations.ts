@@ -360,7 +360,7 @@ export function createOperations(targets: OperationTargets, options: OperationsO
         throw new MessageboxError('invalid_options', 'resend needs the outbox service (createOutbox(...) with its transports), not only its store');
       }
       const started = clock.now();
-      const progress: DeliveryReport = { attempted: 0, sent: 0, retried: 0, dead: 0, fenced: 0, unrecorded: 0 };
+      const progress: DeliveryReport = { attempted: 0, sent: 0, retried: 0, dead: 0, fenced: 0, unrecorded: 0, deferred: 0 };
       const tick = (field: 'sent' | 'retried' | 'dead') => () => {
         progress.attempted++;
         progress[field]++;

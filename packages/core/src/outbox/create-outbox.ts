@@ -24,6 +24,8 @@ import type { AnyMessageCatalog, InputsOf, MessageMap, UntypedMessages } from '.
 import type { OutboxAddInput, OutboxAddManyInputs, OutboxAddManyResult, OutboxAddResult, TypeOf } from '../catalog/typed-api.js';
 import { assertDeclared, validatePayload } from '../catalog/validate-payload.js';
 import { messageSize, resolveRouteBatch, sendDispatch, type ResolvedBatch, type RouteBatchOptions } from './batch-dispatch.js';
+import type { CircuitBreakerOptions } from './circuit-breaker.js';
+import { FlowControl, type Admission, type DestinationState, type FlowControlOptions } from './flow-control.js';
 
 export interface OutboxOptions<Tx> extends ServiceOptions {
   store: OutboxStore<Tx>;
@@ -59,6 +61,14 @@ export interface OutboxOptions<Tx> extends ServiceOptions {
    * written when one fails).
    */
   catalog?: AnyMessageCatalog;
+  /**
+   * Busy destinations and circuit breakers (a destination is a transport):
+   * a busy answer (`TransportError.busy`, HTTP 503/429 with `Retry-After`)
+   * pauses every message to that transport for the time asked (at most
+   * `maxPauseMs`) without counting the attempt; consecutive failures open
+   * the transport's breaker. See the README's "Flow control".
+   */
+  flowControl?: FlowControlOptions;
 }
 
 /** How messages of one type are delivered. */
@@ -77,6 +87,12 @@ export interface OutboxRoute {
    * are batched together.
    */
   batch?: RouteBatchOptions | false;
+  /**
+   * The circuit breaker of this route's transport (shared by every route of
+   * that transport: give it on one route, or the same on all); overrides
+   * `flowControl.breaker`. `false`: none for this transport.
+   */
+  breaker?: CircuitBreakerOptions | false;
 }
 
 /**
@@ -104,6 +120,8 @@ export interface Outbox<Tx, M extends MessageMap = UntypedMessages, C extends Ty
   configure<T extends TypeOf<M>>(type: T, route: OutboxRoute): Outbox<Tx, M, C | T>;
   /** The configured message types. */
   types(): string[];
+  /** Each destination (transport) with its circuit breaker state and busy pause, in this process. */
+  destinations(): DestinationState[];
 
   /**
    * Runs `fn` in a store transaction; messages added to it are attempted right
@@ -247,16 +265,43 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
     { name: 'outbox', ...config, purger: retentionPurger({ name: 'outbox', finished: 'sent', logger }, (o) => store.purge(o), resolveRetention(options.retention, 'createOutbox')) },
   );
   const runner = service.runner;
+  const flow = new FlowControl({
+    flowControl: options.flowControl,
+    clock,
+    logger,
+    onBreaker: (event) => events.emit('breaker', event),
+    onPause: (event) => events.emit('paused', event),
+    wake: () => runner.wake(),
+  });
+  /** Claims given back untouched because their destination is paused or its breaker open, a statement for all that come together. */
+  const deferrals = new CoalescingBatcher<Claim, undefined>(
+    async (claims) => {
+      await store.release(claims);
+      return claims.map(() => undefined);
+    },
+    { maxBatch: RECLAIM_BATCH },
+  );
 
   /** Claims only configured types: a process never takes messages it cannot send (rolling deploys). */
   function claimOptions(limit: number) {
-    return { limit, leaseMs: config.leaseMs, token: newClaimToken(), types: [...routes.keys()] };
+    return { limit, leaseMs: config.leaseMs, token: newClaimToken(), types: flow.claimable([...routes.keys()]) };
   }
 
+  /** Claims with `claimWith`; without `ids`, first one message for each destination whose breaker waits for a probe. */
   async function claimDeliveries(claimWith: ReturnType<typeof claimOptions> & { ids?: string[] }, report?: DeliveryReport): Promise<Delivery[]> {
     if (routes.size === 0) return [];
     const leasedAt = leaseClock();
-    const rows = await store.claimDue(claimWith);
+    const rows: ClaimedOutboxMessage[] = [];
+    if (!claimWith.ids) {
+      for (const probe of flow.probeClaims()) {
+        try {
+          rows.push(...(await store.claimDue({ limit: 1, leaseMs: config.leaseMs, token: newClaimToken(), types: probe.types })));
+        } finally {
+          probe.done();
+        }
+      }
+    }
+    if (claimWith.types.length) rows.push(...(await store.claimDue(claimWith)));
     return rows.map((row) => ({
       message: messageOfRow(row),
       claim: { id: row.id, token: row.token },
@@ -298,6 +343,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
     const failures = new Map<Delivery, unknown>();
     const skipped = new Set<Delivery>();
     const stopped = new Set<Delivery>();
+    const deferred = new Set<Delivery>();
     const ready: Delivery[] = [];
     for (const delivery of deliveries) {
       const exhausted = exhaustedBeforeStart(delivery.attempts, policyOf(delivery));
@@ -308,35 +354,51 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
       try {
         if (!transport) throw new MessageboxError('no_transport', `no transport is configured for message type "${deliveries[0]!.message.type}"`);
         await destinations.run(transport, signal, async () => {
-          // The lease is checked right before the send, after the wait for a slot of the transport.
-          const held = await Promise.all(ready.map((delivery) => holdLease(delivery)));
-          const sending = ready.filter((delivery, i) => (held[i] ? true : void skipped.add(delivery)));
-          if (!sending.length) return;
-          // stop() gave up while leases were being renewed: give the messages back untouched instead of sending them with an aborted signal.
-          if (signal.aborted) return void sending.forEach((delivery) => stopped.add(delivery));
-          started = clock.now();
-          const messages = sending.map((d) => d.message);
-          const outcomes = await sendDispatch(transport, messages, sending.map((d) => d.attempts), { batched: dispatch.batched, signal, instrumentation });
-          sending.forEach((delivery, i) => failures.set(delivery, outcomes[i]));
+          // A paused destination, or one whose breaker is open, gets nothing: those messages go back uncounted.
+          const admission: Admission = flow.admit(transport, ready.length);
+          for (const delivery of ready.slice(admission.admitted)) deferred.add(delivery);
+          if (admission.admitted < ready.length) logger.debug({ transport: transport.name, deferred: ready.length - admission.admitted, reason: admission.reason }, 'destination not sent to now; messages given back uncounted');
+          const admitted = ready.slice(0, admission.admitted);
+          let outcomes: unknown[];
+          try {
+            // The lease is checked right before the send, after the wait for a slot of the transport.
+            const held = await Promise.all(admitted.map((delivery) => holdLease(delivery)));
+            const sending = admitted.filter((delivery, i) => (held[i] ? true : void skipped.add(delivery)));
+            // stop() gave up while leases were being renewed: give the messages back untouched instead of sending them with an aborted signal.
+            if (sending.length && signal.aborted) sending.forEach((delivery) => stopped.add(delivery));
+            if (!sending.length || signal.aborted) return void flow.release(transport, admission.ticket);
+            started = clock.now();
+            outcomes = await sendDispatch(transport, sending.map((d) => d.message), sending.map((d) => d.attempts), { batched: dispatch.batched, signal, instrumentation });
+            sending.forEach((delivery, i) => failures.set(delivery, outcomes[i]));
+          } catch (error) {
+            flow.release(transport, admission.ticket);
+            throw error;
+          }
+          flow.record(transport, admission.ticket, outcomes);
           // A timeout fails the slot too, so that the limiter slows down to this transport.
           const timedOut = outcomes.find((outcome) => isTransportError(outcome) && outcome.timedOut);
           if (timedOut) throw timedOut;
         });
       } catch (error) {
-        for (const delivery of ready) if (!failures.has(delivery) && !skipped.has(delivery) && !stopped.has(delivery)) failures.set(delivery, error ?? new Error('transport rejected without a reason'));
+        for (const delivery of ready) if (!failures.has(delivery) && !skipped.has(delivery) && !stopped.has(delivery) && !deferred.has(delivery)) failures.set(delivery, error ?? new Error('transport rejected without a reason'));
       }
     }
     const released = deliveries.filter((delivery) => stopped.has(delivery));
+    for (const { report } of deferred) if (report) report.deferred++;
+    const unsent = released.length + deferred.size;
+    const giveBackUnsent = async () => {
+      await Promise.all([released.length ? store.release(released.map((d) => d.claim)) : undefined, ...[...deferred].map((d) => deferrals.run(d.claim))]);
+    };
     const settled = deliveries.filter((delivery) => {
-      if (stopped.has(delivery)) return false;
+      if (stopped.has(delivery) || deferred.has(delivery)) return false;
       if (!skipped.has(delivery)) return true;
       if (delivery.report) delivery.report.fenced++;
       return false;
     });
-    if (!settled.length) return released.length ? async () => void (await store.release(released.map((d) => d.claim))) : undefined;
+    if (!settled.length) return unsent ? giveBackUnsent : undefined;
     for (const { report } of settled) if (report) report.attempted++;
     return async () => {
-      if (released.length) await store.release(released.map((d) => d.claim));
+      if (unsent) await giveBackUnsent();
       const results = await Promise.allSettled(settled.map((delivery) => record(delivery, failures.get(delivery), started, policyOf(delivery))));
       let firstError: unknown;
       results.forEach((result, i) => {
@@ -351,7 +413,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
 
   async function record(delivery: Delivery, failure: unknown, started: number, policy: RetryPolicy): Promise<void> {
     const { message, claim, attempts, report } = delivery;
-    if (isTransportError(failure) && failure.notAttempted) return giveBack(delivery, failure);
+    if (isTransportError(failure) && (failure.notAttempted || failure.busy)) return giveBack(delivery, failure);
     if (!failure) {
       const marked = await completions.run(claim);
       if (report) report[marked ? 'sent' : 'fenced']++;
@@ -363,14 +425,19 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
     if (report) report[outcome.kind === 'retry' ? 'retried' : outcome.kind]++;
   }
 
-  /** Nothing reached the receiver (no connection or slot was free in time): the claim goes back uncounted. */
+  /**
+   * Nothing reached the receiver (no connection or slot was free in time),
+   * or it answered busy: the claim goes back uncounted. A busy answer does
+   * not end a pass (other destinations go on; the paused one is not claimed).
+   */
   async function giveBack({ message, claim, report }: Delivery, failure: TransportError): Promise<void> {
-    await store.release([claim]);
+    await (failure.busy ? deferrals.run(claim) : store.release([claim]));
     if (report) {
       report.attempted--;
-      givenBack.add(report);
+      if (failure.busy) report.deferred++;
+      else givenBack.add(report);
     }
-    logger.debug({ id: message.id, type: message.type, error: describeError(failure) }, 'not attempted; given back to the store');
+    logger.debug({ id: message.id, type: message.type, error: describeError(failure) }, failure.busy ? 'destination busy; given back to the store uncounted' : 'not attempted; given back to the store');
   }
 
   function build(inputs: readonly MessageInput[]): Message[] {
@@ -398,11 +465,13 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
       const batch = resolveRouteBatch(type, route.transport, route.batch);
       const policy = createRetryPolicy(route.retry, config.retry);
       destinations.add(route.transport);
+      flow.add(type, route.transport, route.breaker);
       routes.set(type, { transport: route.transport, policy, batch });
       return outbox;
     },
 
     types: () => [...routes.keys()],
+    destinations: () => flow.snapshot(),
 
     async transaction(fn) {
       const added: Added[] = [];
@@ -493,6 +562,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
 
     async close() {
       await outbox.stop();
+      flow.stop();
       const transports = new Set([...routes.values()].map((r) => r.transport));
       await Promise.all([...transports].map((t) => t.close?.()));
     },
