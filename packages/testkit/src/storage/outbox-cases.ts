@@ -103,6 +103,20 @@ export const outboxCases: StorageCase[] = [
     expect(ids(await claim(store))).toEqual([a!.id]);
   }),
 
+  c('claimDue with a types filter that excludes a destination leaves its due rows untouched, and a claim of one of them takes exactly one (circuit breaker probe)', async (store) => {
+    const down = [message('to.down'), message('to.down'), message('to.down')];
+    const up = [message('to.up'), message('to.up')];
+    await add(store, [...down, ...up]);
+    expect(sorted(ids(await claim(store, { types: ['to.up'], limit: 10 })))).toEqual(sorted(ids(up)));
+    for (const m of down) expect(await store.get(m.id)).toMatchObject({ status: 'pending', attempts: 0, leaseUntil: null });
+    const probe = await claim(store, { types: ['to.down'], limit: 1 });
+    expect(probe).toHaveLength(1);
+    expect(probe[0]).toMatchObject({ type: 'to.down', attempts: 1 });
+    expect(await store.release(probe)).toBe(1);
+    expect(await store.get(probe[0]!.id)).toMatchObject({ status: 'pending', attempts: 0, leaseUntil: null });
+    expect(sorted(ids(await claim(store, { types: ['to.down'], limit: 10 })))).toEqual(sorted(ids(down)));
+  }),
+
   c('claimDue with ids considers only those rows', async (store) => {
     const [a, b, c2] = [message(), message(), message()];
     await add(store, [a!, b!, c2!]);
