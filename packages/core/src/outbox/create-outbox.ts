@@ -26,6 +26,7 @@ import { assertDeclared, validatePayload } from '../catalog/validate-payload.js'
 import { messageSize, resolveRouteBatch, sendDispatch, type ResolvedBatch, type RouteBatchOptions } from './batch-dispatch.js';
 import type { CircuitBreakerOptions } from './circuit-breaker.js';
 import { FlowControl, type Admission, type DestinationState, type FlowControlOptions } from './flow-control.js';
+import { DestinationStateWriter } from './destination-state-writer.js';
 
 export interface OutboxOptions<Tx> extends ServiceOptions {
   store: OutboxStore<Tx>;
@@ -265,8 +266,10 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
     { name: 'outbox', ...config, purger: retentionPurger({ name: 'outbox', finished: 'sent', logger }, (o) => store.purge(o), resolveRetention(options.retention, 'createOutbox')) },
   );
   const runner = service.runner;
+  const stateWriter = new DestinationStateWriter(store as OutboxStore<unknown>, options.flowControl?.worker ?? defaultWorkerName(options.source), logger, () => clock.now());
   const flow = new FlowControl({
     flowControl: options.flowControl,
+    onChange: (state) => stateWriter.write(state),
     clock,
     logger,
     onBreaker: (event) => events.emit('breaker', event),
@@ -539,6 +542,8 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
         const stopWatching = store.watch && !unwatch ? await store.watch(() => runner.wake()) : undefined;
         if (generation !== lifecycle) return void (await stopWatching?.()); // stop() ran while we were subscribing
         if (stopWatching) unwatch = stopWatching;
+        // States written before a stop() were cleared then: write again those that are not plain closed.
+        for (const state of flow.snapshot()) if (state.breaker === 'open' || state.breaker === 'half-open' || state.pausedUntil) stateWriter.write(state);
         service.start();
       };
       const current: Promise<void> = run().finally(() => {
@@ -555,6 +560,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
       const stopWatching = unwatch;
       unwatch = undefined;
       await stopWatching?.();
+      await stateWriter.clear();
       return inTime;
     },
 
@@ -568,6 +574,12 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
     },
   };
   return outbox;
+}
+
+/** `<source>@<pid>-<random>`: tells apart the outbox processes whose destination states `messagebox status` shows. */
+function defaultWorkerName(source: string | undefined): string {
+  const pid = (globalThis as { process?: { pid?: number } }).process?.pid;
+  return `${source ?? 'outbox'}@${pid ?? 'worker'}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
 function resolveMinLeaseLeft(value: number | undefined, leaseMs: number): number {

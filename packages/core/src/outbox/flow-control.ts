@@ -25,6 +25,13 @@ export interface FlowControlOptions {
    * breaker unless a route asks for one. Default: on, with the defaults.
    */
   breaker?: CircuitBreakerOptions | false;
+  /**
+   * This process's name in the destination states it writes for
+   * `messagebox status` (on every breaker change and busy pause, with
+   * stores that have `saveDestinationState`). Default `<source>@<pid>`
+   * plus a random suffix.
+   */
+  worker?: string;
 }
 
 /** A breaker changed state (`outbox.events.on('breaker', …)`). */
@@ -106,8 +113,10 @@ export class FlowControl {
   readonly #onBreaker: (event: BreakerEvent) => void;
   readonly #onPause: (event: PauseEvent) => void;
   readonly #wake: () => void;
+  readonly #onChange: (state: DestinationState) => void;
 
   constructor(options: {
+    onChange(state: DestinationState): void;
     flowControl: FlowControlOptions | undefined;
     clock: Clock;
     logger: Logger;
@@ -130,6 +139,7 @@ export class FlowControl {
     this.#onBreaker = options.onBreaker;
     this.#onPause = options.onPause;
     this.#wake = options.wake;
+    this.#onChange = options.onChange;
   }
 
   /**
@@ -239,17 +249,21 @@ export class FlowControl {
     const now = this.#clock.now();
     return [...this.#byTransport.values()].map((destination) => {
       this.#refresh(destination);
-      const openUntil = destination.breaker?.openUntil;
-      const pausedUntil = destination.pause.until(now);
-      return {
-        destination: destination.name,
-        types: [...destination.types],
-        breaker: destination.breaker?.state ?? 'disabled',
-        consecutiveFailures: destination.breaker?.consecutiveFailures ?? 0,
-        openUntil: openUntil === undefined ? null : new Date(openUntil),
-        pausedUntil: pausedUntil === undefined ? null : new Date(pausedUntil),
-      };
+      return this.#stateOf(destination, now);
     });
+  }
+
+  #stateOf(destination: Destination, now: number): DestinationState {
+    const openUntil = destination.breaker?.openUntil;
+    const pausedUntil = destination.pause.until(now);
+    return {
+      destination: destination.name,
+      types: [...destination.types],
+      breaker: destination.breaker?.state ?? 'disabled',
+      consecutiveFailures: destination.breaker?.consecutiveFailures ?? 0,
+      openUntil: openUntil === undefined ? null : new Date(openUntil),
+      pausedUntil: pausedUntil === undefined ? null : new Date(pausedUntil),
+    };
   }
 
   /** Clears the timers (the outbox stopped). */
@@ -266,6 +280,7 @@ export class FlowControl {
     if (pauseMs === undefined) return;
     this.#logger.warn({ destination: destination.name, pauseMs, askedMs, error }, `destination "${destination.name}" is busy: pausing every message to it for ${pauseMs} ms`);
     this.#onPause({ destination: destination.name, pauseMs, until: new Date(now + pauseMs), askedMs, error });
+    this.#onChange(this.#stateOf(destination, now));
     this.#arm(destination);
   }
 
@@ -291,6 +306,7 @@ export class FlowControl {
     else if (to === 'half-open') this.#logger.info(fields, `circuit breaker of destination "${destination.name}" is half-open: one message goes as a probe`);
     else this.#logger.info(fields, `circuit breaker of destination "${destination.name}" closed: messages flow again`);
     this.#onBreaker(event);
+    this.#onChange(this.#stateOf(destination, this.#clock.now()));
     if (to === 'open') this.#arm(destination);
     else this.#wake(); // half-open: claim the probe; closed: claim the destination's messages again
   }

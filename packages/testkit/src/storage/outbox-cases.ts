@@ -117,6 +117,24 @@ export const outboxCases: StorageCase[] = [
     expect(sorted(ids(await claim(store, { types: ['to.down'], limit: 10 })))).toEqual(sorted(ids(down)));
   }),
 
+  c('destination states: save replaces the row of its (destination, worker), list orders them, clear deletes one worker\'s rows', async (store, ctx) => {
+    if (!store.saveDestinationState || !store.listDestinationStates || !store.clearDestinationStates) return ctx.skip('the store keeps no destination states (optional members)');
+    const at = (ms: number) => new Date(Date.parse('2030-01-01T00:00:00Z') + ms);
+    const open = { destination: 'billing', worker: 'shop@1', breaker: 'open' as const, consecutiveFailures: 10, openUntil: at(5_000), pausedUntil: null, updatedAt: at(0) };
+    await store.saveDestinationState(open);
+    await store.saveDestinationState({ ...open, worker: 'shop@2', breaker: 'closed', consecutiveFailures: 0, openUntil: null, pausedUntil: at(3_000) });
+    await store.saveDestinationState({ ...open, destination: 'audit ünï', breaker: 'half-open' });
+    await store.saveDestinationState({ ...open, breaker: 'closed', consecutiveFailures: 0, openUntil: null, updatedAt: at(9_000) });
+    expect(await store.listDestinationStates()).toEqual([
+      { ...open, destination: 'audit ünï', breaker: 'half-open' },
+      { ...open, breaker: 'closed', consecutiveFailures: 0, openUntil: null, updatedAt: at(9_000) },
+      { ...open, worker: 'shop@2', breaker: 'closed', consecutiveFailures: 0, openUntil: null, pausedUntil: at(3_000) },
+    ]);
+    expect(await store.clearDestinationStates('shop@1')).toBe(2);
+    expect((await store.listDestinationStates()).map((r) => r.worker)).toEqual(['shop@2']);
+    expect(await store.clearDestinationStates('nobody')).toBe(0);
+  }),
+
   c('claimDue with ids considers only those rows', async (store) => {
     const [a, b, c2] = [message(), message(), message()];
     await add(store, [a!, b!, c2!]);
