@@ -265,6 +265,26 @@ describe('outbox: a circuit breaker per destination', () => {
     expect(outbox.destinations()).toMatchObject([{ destination: 'shared', types: ['x', 'y'], breaker: 'closed' }]);
   });
 
+  it('after commit, a message to an open destination is written unclaimed and not sent; one to the other destination, in the same transaction, is sent at once', async () => {
+    const clock = manualClock();
+    const store = createMemoryOutboxStore({ clock });
+    const a = scriptedTransport('a');
+    const b = scriptedTransport('b');
+    a.answer(() => new TransportError('answered 502', { status: 502 }));
+    const outbox = createOutbox({ store, source: 'test', clock, logger: silent, retention: false, flowControl: { breaker: { failureThreshold: 1, openMs: 60_000 } } })
+      .configure('to.a', { transport: a })
+      .configure('to.b', { transport: b });
+    await outbox.transaction((tx) => outbox.add(tx, { type: 'to.a', payload: 1 }));
+    await outbox.idle();
+    expect(outbox.destinations()[0]).toMatchObject({ destination: 'a', breaker: 'open' });
+    const [later, other] = await outbox.transaction(async (tx) => [await outbox.add(tx, { type: 'to.a', payload: 2 }), await outbox.add(tx, { type: 'to.b', payload: 3 })]);
+    await outbox.idle();
+    expect(a.calls).toHaveLength(1);
+    expect(await store.get(later.id)).toMatchObject({ status: 'pending', attempts: 0, leaseUntil: null });
+    expect(b.calls).toEqual([other.id]);
+    expect(await store.get(other.id)).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
   it('two transports with one name are told apart', () => {
     const outbox = createOutbox({ store: createMemoryOutboxStore(), logger: silent })
       .configure('x', { transport: scriptedTransport('http') })

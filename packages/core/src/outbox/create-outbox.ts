@@ -502,8 +502,8 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
     async addMany(tx: Tx, inputs: readonly MessageInput<unknown>[]) {
       const messages = build(options.catalog ? await validateInputs(options.catalog, inputs) : (inputs as readonly MessageInput[]));
       const open = openTransactions.get(tx as object);
-      // With the after-commit queue full, rows are written unclaimed and left to the workers (no release needed later).
-      const claim = open && sendAfterCommit && runner.hasRoom ? { token: open.token, leaseMs: config.leaseMs } : undefined;
+      // With the after-commit queue full, or a destination paused or its breaker open, rows are written unclaimed and left to the workers (no release needed later).
+      const claim = open && sendAfterCommit && runner.hasRoom && flow.allClaimable(messages) ? { token: open.token, leaseMs: config.leaseMs } : undefined;
       const leasedAt = leaseClock();
       await store.add(tx, messages, claim ? { claim } : {});
       if (open) open.added.push(...messages.map((message) => ({ message, leasedAt, claimed: claim !== undefined })));

@@ -191,6 +191,13 @@ export class FlowControl {
     });
   }
 
+  /** True when every message's destination may be sent to now (the after-commit path claims them at insert only then). */
+  allClaimable(messages: readonly { type: string }[]): boolean {
+    if (this.#byTransport.size === 0) return true;
+    const types = [...new Set(messages.map((m) => m.type))];
+    return this.claimable(types).length === types.length;
+  }
+
   /**
    * The destinations whose breaker is half-open and waits for a probe, not
    * paused, with no probe claim running: claim one message of `types` for
