@@ -20,7 +20,7 @@ export interface CircuitBreakerOptions {
   failureThreshold?: number;
   /** How long the breaker stays open the first time before one probe is let through. Default 5 000 ms. */
   openMs?: number;
-  /** Longest the breaker stays open: the open time doubles after each failed probe, up to this. Default 300 000 ms (5 minutes). */
+  /** Longest the breaker stays open: the open time doubles after each failed probe, up to this (so a destination that is back waits at most this long for its next probe). Default 60 000 ms. */
   maxOpenMs?: number;
 }
 
@@ -49,7 +49,7 @@ export interface BreakerTicket {
   readonly probe: boolean;
 }
 
-export const DEFAULT_BREAKER_OPTIONS: ResolvedBreakerOptions = Object.freeze({ failureThreshold: 10, openMs: 5_000, maxOpenMs: 300_000 });
+export const DEFAULT_BREAKER_OPTIONS: ResolvedBreakerOptions = Object.freeze({ failureThreshold: 10, openMs: 5_000, maxOpenMs: 60_000 });
 
 /** Fills defaults and validates; throws `invalid_options` naming `where` on a bad value. */
 export function resolveBreakerOptions(options: CircuitBreakerOptions | undefined, where: string, base: ResolvedBreakerOptions = DEFAULT_BREAKER_OPTIONS): ResolvedBreakerOptions {
