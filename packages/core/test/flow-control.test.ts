@@ -188,6 +188,19 @@ describe('outbox: a busy destination is paused, its refusals not counted', () =>
     expect(await store.list({ type: 'to.a' })).toMatchObject([{ status: 'pending', attempts: 0 }]);
   });
 
+  it('a Retry-After of 0 still pauses 1 s: a busy receiver cannot make the sender spin', async () => {
+    const { clock, a, outbox, pauses, add } = setup();
+    a.answer(() => new TransportError('busy', { status: 503, retryAfterMs: 0, busy: true }));
+    await add('to.a', 3);
+    await outbox.resendUnsentMessages();
+    await outbox.resendUnsentMessages();
+    expect(a.calls).toHaveLength(1);
+    expect(pauses).toMatchObject([{ pauseMs: 1_000, askedMs: 0 }]);
+    clock.advance(1_000);
+    await outbox.resendUnsentMessages();
+    expect(a.calls).toHaveLength(2);
+  });
+
   it('messages claimed before the pause are given back unsent when their turn comes', async () => {
     const { store, a, outbox, add } = setup();
     let first = true;
@@ -254,7 +267,8 @@ describe('outbox: a circuit breaker per destination', () => {
 
   it('bad flowControl and breaker options give clear errors; routes sharing a transport share one breaker', () => {
     const store = createMemoryOutboxStore();
-    expect(() => createOutbox({ store, logger: silent, flowControl: { maxPauseMs: -1 } })).toThrow(/flowControl.maxPauseMs must be a number of milliseconds >= 0, got -1/);
+    expect(() => createOutbox({ store, logger: silent, flowControl: { maxPauseMs: -1 } })).toThrow(/flowControl.maxPauseMs must be a number of milliseconds >= 1000, got -1/);
+    expect(() => createOutbox({ store, logger: silent, flowControl: { maxPauseMs: 10 } })).toThrow(/maxPauseMs must be a number of milliseconds >= 1000, got 10/);
     expect(() => createOutbox({ store, logger: silent, flowControl: { breaker: { failureThreshold: 0 } } })).toThrow(/createOutbox: flowControl: breaker.failureThreshold/);
     expect(() => createOutbox({ store, logger: silent, flowControl: 5 as never })).toThrow(/flowControl must be an object/);
     const t = scriptedTransport('shared');

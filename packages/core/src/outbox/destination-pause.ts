@@ -5,13 +5,20 @@ import type { AttemptVerdict } from './circuit-breaker.js';
 export const DEFAULT_MAX_PAUSE_MS = 300_000;
 /** Pause after a busy answer that named no time (a transport's `busy: true` without `retryAfterMs`): 1 s. */
 export const DEFAULT_BUSY_PAUSE_MS = 1_000;
+/**
+ * Shortest pause a busy answer causes: 1 s. A `Retry-After: 0` would
+ * otherwise have the refused message claimed and sent again at once, in a
+ * loop that counts no attempt and never ends.
+ */
+export const MIN_BUSY_PAUSE_MS = 1_000;
 
 /**
  * The pause of one destination after a busy answer: until a time on the
  * outbox's clock. A later busy answer can lengthen it, never shorten it;
  * no pause is longer than `maxPauseMs` from the answer that asked for it,
  * so a hostile or broken receiver (`Retry-After: 999999999`) cannot stop a
- * sender for longer than that.
+ * sender for longer than that, and none is shorter than
+ * {@link MIN_BUSY_PAUSE_MS} (a `Retry-After: 0` cannot make it spin).
  */
 export class DestinationPause {
   #until = 0;
@@ -25,7 +32,7 @@ export class DestinationPause {
 
   /** Pauses for `askedMs` (capped) from `now`; returns how long the pause now lasts from `now`, or undefined when an existing longer pause already covers it. */
   pause(askedMs: number, now: number): number | undefined {
-    const until = now + Math.min(Math.max(0, askedMs), this.maxPauseMs);
+    const until = now + Math.min(Math.max(MIN_BUSY_PAUSE_MS, askedMs), this.maxPauseMs);
     if (until <= this.#until) return undefined;
     this.#until = until;
     return until - now;

@@ -3,7 +3,7 @@ import { describeError, MessageboxError } from '../errors.js';
 import type { Logger } from '../ports/logger.js';
 import type { Transport } from '../ports/transport.js';
 import { CircuitBreaker, resolveBreakerOptions, type BreakerState, type BreakerTicket, type BreakerTransition, type CircuitBreakerOptions, type ResolvedBreakerOptions } from './circuit-breaker.js';
-import { DEFAULT_BUSY_PAUSE_MS, DEFAULT_MAX_PAUSE_MS, DestinationPause, judgeAttempt } from './destination-pause.js';
+import { DEFAULT_BUSY_PAUSE_MS, DEFAULT_MAX_PAUSE_MS, DestinationPause, judgeAttempt, MIN_BUSY_PAUSE_MS } from './destination-pause.js';
 
 /**
  * How the outbox treats a destination (a transport) that is busy or down.
@@ -15,8 +15,9 @@ export interface FlowControlOptions {
   /**
    * Longest pause a busy answer (`TransportError.busy`: HTTP 503/429 with
    * `Retry-After`) can impose on a destination; a longer `Retry-After` is
-   * cut to this, so a receiver cannot stop a sender for good. Default
-   * 300 000 ms (5 minutes).
+   * cut to this, so a receiver cannot stop a sender for good. At least
+   * 1 000 ms, which is also the shortest pause (a `Retry-After: 0` pauses
+   * 1 s). Default 300 000 ms (5 minutes).
    */
   maxPauseMs?: number;
   /**
@@ -129,8 +130,8 @@ export class FlowControl {
       throw new MessageboxError('invalid_options', `createOutbox: flowControl must be an object like { maxPauseMs: 300000, breaker: { failureThreshold: 5 } }, got ${String(flow)}`);
     }
     const maxPauseMs = flow.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS;
-    if (typeof maxPauseMs !== 'number' || !Number.isFinite(maxPauseMs) || maxPauseMs < 0) {
-      throw new MessageboxError('invalid_options', `createOutbox: flowControl.maxPauseMs must be a number of milliseconds >= 0, got ${String(maxPauseMs)}`);
+    if (typeof maxPauseMs !== 'number' || !Number.isFinite(maxPauseMs) || maxPauseMs < MIN_BUSY_PAUSE_MS) {
+      throw new MessageboxError('invalid_options', `createOutbox: flowControl.maxPauseMs must be a number of milliseconds >= ${MIN_BUSY_PAUSE_MS}, got ${String(maxPauseMs)}`);
     }
     this.#maxPauseMs = maxPauseMs;
     this.#breaker = flow.breaker === false ? undefined : resolveBreakerOptions(flow.breaker, 'createOutbox: flowControl');

@@ -13,5 +13,5 @@ export {
   type CircuitBreakerOptions,
   type ResolvedBreakerOptions,
 } from './circuit-breaker.js';
-export { DEFAULT_MAX_PAUSE_MS, DEFAULT_BUSY_PAUSE_MS } from './destination-pause.js';
+export { DEFAULT_MAX_PAUSE_MS, DEFAULT_BUSY_PAUSE_MS, MIN_BUSY_PAUSE_MS } from './destination-pause.js';
 export type { BreakerEvent, DestinationState, FlowControlOptions, PauseEvent } from './flow-control.js';
