@@ -8,7 +8,12 @@ import type { MessageboxTables } from './tables.js';
  * `0006_destination_states`. Written only on breaker transitions and busy
  * pauses, so plain statements: a delete and an insert in one transaction.
  */
-export function destinationStateMembers(db: AnyDb, tables: MessageboxTables): Required<Pick<OutboxStore<unknown>, 'saveDestinationState' | 'listDestinationStates' | 'clearDestinationStates'>> {
+export function destinationStateMembers(
+  db: AnyDb,
+  tables: MessageboxTables,
+  /** The store's own transaction (the dialect's BEGIN: `BEGIN IMMEDIATE` on SQLite). */
+  transaction: (fn: (trx: AnyDb) => Promise<void>) => Promise<void>,
+): Required<Pick<OutboxStore<unknown>, 'saveDestinationState' | 'listDestinationStates' | 'clearDestinationStates'>> {
   const table = tables.destinationsRef;
   return {
     async saveDestinationState(record: DestinationRecord) {
@@ -21,7 +26,7 @@ export function destinationStateMembers(db: AnyDb, tables: MessageboxTables): Re
         paused_until: record.pausedUntil?.getTime() ?? null,
         updated_at: record.updatedAt.getTime(),
       };
-      await db.transaction().execute(async (trx) => {
+      await transaction(async (trx) => {
         await trx.deleteFrom(table).where('destination', '=', record.destination).where('worker', '=', record.worker).execute();
         await trx.insertInto(table).values(row).execute();
       });

@@ -104,7 +104,7 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
     },
 
     ...sharedStoreMembers(context, shape, toOutboxRecord),
-    ...(dialect.destinationStatesTable ? destinationStateMembers(db, tables) : {}),
+    ...(dialect.destinationStatesTable ? destinationStateMembers(db, tables, (fn) => store.transaction((tx) => fn(tx as unknown as AnyDb))) : {}),
   };
 
   const watch = dialect.watch;
