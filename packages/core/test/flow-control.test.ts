@@ -201,6 +201,46 @@ describe('outbox: a busy destination is paused, its refusals not counted', () =>
     expect(a.calls).toHaveLength(2);
   });
 
+  it('a busy answer to a batch gives every message of it back uncounted; a half-open breaker lets one message of a batch go as the probe', async () => {
+    const clock = manualClock();
+    const store = createMemoryOutboxStore({ clock });
+    const calls: number[] = [];
+    let answer: () => unknown = () => new TransportError('busy', { status: 503, retryAfterMs: 2_000, busy: true });
+    const batched: Transport = {
+      name: 'peer',
+      send: async () => {
+        throw new Error('not used');
+      },
+      async sendBatch(messages) {
+        calls.push(messages.length);
+        const error = answer();
+        return messages.map(() => (error ? { delivered: false as const, error } : { delivered: true as const }));
+      },
+    };
+    const outbox = createOutbox({ store, source: 'test', clock, logger: silent, sendAfterCommit: false, retention: false, retry: { initialDelayMs: 0 }, flowControl: { breaker: { failureThreshold: 1, openMs: 1_000 } } })
+      .configure('to.peer', { transport: batched, batch: { maxMessages: 10 } });
+    await outbox.transaction(async (tx) => {
+      for (let i = 0; i < 5; i++) await outbox.add(tx, { type: 'to.peer', payload: i });
+    });
+    expect(await outbox.resendUnsentMessages()).toMatchObject({ deferred: 5, attempted: 0 });
+    expect(calls).toEqual([5]);
+    expect((await store.list({})).map((r) => r.attempts)).toEqual([0, 0, 0, 0, 0]);
+
+    answer = () => new TransportError('answered 500', { status: 500 });
+    clock.advance(2_000);
+    await outbox.resendUnsentMessages();
+    expect(calls).toEqual([5, 5]);
+    expect(outbox.destinations()[0]).toMatchObject({ breaker: 'open' });
+    answer = () => undefined;
+    clock.advance(1_000);
+    await outbox.resendUnsentMessages();
+    expect(calls).toEqual([5, 5, 1]);
+    expect(outbox.destinations()[0]).toMatchObject({ breaker: 'closed' });
+    await outbox.resendUnsentMessages();
+    expect(calls).toEqual([5, 5, 1, 4]);
+    expect(await store.stats()).toMatchObject({ sent: 5, pending: 0, dead: 0 });
+  });
+
   it('messages claimed before the pause are given back unsent when their turn comes', async () => {
     const { store, a, outbox, add } = setup();
     let first = true;
