@@ -10,6 +10,7 @@ import { resolveServiceOptions, type ServiceOptions } from '../service-options.j
 import { CoalescingBatcher } from '../internal/coalescing-batcher.js';
 import { DestinationLimiters } from '../internal/destination-limiter.js';
 import { exhaustedBeforeStart } from '../internal/settle-failure.js';
+import { settlesWithin } from '../internal/settles-within.js';
 import type { FollowUp } from '../internal/work-runner.js';
 import type { Instrumentation } from '../instrumentation.js';
 import { resolveRetention, type RetentionOptions } from '../retention.js';
@@ -192,6 +193,8 @@ const COMPLETION_BATCH = 500;
  * resend the inbox answers as a duplicate).
  */
 const COMPLETION_WINDOW_MS = 20;
+/** Longest `stop()` waits for this worker's destination states to be deleted. */
+const STATE_CLEAR_MS = 1_000;
 /** Most rows one re-claim statement asks for. */
 const RECLAIM_BATCH = 500;
 
@@ -560,7 +563,8 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
       const stopWatching = unwatch;
       unwatch = undefined;
       await stopWatching?.();
-      await stateWriter.clear();
+      // Bounded: a store that hangs must not hold stop(); rows left behind show their age in `messagebox status`.
+      await settlesWithin(stateWriter.clear(), STATE_CLEAR_MS);
       return inTime;
     },
 
