@@ -197,6 +197,35 @@ export function runCliSuite(name: string, createDatabase: () => Promise<TestData
       expect(await inbox.get({ source: 'shop', id })).toMatchObject({ status: 'received' });
       expect(await inbox.get({ source: 'bank', id })).toMatchObject({ status: 'dead' });
     });
+
+    it('status shows the circuit breakers outbox workers wrote (another process), until the worker stops', async (ctx) => {
+      if (skip) return ctx.skip(`${name} is not reachable`);
+      const { createOutbox, silentLogger, TransportError } = await import('@messagebox/core');
+      const down = { name: 'billing', send: async () => Promise.reject(new TransportError('connection refused', { retryable: true })) };
+      const outbox = createOutbox({
+        store: database.storage.outbox,
+        source: 'cli-test',
+        logger: silentLogger,
+        sendAfterCommit: false,
+        retention: false,
+        retry: { maxAttempts: 1 },
+        flowControl: { worker: 'shop@4242', breaker: { failureThreshold: 1, openMs: 3_600_000 } },
+      }).configure('order.breaker', { transport: down });
+      await outbox.start();
+      await outbox.transaction((tx) => outbox.add(tx, { type: 'order.breaker', payload: {} }));
+      await outbox.resendUnsentMessages();
+      for (let i = 0; i < 400 && !(await database.storage.outbox.listDestinationStates!()).length; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+
+      const report = JSON.parse((await cli(['status', '--json'])).stdout);
+      expect(report.outbox.destinations).toEqual([expect.objectContaining({ destination: 'billing', worker: 'shop@4242', breaker: 'open', consecutiveFailures: 1 })]);
+      const text = (await cli(['status'])).stdout;
+      expect(text).toMatch(/Destinations \(circuit breakers/);
+      expect(text).toMatch(/billing\s+shop@4242\s+open\s+1\s+in (59|1h)/);
+
+      await outbox.stop();
+      expect(JSON.parse((await cli(['status', '--json'])).stdout).outbox.destinations).toEqual([]);
+      expect((await cli(['status'])).stdout).not.toMatch(/Destinations/);
+    });
   });
 }
 

@@ -80,7 +80,11 @@ export function isTransportError(error: unknown): error is TransportError {
  * next attempt (e.g. from a `Retry-After` header). `notAttempted: true` says
  * the message never left this process (the outbox gives it back uncounted);
  * `timedOut: true` says the receiver did not answer in time (the outbox slows
- * down to that transport).
+ * down to that transport). `busy: true` says the receiver refused the message
+ * because it is overloaded and asked to come back after `retryAfterMs` (HTTP
+ * 503/429 with `Retry-After`): the outbox gives the message back uncounted and
+ * pauses every message to that transport for that long (capped by
+ * `flowControl.maxPauseMs`).
  *
  * @example
  * throw new TransportError('[messagebox] no connection free within 10000 ms', { notAttempted: true });
@@ -105,10 +109,21 @@ export class TransportError extends MessageboxError {
    * transport (see `Transport.maxConcurrency`). Default false.
    */
   readonly timedOut: boolean;
+  /**
+   * True when the receiver is alive but refused the message because it is
+   * busy, asking for a pause of `retryAfterMs` (the HTTP transport: a 503 or
+   * 429 answer with a `Retry-After` header, in seconds or as an HTTP date).
+   * The outbox then gives the claim back uncounted (the refusal does not
+   * count towards `maxAttempts`, and a message is never dead because of it),
+   * pauses sending to this transport (all its messages) for `retryAfterMs`
+   * (at most `flowControl.maxPauseMs`, default 5 minutes), and does not count
+   * the answer as a failure for the circuit breaker. Default false.
+   */
+  readonly busy: boolean;
 
   constructor(
     message: string,
-    options: { retryable?: boolean; retryAfterMs?: number; status?: number; notAttempted?: boolean; timedOut?: boolean; cause?: unknown } = {},
+    options: { retryable?: boolean; retryAfterMs?: number; status?: number; notAttempted?: boolean; timedOut?: boolean; busy?: boolean; cause?: unknown } = {},
   ) {
     super('transport_failed', message, { cause: options.cause });
     this.retryable = options.retryable ?? true;
@@ -116,6 +131,7 @@ export class TransportError extends MessageboxError {
     this.status = options.status;
     this.notAttempted = options.notAttempted ?? false;
     this.timedOut = options.timedOut ?? false;
+    this.busy = options.busy ?? false;
     Object.defineProperty(this, TRANSPORT_ERROR, { value: true });
   }
 }

@@ -183,4 +183,14 @@ export interface MessageboxDialect {
    * list order). Default: none (the migration is recorded and changes nothing).
    */
   operationsIndexes?(tables: MessageboxTables): string[];
+  /**
+   * DDL of migration `0006_destination_states`: the table `tables.destinations`
+   * with columns `destination`, `worker` (text, the primary key together),
+   * `breaker` (text), `consecutive_failures` (integer), `open_until`,
+   * `paused_until` (epoch ms, nullable) and `updated_at` (epoch ms), where
+   * outbox workers record their circuit breakers for `messagebox status`.
+   * Default: none (the store's destination-state members then fail, and the
+   * outbox logs that once).
+   */
+  destinationStatesTable?(tables: MessageboxTables): string[];
 }

@@ -8,6 +8,7 @@ import { byDueOrder, messageColumns, toClaimedOutbox, toOutboxRecord } from './r
 import type { OutboxRow } from './schema.js';
 import { chunks, createStoreContext, type KyselyStoreOptions } from './store-context.js';
 import { claimRows, countByStatus, sharedStoreMembers, type TableShape } from './shared-operations.js';
+import { destinationStateMembers } from './destination-states.js';
 
 const INSERT_CHUNK = 500;
 
@@ -104,6 +105,7 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
     },
 
     ...sharedStoreMembers(context, shape, toOutboxRecord),
+    ...(dialect.destinationStatesTable ? destinationStateMembers(db, tables, (fn) => store.transaction((tx) => fn(tx as unknown as AnyDb))) : {}),
   };
 
   const watch = dialect.watch;

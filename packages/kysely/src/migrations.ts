@@ -14,6 +14,7 @@ export const migrations: readonly MessageboxMigration[] = [
   { name: '0002_inbox_identity_source_id', statements: (dialect, tables) => dialect.inboxIdentityMigration?.(tables) ?? [] },
   { name: '0003_mysql_claim_order', statements: (dialect, tables) => dialect.claimOrderIndexes?.(tables) ?? [] },
   { name: '0004_operations_indexes', statements: (dialect, tables) => dialect.operationsIndexes?.(tables) ?? [] },
+  { name: '0006_destination_states', statements: (dialect, tables) => dialect.destinationStatesTable?.(tables) ?? [] },
 ];
 
 /** The DDL of every migration, for users who run their own migration tool. */

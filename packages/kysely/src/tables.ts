@@ -15,9 +15,12 @@ export interface MessageboxTables {
   readonly outbox: string;
   readonly inbox: string;
   readonly migrations: string;
+  /** The circuit breaker and busy-pause state each outbox worker writes on transitions (`messagebox status`). */
+  readonly destinations: string;
   readonly outboxRef: string;
   readonly inboxRef: string;
   readonly migrationsRef: string;
+  readonly destinationsRef: string;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -41,5 +44,6 @@ export function resolveTables(options: TableNameOptions = {}): MessageboxTables 
   const outbox = `${prefix}outbox`;
   const inbox = `${prefix}inbox`;
   const migrations = `${prefix}migrations`;
-  return { schema, prefix, outbox, inbox, migrations, outboxRef: ref(outbox), inboxRef: ref(inbox), migrationsRef: ref(migrations) };
+  const destinations = `${prefix}destinations`;
+  return { schema, prefix, outbox, inbox, migrations, destinations, outboxRef: ref(outbox), inboxRef: ref(inbox), migrationsRef: ref(migrations), destinationsRef: ref(destinations) };
 }

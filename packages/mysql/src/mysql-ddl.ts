@@ -72,3 +72,23 @@ export function mysqlClaimOrderIndexes(t: MessageboxTables): string[] {
       `ALTER TABLE ${q(table)} ADD KEY ${q(`${table}_claim`)} (${q('status')}, ${q('available_at')}, ${q('id')}, ${q('lease_until')}), DROP KEY ${q(`${table}_due`)}`,
   );
 }
+
+/**
+ * Migration `0006_destination_states`: one row per (destination, outbox
+ * worker), written only when a circuit breaker changes state or a busy
+ * answer pauses a destination, and read by `messagebox status`.
+ */
+export function mysqlDestinationStatesTable(t: MessageboxTables): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${q(t.destinations)} (
+  ${q('destination')} VARCHAR(255) NOT NULL,
+  ${q('worker')} VARCHAR(255) NOT NULL,
+  ${q('breaker')} ${ascii(16)} NOT NULL,
+  ${q('consecutive_failures')} INT NOT NULL,
+  ${q('open_until')} BIGINT NULL,
+  ${q('paused_until')} BIGINT NULL,
+  ${q('updated_at')} BIGINT NOT NULL,
+  PRIMARY KEY (${q('destination')}, ${q('worker')})
+) ${TABLE_OPTIONS}`,
+  ];
+}

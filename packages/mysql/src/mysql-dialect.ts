@@ -2,7 +2,7 @@ import { MessageboxError } from '@messagebox/core';
 import { integer, updateWithLockedSelect, type AnyDb, type MessageboxDialect } from '@messagebox/kysely';
 import { sql } from 'kysely';
 import { mysqlClaim } from './mysql-claim.js';
-import { mysqlClaimOrderIndexes, mysqlCreateMigrationsTable, mysqlCreateTables, mysqlInboxIdentityMigration } from './mysql-ddl.js';
+import { mysqlClaimOrderIndexes, mysqlCreateMigrationsTable, mysqlCreateTables, mysqlDestinationStatesTable, mysqlInboxIdentityMigration } from './mysql-ddl.js';
 import { mysqlInsertIfAbsent } from './mysql-insert-if-absent.js';
 import { mysqlInsertManyIfAbsent } from './mysql-insert-many-if-absent.js';
 
@@ -34,6 +34,7 @@ export function createMysqlDialect(options: MysqlDialectOptions = {}): Messagebo
     createMigrationsTable: mysqlCreateMigrationsTable,
     inboxIdentityMigration: mysqlInboxIdentityMigration,
     claimOrderIndexes: mysqlClaimOrderIndexes,
+    destinationStatesTable: mysqlDestinationStatesTable,
     claim: mysqlClaim,
     updateReturningIds: updateWithLockedSelect,
     insertIfAbsent: mysqlInsertIfAbsent,

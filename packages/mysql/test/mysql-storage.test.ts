@@ -35,7 +35,7 @@ describe.runIf(reachable)('mysql storage', () => {
     expect(applied.flat()).toEqual(migrations.map((m) => m.name));
     expect(await storages[0]!.migrate()).toEqual([]);
     const tables = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = ${database.name} and table_name like 'app\\_%' order by table_name`.execute(db);
-    expect(tables.rows.map((r) => r.name)).toEqual(['app_inbox', 'app_migrations', 'app_outbox']);
+    expect(tables.rows.map((r) => r.name)).toEqual(['app_destinations', 'app_inbox', 'app_migrations', 'app_outbox']);
   });
 
   it('migrationSql() builds working tables when run by another tool', async () => {

@@ -63,6 +63,14 @@ export interface ObservedServices {
  * (`outbox`|`inbox`), `messaging.destination.name` (the message type),
  * `messagebox.outcome`.
  *
+ * Flow control: `messagebox.breaker.state` (gauge per destination: 0
+ * closed, 1 half-open, 2 open), `messagebox.breaker.transitions` (counter by
+ * `messagebox.breaker.state` entered), `messagebox.destination.pauses`
+ * (counter of busy answers that paused a destination), both with
+ * `messagebox.destination` (the transport's name); and on the inbox side
+ * `messagebox.inbox.shed` (requests the endpoint refused to shed load, by
+ * `messagebox.shed.reason`: `backlog` or `in_flight`).
+ *
  * @example
  * const telemetry = createTelemetry();
  * const outbox = createOutbox({ store, source: 'vault', instrumentation: telemetry });
@@ -145,6 +153,8 @@ export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
   };
 }
 
+const BREAKER_GAUGE = { closed: 0, 'half-open': 1, open: 2 } as const;
+
 function observe(meterProvider: MeterProvider, name: string, services: ObservedServices): () => void {
   const meter = meterProvider.getMeter(name);
   const backlog = meter.createObservableGauge('messagebox.backlog', { description: 'Messages waiting: pending (outbox) or received and not yet handled (inbox)', unit: '{message}' });
@@ -153,6 +163,10 @@ function observe(meterProvider: MeterProvider, name: string, services: ObservedS
   const attempts = meter.createCounter('messagebox.attempts', { description: 'Delivery attempts (outbox) and handler runs (inbox), by outcome', unit: '{attempt}' });
   const latency = meter.createHistogram('messagebox.latency', { description: 'From message creation to sent (outbox) or handled (inbox)', unit: 's' });
   const duration = meter.createHistogram('messagebox.attempt.duration', { description: 'Duration of one successful attempt', unit: 's' });
+  const breakerState = meter.createObservableGauge('messagebox.breaker.state', { description: 'Circuit breaker of each destination: 0 closed, 1 half-open, 2 open' });
+  const transitions = meter.createCounter('messagebox.breaker.transitions', { description: 'Circuit breaker changes, by the state entered', unit: '{transition}' });
+  const pauses = meter.createCounter('messagebox.destination.pauses', { description: 'Busy answers (503/429 with Retry-After) that paused a destination', unit: '{pause}' });
+  const shed = meter.createCounter('messagebox.inbox.shed', { description: 'Requests the inbox endpoint refused to shed load', unit: '{request}' });
 
   const attrs = (side: 'outbox' | 'inbox', message: Message, outcome?: string): Attributes => ({
     'messagebox.side': side,
@@ -171,6 +185,8 @@ function observe(meterProvider: MeterProvider, name: string, services: ObservedS
       }),
       outbox.events.on('failed', ({ message }) => attempts.add(1, attrs('outbox', message, 'retry'))),
       outbox.events.on('dead', ({ message }) => attempts.add(1, attrs('outbox', message, 'dead'))),
+      outbox.events.on('breaker', ({ destination, state }) => transitions.add(1, { 'messagebox.destination': destination, 'messagebox.breaker.state': state })),
+      outbox.events.on('paused', ({ destination }) => pauses.add(1, { 'messagebox.destination': destination })),
     );
   }
   if (inbox) {
@@ -182,6 +198,7 @@ function observe(meterProvider: MeterProvider, name: string, services: ObservedS
       }),
       inbox.events.on('handlerFailed', ({ message }) => attempts.add(1, attrs('inbox', message, 'retry'))),
       inbox.events.on('dead', ({ message }) => attempts.add(1, attrs('inbox', message, 'dead'))),
+      inbox.events.on('shed', ({ reason, batch }) => shed.add(1, { 'messagebox.side': 'inbox', 'messagebox.shed.reason': reason, 'messagebox.batch': batch })),
     );
   }
 
@@ -196,10 +213,13 @@ function observe(meterProvider: MeterProvider, name: string, services: ObservedS
     const [o, i] = await Promise.all([outbox?.store.stats().catch(() => undefined), inbox?.store.stats().catch(() => undefined)]);
     if (o) record('outbox', o.pending, o.dead, o.oldestPendingAt);
     if (i) record('inbox', i.received, i.dead, i.oldestPendingAt);
+    for (const d of outbox?.destinations?.() ?? []) {
+      if (d.breaker !== 'disabled') result.observe(breakerState, BREAKER_GAUGE[d.breaker], { 'messagebox.destination': d.destination });
+    }
   };
-  meter.addBatchObservableCallback(callback, [backlog, oldest, deadGauge]);
+  meter.addBatchObservableCallback(callback, [backlog, oldest, deadGauge, breakerState]);
   return () => {
-    meter.removeBatchObservableCallback(callback, [backlog, oldest, deadGauge]);
+    meter.removeBatchObservableCallback(callback, [backlog, oldest, deadGauge, breakerState]);
     for (const unsubscribe of off) unsubscribe();
   };
 }

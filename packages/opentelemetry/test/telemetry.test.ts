@@ -1,4 +1,4 @@
-import { createInbox, createMemoryInboxStore, createMemoryOutboxStore, createOutbox, silentLogger, TransportError, type Message, type Transport } from '@messagebox/core';
+import { createInbox, createMemoryInboxStore, createMemoryOutboxStore, createOutbox, createInboxRequestHandler, silentLogger, TransportError, type Message, type Transport } from '@messagebox/core';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { createTelemetry } from '../src/index.js';
@@ -149,5 +149,35 @@ describe('createTelemetry: metrics', () => {
     await outbox.idle();
     const after = await meters.collect();
     expect(point(after.get('messagebox.attempts'), { 'messagebox.side': 'outbox', 'messagebox.outcome': 'sent' })?.value).toBe(2);
+  });
+
+  it('records breaker states and transitions, busy pauses, and requests the inbox endpoint shed', async () => {
+    const meters = metering();
+    const telemetry = createTelemetry({ meterProvider: meters.provider });
+    let answer: Error | undefined = new TransportError('connection refused', { retryable: true });
+    const down: Transport = { name: 'billing', send: async () => { if (answer) throw answer; } };
+    const busy: Transport = { name: 'audit', send: async () => { throw new TransportError('busy', { status: 503, retryAfterMs: 60_000, busy: true }); } };
+    const outbox = createOutbox({ store: createMemoryOutboxStore(), source: 's', logger: silentLogger, retention: false, sendAfterCommit: false, concurrency: 1, retry: { initialDelayMs: 0 }, flowControl: { breaker: { failureThreshold: 2, openMs: 60_000 } } })
+      .configure('to.billing', { transport: down })
+      .configure('to.audit', { transport: busy });
+    const inbox = createInbox({ store: createMemoryInboxStore(), logger: silentLogger, retention: false, unknownTypes: 'accept' });
+    const stop = telemetry.observe({ outbox, inbox });
+    await outbox.transaction(async (tx) => {
+      for (const type of ['to.billing', 'to.billing', 'to.billing', 'to.audit']) await outbox.add(tx, { type, payload: {} });
+    });
+    await outbox.resendUnsentMessages();
+    const handle = createInboxRequestHandler(inbox, { allowUnsigned: true, logger: silentLogger, shedLoad: { maxInFlightReceives: 1 } });
+    const post = () => handle(new Request('http://x/inbox', { method: 'POST', headers: { 'content-type': 'application/json', 'webhook-id': crypto.randomUUID() }, body: JSON.stringify({ type: 'x', data: {}, timestamp: new Date().toISOString() }) }));
+    const statuses = (await Promise.all([post(), post()])).map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 503]);
+
+    const metrics = await meters.collect();
+    expect(point(metrics.get('messagebox.breaker.state'), { 'messagebox.destination': 'billing' })?.value).toBe(2);
+    expect(point(metrics.get('messagebox.breaker.state'), { 'messagebox.destination': 'audit' })?.value).toBe(0);
+    expect(point(metrics.get('messagebox.breaker.transitions'), { 'messagebox.destination': 'billing', 'messagebox.breaker.state': 'open' })?.value).toBe(1);
+    expect(point(metrics.get('messagebox.destination.pauses'), { 'messagebox.destination': 'audit' })?.value).toBe(1);
+    expect(point(metrics.get('messagebox.inbox.shed'), { 'messagebox.shed.reason': 'in_flight' })?.value).toBe(1);
+    answer = undefined;
+    stop();
   });
 });

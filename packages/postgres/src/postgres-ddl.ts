@@ -90,3 +90,24 @@ export function postgresOperationsIndexes(t: MessageboxTables): string[] {
     `CREATE INDEX IF NOT EXISTS ${q(`${t.inbox}_dead_type`)} ON ${inbox} ("type", "received_at", "id", "source") WHERE "status" = 'dead'`,
   ];
 }
+
+/**
+ * Migration `0006_destination_states`: one row per (destination, outbox
+ * worker), written only when a circuit breaker changes state or a busy
+ * answer pauses a destination, and read by `messagebox status`. A handful
+ * of rows per worker; no index beyond the key.
+ */
+export function postgresDestinationStatesTable(t: MessageboxTables): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${ref(t, t.destinations)} (
+  "destination" varchar(255) NOT NULL,
+  "worker" varchar(255) NOT NULL,
+  "breaker" varchar(16) NOT NULL,
+  "consecutive_failures" integer NOT NULL,
+  "open_until" bigint NULL,
+  "paused_until" bigint NULL,
+  "updated_at" bigint NOT NULL,
+  PRIMARY KEY ("destination", "worker")
+)`,
+  ];
+}

@@ -1,7 +1,7 @@
 import { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateKeysWithReturning, updateWithReturning, type AnyDb, type MessageboxDialect } from '@messagebox/kysely';
 import { sql } from 'kysely';
 import { postgresClaim } from './postgres-claim.js';
-import { postgresCreateMigrationsTable, postgresCreateTables, postgresInboxIdentityMigration, postgresOperationsIndexes } from './postgres-ddl.js';
+import { postgresCreateMigrationsTable, postgresCreateTables, postgresDestinationStatesTable, postgresInboxIdentityMigration, postgresOperationsIndexes } from './postgres-ddl.js';
 import { listenForWakeUps, type ListenOptions } from './postgres-listener.js';
 import { insertOutboxRowsAndNotify, outboxChannel } from './postgres-notify.js';
 
@@ -31,6 +31,7 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Mes
     createMigrationsTable: postgresCreateMigrationsTable,
     inboxIdentityMigration: postgresInboxIdentityMigration,
     operationsIndexes: postgresOperationsIndexes,
+    destinationStatesTable: postgresDestinationStatesTable,
     claim: postgresClaim,
     updateReturningIds: updateWithReturning,
     updateReturningKeys: updateKeysWithReturning,

@@ -23,7 +23,7 @@ describe.runIf(reachable)('postgres storage', () => {
     expect(applied.flat()).toEqual(migrations.map((m) => m.name));
     expect(await storages[0]!.migrate()).toEqual([]);
     const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'billing' order by table_name`.execute(db);
-    expect(tables.rows.map((r) => r.table_name)).toEqual(['mb_inbox', 'mb_migrations', 'mb_outbox']);
+    expect(tables.rows.map((r) => r.table_name)).toEqual(['mb_destinations', 'mb_inbox', 'mb_migrations', 'mb_outbox']);
     const m = message();
     await storages[1]!.outbox.transaction((tx) => storages[1]!.outbox.add(tx, [m]));
     expect((await storages[2]!.outbox.get(m.id))?.status).toBe('pending');

@@ -103,3 +103,23 @@ export function sqliteOperationsIndexes(t: MessageboxTables): string[] {
     `CREATE INDEX IF NOT EXISTS ${q(`${t.inbox}_dead_type`)} ON ${q(t.inbox)} ("type", "received_at", "id", "source") WHERE "status" = 'dead'`,
   ];
 }
+
+/**
+ * Migration `0006_destination_states`: one row per (destination, outbox
+ * worker), written only when a circuit breaker changes state or a busy
+ * answer pauses a destination, and read by `messagebox status`.
+ */
+export function sqliteDestinationStatesTable(t: MessageboxTables): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${q(t.destinations)} (
+  "destination" TEXT NOT NULL,
+  "worker" TEXT NOT NULL,
+  "breaker" TEXT NOT NULL,
+  "consecutive_failures" INTEGER NOT NULL,
+  "open_until" INTEGER,
+  "paused_until" INTEGER,
+  "updated_at" INTEGER NOT NULL,
+  PRIMARY KEY ("destination", "worker")
+)`,
+  ];
+}

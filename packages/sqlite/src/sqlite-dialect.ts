@@ -1,7 +1,7 @@
 import { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateKeysWithReturning, updateWithReturning, type MessageboxDialect } from '@messagebox/kysely';
 import { sql } from 'kysely';
 import { sqliteClaim } from './sqlite-claim.js';
-import { sqliteCreateMigrationsTable, sqliteCreateTables, sqliteInboxIdentityMigration, sqliteOperationsIndexes } from './sqlite-ddl.js';
+import { sqliteCreateMigrationsTable, sqliteCreateTables, sqliteDestinationStatesTable, sqliteInboxIdentityMigration, sqliteOperationsIndexes } from './sqlite-ddl.js';
 import { sqliteTransaction } from './sqlite-transaction.js';
 
 /**
@@ -18,6 +18,7 @@ export const sqliteDialect: MessageboxDialect = {
   createMigrationsTable: sqliteCreateMigrationsTable,
   inboxIdentityMigration: sqliteInboxIdentityMigration,
   operationsIndexes: sqliteOperationsIndexes,
+  destinationStatesTable: sqliteDestinationStatesTable,
   claim: sqliteClaim,
   updateReturningIds: updateWithReturning,
   updateReturningKeys: updateKeysWithReturning,

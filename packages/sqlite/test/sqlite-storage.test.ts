@@ -27,7 +27,7 @@ describe('sqlite storage', () => {
     const storage = createSqliteStorage({ db });
     expect(await storage.migrate()).toEqual(migrations.map((m) => m.name));
     expect(await storage.migrate()).toEqual([]);
-    expect(tableNames(database)).toEqual(['messagebox_inbox', 'messagebox_migrations', 'messagebox_outbox']);
+    expect(tableNames(database)).toEqual(['messagebox_destinations', 'messagebox_inbox', 'messagebox_migrations', 'messagebox_outbox']);
     await db.destroy();
   });
 
@@ -37,7 +37,7 @@ describe('sqlite storage', () => {
     const statements = storage.migrationSql();
     expect(statements.some((s) => s.includes('CREATE TABLE IF NOT EXISTS "billing_outbox"'))).toBe(true);
     for (const statement of statements) database.exec(statement);
-    expect(tableNames(database)).toEqual(['billing_inbox', 'billing_outbox']);
+    expect(tableNames(database)).toEqual(['billing_destinations', 'billing_inbox', 'billing_outbox']);
     const m = message();
     await storage.outbox.transaction((tx) => storage.outbox.add(tx, [m]));
     expect((await storage.outbox.get(m.id))?.status).toBe('pending');

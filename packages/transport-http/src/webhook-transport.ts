@@ -75,6 +75,15 @@ export function createWebhookTransport(options: HttpTransportOptions, createClie
     }
     const text = snippet(answer.text);
     const retryAfterMs = parseRetryAfter(header('retry-after'), clock.now());
+    if ((status === 503 || status === 429) && retryAfterMs !== undefined) {
+      // Busy, not broken: the outbox pauses this destination for the time asked and does not count the attempt.
+      return new TransportError(`[messagebox] destination busy (answered ${status}), retry after ${formatWait(retryAfterMs)}${text ? `: ${text}` : ''} (POST ${where}, ${what})`, {
+        status,
+        retryable: true,
+        retryAfterMs,
+        busy: true,
+      });
+    }
     const refusedBatch = batch && (status === 413 || status === 415 || status === 422);
     const hint = refusedBatch ? ` (the receiver refused the batch as a whole: lower the route's batch.maxMessages/maxBytes, or turn batching off for this receiver if it does not speak messagebox batches)` : '';
     // The cause first (status and body), then where and what: `dead list` and logs cut long errors at the end.
@@ -171,6 +180,13 @@ export function createWebhookTransport(options: HttpTransportOptions, createClie
       await client.close();
     },
   };
+}
+
+/** A wait as people read it: "1.5 s", "2 min 5 s". */
+function formatWait(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 100) / 10} s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)} min${seconds % 60 ? ` ${seconds % 60} s` : ''}`;
 }
 
 /** An error answer's body as one short line, control characters escaped. */

@@ -38,6 +38,7 @@ Examples:
 export function describeResend(report: ResendReport): string {
   const parts = [`resend: attempted ${report.attempted}, sent ${report.sent}, to retry ${report.retried}, dead ${report.dead}`];
   if (report.fenced) parts.push(`taken over by another worker ${report.fenced}`);
+  if (report.deferred) parts.push(`held back (destination busy or its circuit breaker open) ${report.deferred}`);
   const left = report.remaining;
   const oldest = left.oldestPendingAt ? ` (oldest ${formatDuration(Date.now() - left.oldestPendingAt.getTime())})` : '';
   return `${parts.join(', ')} in ${formatDuration(report.durationMs)}; now ${left.pending} pending${oldest}, ${left.dead} dead`;

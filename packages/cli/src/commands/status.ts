@@ -7,7 +7,7 @@ import { positiveInteger } from './parse.js';
 export function statusCommand(program: Command, io: CliIO): void {
   program
     .command('status')
-    .description('counts by state for the outbox and inbox, age of the oldest pending message, recent errors')
+    .description('counts by state for the outbox and inbox, age of the oldest pending message, recent errors, circuit breakers')
     .option('--json', 'print the report as JSON (for scripts and monitoring)')
     .option('--errors <n>', 'failing messages to list per side', positiveInteger, 5)
     .addHelpText('after', '\nExamples:\n  messagebox status\n  messagebox status --json | jq .outbox.pending')
@@ -31,6 +31,19 @@ export function describeStatus(report: StatusReport): string {
     rows.push(['inbox', 'received', String(i.received), oldest(i.oldestPendingAgeMs)], ['', 'processed', String(i.processed), ''], ['', 'dead', String(i.dead), '']);
   }
   const lines = [table(rows, [2])];
+  const destinations = report.outbox?.destinations ?? [];
+  if (destinations.length) {
+    const at = report.checkedAt.getTime();
+    const until = (d: Date | null) => (d === null || d.getTime() <= at ? '' : `in ${formatDuration(d.getTime() - at)}`);
+    const state = (d: (typeof destinations)[number]) => (d.pausedUntil && d.pausedUntil.getTime() > at ? `${d.breaker}, paused (busy)` : d.breaker);
+    lines.push('', 'Destinations (circuit breakers, as each outbox worker last wrote them):');
+    lines.push(
+      table(
+        [['DESTINATION', 'WORKER', 'BREAKER', 'FAILURES', 'PROBE/RESUME', 'SINCE'], ...destinations.map((d) => [d.destination, d.worker, state(d), String(d.consecutiveFailures), until(d.openUntil) || until(d.pausedUntil), `${formatDuration(Math.max(0, at - d.updatedAt.getTime()))} ago`])],
+        [3],
+      ),
+    );
+  }
   const errors: FailingMessage[] = [...(report.outbox?.recentErrors ?? []), ...(report.inbox?.recentErrors ?? [])];
   lines.push('');
   if (errors.length === 0) {

@@ -19,6 +19,7 @@ export type InboxRequestErrorCode =
   | 'body_already_read'
   | 'handler_failed'
   | 'store_unavailable'
+  | 'overloaded'
   | 'internal_error';
 
 /**

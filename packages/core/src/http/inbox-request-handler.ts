@@ -9,6 +9,7 @@ import { readBodyWithLimit } from './read-body.js';
 import { createWebhookVerifier, type WebhookVerifier } from './webhook-signature.js';
 import { decodeWebhookBody } from './wire-format.js';
 import { BATCH_CONTENT_TYPE, BatchTooLargeError, decodeWebhookBatchBody, type WebhookBatchResult } from './batch-wire-format.js';
+import { LoadShedder, type BacklogSource, type ShedEvent, type ShedLoadOptions } from './load-shedding.js';
 
 /** Default largest request body the inbox endpoint reads: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -29,6 +30,10 @@ export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 export interface InboxReceiver {
   accepts(type: string): boolean;
   receive(message: Message): Promise<{ status: 'created' | 'duplicate' }>;
+  /** Optional: where `shedLoad.maxBacklog` counts the backlog (an inbox's `store`). */
+  readonly store?: BacklogSource;
+  /** Optional: where the endpoint emits `shed` events (an inbox's `events`). */
+  readonly events?: { emit(name: 'shed', event: ShedEvent): void };
 }
 
 /**
@@ -69,6 +74,13 @@ export interface InboxRequestHandlerOptions {
    * `payload_too_large`). `false` refuses batches with 415.
    */
   batch?: { maxMessages?: number; maxBytes?: number } | false;
+  /**
+   * Load shedding: while the inbox's backlog (received, not yet handled) or
+   * the receives in flight pass a bound, answer 503 (or 429) `overloaded`
+   * with `Retry-After` before reading the body, storing nothing (see
+   * {@link ShedLoadOptions}). Default: off.
+   */
+  shedLoad?: ShedLoadOptions | false;
   /** `source` of messages whose body has none (generic Standard Webhooks senders). Default `"webhook"`. */
   defaultSource?: string;
   /** Default: warnings and errors to the console. */
@@ -109,6 +121,7 @@ export type InboxRequestHandler = (request: Request) => Promise<Response>;
  * | 500    | `handler_failed`              | inline mode: the handler threw; nothing stored, sender retries  |
  * | 500    | `body_already_read`           | a body parser ran before the endpoint (a mounting mistake)      |
  * | 503    | `store_unavailable`           | the inbox store failed; sender retries                          |
+ * | 503/429| `overloaded`                  | `shedLoad`: backlog or receives in flight over a bound; `Retry-After` set, body not read |
  *
  * Every 4xx stores nothing. Checks run in the order of the table's causes:
  * method, content type, size, signature (before parsing anything), JSON, fields, type.
@@ -158,6 +171,10 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
   const batchLimits = resolveBatchLimits(options.batch);
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
   const encoder = new TextEncoder();
+  const shedder =
+    options.shedLoad === undefined || options.shedLoad === false
+      ? undefined
+      : new LoadShedder(options.shedLoad, { source: inbox.store, logger, emit: (event) => inbox.events?.emit('shed', event) });
 
   async function handle(request: Request): Promise<Response> {
     if (request.method !== 'POST') {
@@ -165,6 +182,16 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
         headers: { allow: 'POST' },
       });
     }
+    if (!shedder) return accept(request);
+    const ticket = await shedder.admit(isBatchContentType(request.headers.get('content-type')));
+    try {
+      return await accept(request);
+    } finally {
+      ticket.done();
+    }
+  }
+
+  async function accept(request: Request): Promise<Response> {
     const contentType = request.headers.get('content-type');
     if (isBatchContentType(contentType)) {
       if (!batchLimits) throw new InboxRequestError('unsupported_media_type', 415, 'this endpoint does not accept batches; send one message per request as application/json');

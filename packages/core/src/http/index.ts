@@ -46,3 +46,12 @@ export {
   type WebhookBatchResult,
   type WebhookBatchResponse,
 } from './batch-wire-format.js';
+export {
+  LoadShedder,
+  DEFAULT_SHED_RETRY_AFTER_SECONDS,
+  DEFAULT_BACKLOG_CHECK_MS,
+  type BacklogSource,
+  type ShedEvent,
+  type ShedLoadOptions,
+  type ShedTicket,
+} from './load-shedding.js';

@@ -1,4 +1,5 @@
 import type { Message } from '../message.js';
+import type { ShedEvent } from '../http/load-shedding.js';
 
 /** Lifecycle events of the inbox; subscribe with `inbox.events.on(name, listener)`. */
 export interface InboxEventMap {
@@ -12,4 +13,6 @@ export interface InboxEventMap {
   handlerFailed: { message: Message; attempts: number; error: string; delayMs: number; retryAt: Date };
   /** Given up: kept as dead with its last error. */
   dead: { message: Message; attempts: number; error: string };
+  /** The inbox HTTP endpoint refused a request to shed load (`shedLoad`): answered 503/429 with `Retry-After`, nothing stored. */
+  shed: ShedEvent;
 }

@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { MessageboxError } from '../errors.js';
 import type { Message } from '../message.js';
 import type { Claim, InsertClaim } from '../ports/claim.js';
-import type { ClaimedOutboxMessage, OutboxRecord, OutboxStatus, OutboxStore } from '../ports/outbox-store.js';
+import type { ClaimedOutboxMessage, DestinationRecord, OutboxRecord, OutboxStatus, OutboxStore } from '../ports/outbox-store.js';
 import { MemoryTable, type MemoryRow } from './memory-table.js';
 import { MemoryDatabase, type MemoryTransaction } from './memory-transaction.js';
 
@@ -24,6 +24,7 @@ export function createMemoryOutboxStore(options: MemoryStoreOptions = {}): Outbo
   const db = options.database ?? new MemoryDatabase();
   const table = new MemoryTable(options.clock ?? systemClock, { waiting: 'pending', finished: 'sent' });
   const wakers = new Set<() => void>();
+  const destinations = new Map<string, DestinationRecord>();
 
   return {
     database: db,
@@ -72,6 +73,20 @@ export function createMemoryOutboxStore(options: MemoryStoreOptions = {}): Outbo
     async watch(onWake) {
       wakers.add(onWake);
       return async () => void wakers.delete(onWake);
+    },
+
+    async saveDestinationState(record) {
+      destinations.set(JSON.stringify([record.destination, record.worker]), structuredClone(record));
+    },
+
+    async listDestinationStates() {
+      return [...destinations.values()].map((r) => structuredClone(r)).sort((a, b) => a.destination.localeCompare(b.destination) || a.worker.localeCompare(b.worker));
+    },
+
+    async clearDestinationStates(worker) {
+      let removed = 0;
+      for (const [key, record] of destinations) if (record.worker === worker && destinations.delete(key)) removed++;
+      return removed;
     },
   };
 }

@@ -3,7 +3,7 @@ import { MessageboxError } from '../errors.js';
 import type { DeliveryReport } from '../outbox/outbox-report.js';
 import type { RecordFilter } from '../ports/claim.js';
 import type { InboxRecord, InboxStatus } from '../ports/inbox-store.js';
-import type { OutboxStatus } from '../ports/outbox-store.js';
+import type { DestinationRecord, OutboxStatus } from '../ports/outbox-store.js';
 import { purgeInBatches } from '../retention.js';
 import { createRetryPolicy, longestRetrySpanMs, type RetryPolicyOptions } from '../retry-policy.js';
 import { formatDuration } from './duration.js';
@@ -55,6 +55,22 @@ export interface OutboxStatusReport {
   /** Age of the oldest pending message, in ms; null when nothing is pending. */
   oldestPendingAgeMs: number | null;
   recentErrors: FailingMessage[];
+  /**
+   * Circuit breakers and busy pauses, one row per destination and outbox
+   * worker, as the workers last wrote them (on every change; a worker's rows
+   * go when it stops). Empty when none was written, or the store cannot
+   * keep them (no `listDestinationStates`).
+   */
+  destinations: DestinationRecord[];
+}
+
+/** The destination states of `store`; none when it keeps none, or cannot read them (a database without migration 0006: the counts still show). */
+async function destinationStates(store: { listDestinationStates?(): Promise<DestinationRecord[]> }): Promise<DestinationRecord[]> {
+  try {
+    return (await store.listDestinationStates?.()) ?? [];
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -264,8 +280,8 @@ export function createOperations(targets: OperationTargets, options: OperationsO
       await Promise.all([
         outboxStore &&
           (async () => {
-            const [stats, recentErrors] = await Promise.all([outboxStore.stats(), failing(resolved, 'outbox', errors, scanLimit)]);
-            report.outbox = { ...stats, oldestPendingAgeMs: age(stats.oldestPendingAt), recentErrors };
+            const [stats, recentErrors, destinations] = await Promise.all([outboxStore.stats(), failing(resolved, 'outbox', errors, scanLimit), destinationStates(outboxStore)]);
+            report.outbox = { ...stats, oldestPendingAgeMs: age(stats.oldestPendingAt), recentErrors, destinations };
           })(),
         inboxStore &&
           (async () => {
@@ -360,7 +376,7 @@ export function createOperations(targets: OperationTargets, options: OperationsO
         throw new MessageboxError('invalid_options', 'resend needs the outbox service (createOutbox(...) with its transports), not only its store');
       }
       const started = clock.now();
-      const progress: DeliveryReport = { attempted: 0, sent: 0, retried: 0, dead: 0, fenced: 0, unrecorded: 0 };
+      const progress: DeliveryReport = { attempted: 0, sent: 0, retried: 0, dead: 0, fenced: 0, unrecorded: 0, deferred: 0 };
       const tick = (field: 'sent' | 'retried' | 'dead') => () => {
         progress.attempted++;
         progress[field]++;

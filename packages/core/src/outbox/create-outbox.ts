@@ -10,6 +10,7 @@ import { resolveServiceOptions, type ServiceOptions } from '../service-options.j
 import { CoalescingBatcher } from '../internal/coalescing-batcher.js';
 import { DestinationLimiters } from '../internal/destination-limiter.js';
 import { exhaustedBeforeStart } from '../internal/settle-failure.js';
+import { settlesWithin } from '../internal/settles-within.js';
 import type { FollowUp } from '../internal/work-runner.js';
 import type { Instrumentation } from '../instrumentation.js';
 import { resolveRetention, type RetentionOptions } from '../retention.js';
@@ -24,6 +25,9 @@ import type { AnyMessageCatalog, InputsOf, MessageMap, UntypedMessages } from '.
 import type { OutboxAddInput, OutboxAddManyInputs, OutboxAddManyResult, OutboxAddResult, TypeOf } from '../catalog/typed-api.js';
 import { assertDeclared, validatePayload } from '../catalog/validate-payload.js';
 import { messageSize, resolveRouteBatch, sendDispatch, type ResolvedBatch, type RouteBatchOptions } from './batch-dispatch.js';
+import type { CircuitBreakerOptions } from './circuit-breaker.js';
+import { FlowControl, type Admission, type DestinationState, type FlowControlOptions } from './flow-control.js';
+import { DestinationStateWriter } from './destination-state-writer.js';
 
 export interface OutboxOptions<Tx> extends ServiceOptions {
   store: OutboxStore<Tx>;
@@ -59,6 +63,14 @@ export interface OutboxOptions<Tx> extends ServiceOptions {
    * written when one fails).
    */
   catalog?: AnyMessageCatalog;
+  /**
+   * Busy destinations and circuit breakers (a destination is a transport):
+   * a busy answer (`TransportError.busy`, HTTP 503/429 with `Retry-After`)
+   * pauses every message to that transport for the time asked (at most
+   * `maxPauseMs`) without counting the attempt; consecutive failures open
+   * the transport's breaker. See the README's "Flow control".
+   */
+  flowControl?: FlowControlOptions;
 }
 
 /** How messages of one type are delivered. */
@@ -77,6 +89,12 @@ export interface OutboxRoute {
    * are batched together.
    */
   batch?: RouteBatchOptions | false;
+  /**
+   * The circuit breaker of this route's transport (shared by every route of
+   * that transport: give it on one route, or the same on all); overrides
+   * `flowControl.breaker`. `false`: none for this transport.
+   */
+  breaker?: CircuitBreakerOptions | false;
 }
 
 /**
@@ -104,6 +122,8 @@ export interface Outbox<Tx, M extends MessageMap = UntypedMessages, C extends Ty
   configure<T extends TypeOf<M>>(type: T, route: OutboxRoute): Outbox<Tx, M, C | T>;
   /** The configured message types. */
   types(): string[];
+  /** Each destination (transport) with its circuit breaker state and busy pause, in this process. */
+  destinations(): DestinationState[];
 
   /**
    * Runs `fn` in a store transaction; messages added to it are attempted right
@@ -173,6 +193,8 @@ const COMPLETION_BATCH = 500;
  * resend the inbox answers as a duplicate).
  */
 const COMPLETION_WINDOW_MS = 20;
+/** Longest `stop()` waits for this worker's destination states to be deleted. */
+const STATE_CLEAR_MS = 1_000;
 /** Most rows one re-claim statement asks for. */
 const RECLAIM_BATCH = 500;
 
@@ -247,16 +269,45 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
     { name: 'outbox', ...config, purger: retentionPurger({ name: 'outbox', finished: 'sent', logger }, (o) => store.purge(o), resolveRetention(options.retention, 'createOutbox')) },
   );
   const runner = service.runner;
+  const stateWriter = new DestinationStateWriter(store as OutboxStore<unknown>, options.flowControl?.worker ?? defaultWorkerName(options.source), logger, () => clock.now());
+  const flow = new FlowControl({
+    flowControl: options.flowControl,
+    onChange: (state) => stateWriter.write(state),
+    clock,
+    logger,
+    onBreaker: (event) => events.emit('breaker', event),
+    onPause: (event) => events.emit('paused', event),
+    wake: () => runner.wake(),
+  });
+  /** Claims given back untouched because their destination is paused or its breaker open, a statement for all that come together. */
+  const deferrals = new CoalescingBatcher<Claim, undefined>(
+    async (claims) => {
+      await store.release(claims);
+      return claims.map(() => undefined);
+    },
+    { maxBatch: RECLAIM_BATCH },
+  );
 
   /** Claims only configured types: a process never takes messages it cannot send (rolling deploys). */
   function claimOptions(limit: number) {
-    return { limit, leaseMs: config.leaseMs, token: newClaimToken(), types: [...routes.keys()] };
+    return { limit, leaseMs: config.leaseMs, token: newClaimToken(), types: flow.claimable([...routes.keys()]) };
   }
 
+  /** Claims with `claimWith`; without `ids`, first one message for each destination whose breaker waits for a probe. */
   async function claimDeliveries(claimWith: ReturnType<typeof claimOptions> & { ids?: string[] }, report?: DeliveryReport): Promise<Delivery[]> {
     if (routes.size === 0) return [];
     const leasedAt = leaseClock();
-    const rows = await store.claimDue(claimWith);
+    const rows: ClaimedOutboxMessage[] = [];
+    if (!claimWith.ids) {
+      for (const probe of flow.probeClaims()) {
+        try {
+          rows.push(...(await store.claimDue({ limit: 1, leaseMs: config.leaseMs, token: newClaimToken(), types: probe.types })));
+        } finally {
+          probe.done();
+        }
+      }
+    }
+    if (claimWith.types.length) rows.push(...(await store.claimDue(claimWith)));
     return rows.map((row) => ({
       message: messageOfRow(row),
       claim: { id: row.id, token: row.token },
@@ -298,6 +349,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
     const failures = new Map<Delivery, unknown>();
     const skipped = new Set<Delivery>();
     const stopped = new Set<Delivery>();
+    const deferred = new Set<Delivery>();
     const ready: Delivery[] = [];
     for (const delivery of deliveries) {
       const exhausted = exhaustedBeforeStart(delivery.attempts, policyOf(delivery));
@@ -308,35 +360,51 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
       try {
         if (!transport) throw new MessageboxError('no_transport', `no transport is configured for message type "${deliveries[0]!.message.type}"`);
         await destinations.run(transport, signal, async () => {
-          // The lease is checked right before the send, after the wait for a slot of the transport.
-          const held = await Promise.all(ready.map((delivery) => holdLease(delivery)));
-          const sending = ready.filter((delivery, i) => (held[i] ? true : void skipped.add(delivery)));
-          if (!sending.length) return;
-          // stop() gave up while leases were being renewed: give the messages back untouched instead of sending them with an aborted signal.
-          if (signal.aborted) return void sending.forEach((delivery) => stopped.add(delivery));
-          started = clock.now();
-          const messages = sending.map((d) => d.message);
-          const outcomes = await sendDispatch(transport, messages, sending.map((d) => d.attempts), { batched: dispatch.batched, signal, instrumentation });
-          sending.forEach((delivery, i) => failures.set(delivery, outcomes[i]));
+          // A paused destination, or one whose breaker is open, gets nothing: those messages go back uncounted.
+          const admission: Admission = flow.admit(transport, ready.length);
+          for (const delivery of ready.slice(admission.admitted)) deferred.add(delivery);
+          if (admission.admitted < ready.length) logger.debug({ transport: transport.name, deferred: ready.length - admission.admitted, reason: admission.reason }, 'destination not sent to now; messages given back uncounted');
+          const admitted = ready.slice(0, admission.admitted);
+          let outcomes: unknown[];
+          try {
+            // The lease is checked right before the send, after the wait for a slot of the transport.
+            const held = await Promise.all(admitted.map((delivery) => holdLease(delivery)));
+            const sending = admitted.filter((delivery, i) => (held[i] ? true : void skipped.add(delivery)));
+            // stop() gave up while leases were being renewed: give the messages back untouched instead of sending them with an aborted signal.
+            if (sending.length && signal.aborted) sending.forEach((delivery) => stopped.add(delivery));
+            if (!sending.length || signal.aborted) return void flow.release(transport, admission.ticket);
+            started = clock.now();
+            outcomes = await sendDispatch(transport, sending.map((d) => d.message), sending.map((d) => d.attempts), { batched: dispatch.batched, signal, instrumentation });
+            sending.forEach((delivery, i) => failures.set(delivery, outcomes[i]));
+          } catch (error) {
+            flow.release(transport, admission.ticket);
+            throw error;
+          }
+          flow.record(transport, admission.ticket, outcomes);
           // A timeout fails the slot too, so that the limiter slows down to this transport.
           const timedOut = outcomes.find((outcome) => isTransportError(outcome) && outcome.timedOut);
           if (timedOut) throw timedOut;
         });
       } catch (error) {
-        for (const delivery of ready) if (!failures.has(delivery) && !skipped.has(delivery) && !stopped.has(delivery)) failures.set(delivery, error ?? new Error('transport rejected without a reason'));
+        for (const delivery of ready) if (!failures.has(delivery) && !skipped.has(delivery) && !stopped.has(delivery) && !deferred.has(delivery)) failures.set(delivery, error ?? new Error('transport rejected without a reason'));
       }
     }
     const released = deliveries.filter((delivery) => stopped.has(delivery));
+    for (const { report } of deferred) if (report) report.deferred++;
+    const unsent = released.length + deferred.size;
+    const giveBackUnsent = async () => {
+      await Promise.all([released.length ? store.release(released.map((d) => d.claim)) : undefined, ...[...deferred].map((d) => deferrals.run(d.claim))]);
+    };
     const settled = deliveries.filter((delivery) => {
-      if (stopped.has(delivery)) return false;
+      if (stopped.has(delivery) || deferred.has(delivery)) return false;
       if (!skipped.has(delivery)) return true;
       if (delivery.report) delivery.report.fenced++;
       return false;
     });
-    if (!settled.length) return released.length ? async () => void (await store.release(released.map((d) => d.claim))) : undefined;
+    if (!settled.length) return unsent ? giveBackUnsent : undefined;
     for (const { report } of settled) if (report) report.attempted++;
     return async () => {
-      if (released.length) await store.release(released.map((d) => d.claim));
+      if (unsent) await giveBackUnsent();
       const results = await Promise.allSettled(settled.map((delivery) => record(delivery, failures.get(delivery), started, policyOf(delivery))));
       let firstError: unknown;
       results.forEach((result, i) => {
@@ -351,7 +419,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
 
   async function record(delivery: Delivery, failure: unknown, started: number, policy: RetryPolicy): Promise<void> {
     const { message, claim, attempts, report } = delivery;
-    if (isTransportError(failure) && failure.notAttempted) return giveBack(delivery, failure);
+    if (isTransportError(failure) && (failure.notAttempted || failure.busy)) return giveBack(delivery, failure);
     if (!failure) {
       const marked = await completions.run(claim);
       if (report) report[marked ? 'sent' : 'fenced']++;
@@ -363,14 +431,19 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
     if (report) report[outcome.kind === 'retry' ? 'retried' : outcome.kind]++;
   }
 
-  /** Nothing reached the receiver (no connection or slot was free in time): the claim goes back uncounted. */
+  /**
+   * Nothing reached the receiver (no connection or slot was free in time),
+   * or it answered busy: the claim goes back uncounted. A busy answer does
+   * not end a pass (other destinations go on; the paused one is not claimed).
+   */
   async function giveBack({ message, claim, report }: Delivery, failure: TransportError): Promise<void> {
-    await store.release([claim]);
+    await (failure.busy ? deferrals.run(claim) : store.release([claim]));
     if (report) {
       report.attempted--;
-      givenBack.add(report);
+      if (failure.busy) report.deferred++;
+      else givenBack.add(report);
     }
-    logger.debug({ id: message.id, type: message.type, error: describeError(failure) }, 'not attempted; given back to the store');
+    logger.debug({ id: message.id, type: message.type, error: describeError(failure) }, failure.busy ? 'destination busy; given back to the store uncounted' : 'not attempted; given back to the store');
   }
 
   function build(inputs: readonly MessageInput[]): Message[] {
@@ -398,11 +471,13 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
       const batch = resolveRouteBatch(type, route.transport, route.batch);
       const policy = createRetryPolicy(route.retry, config.retry);
       destinations.add(route.transport);
+      flow.add(type, route.transport, route.breaker);
       routes.set(type, { transport: route.transport, policy, batch });
       return outbox;
     },
 
     types: () => [...routes.keys()],
+    destinations: () => flow.snapshot(),
 
     async transaction(fn) {
       const added: Added[] = [];
@@ -430,8 +505,8 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
     async addMany(tx: Tx, inputs: readonly MessageInput<unknown>[]) {
       const messages = build(options.catalog ? await validateInputs(options.catalog, inputs) : (inputs as readonly MessageInput[]));
       const open = openTransactions.get(tx as object);
-      // With the after-commit queue full, rows are written unclaimed and left to the workers (no release needed later).
-      const claim = open && sendAfterCommit && runner.hasRoom ? { token: open.token, leaseMs: config.leaseMs } : undefined;
+      // With the after-commit queue full, or a destination paused or its breaker open, rows are written unclaimed and left to the workers (no release needed later).
+      const claim = open && sendAfterCommit && runner.hasRoom && flow.allClaimable(messages) ? { token: open.token, leaseMs: config.leaseMs } : undefined;
       const leasedAt = leaseClock();
       await store.add(tx, messages, claim ? { claim } : {});
       if (open) open.added.push(...messages.map((message) => ({ message, leasedAt, claimed: claim !== undefined })));
@@ -470,6 +545,8 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
         const stopWatching = store.watch && !unwatch ? await store.watch(() => runner.wake()) : undefined;
         if (generation !== lifecycle) return void (await stopWatching?.()); // stop() ran while we were subscribing
         if (stopWatching) unwatch = stopWatching;
+        // States written before a stop() were cleared then: write again those that are not plain closed.
+        for (const state of flow.snapshot()) if (state.breaker === 'open' || state.breaker === 'half-open' || state.pausedUntil) stateWriter.write(state);
         service.start();
       };
       const current: Promise<void> = run().finally(() => {
@@ -486,6 +563,8 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
       const stopWatching = unwatch;
       unwatch = undefined;
       await stopWatching?.();
+      // Bounded: a store that hangs must not hold stop(); rows left behind show their age in `messagebox status`.
+      await settlesWithin(stateWriter.clear(), STATE_CLEAR_MS);
       return inTime;
     },
 
@@ -493,11 +572,18 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
 
     async close() {
       await outbox.stop();
+      flow.stop();
       const transports = new Set([...routes.values()].map((r) => r.transport));
       await Promise.all([...transports].map((t) => t.close?.()));
     },
   };
   return outbox;
+}
+
+/** `<source>@<pid>-<random>`: tells apart the outbox processes whose destination states `messagebox status` shows. */
+function defaultWorkerName(source: string | undefined): string {
+  const pid = (globalThis as { process?: { pid?: number } }).process?.pid;
+  return `${source ?? 'outbox'}@${pid ?? 'worker'}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
 function resolveMinLeaseLeft(value: number | undefined, leaseMs: number): number {

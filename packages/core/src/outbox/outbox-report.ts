@@ -10,6 +10,8 @@ export interface DeliveryReport {
   fenced: number;
   /** Attempted, but the store failed while recording the outcome; retried once their lease expires. */
   unrecorded: number;
+  /** Claimed but given back uncounted, not sent: their destination answered busy, is paused, or has its circuit breaker open. */
+  deferred: number;
 }
 
-export const emptyReport = (): DeliveryReport => ({ attempted: 0, sent: 0, retried: 0, dead: 0, fenced: 0, unrecorded: 0 });
+export const emptyReport = (): DeliveryReport => ({ attempted: 0, sent: 0, retried: 0, dead: 0, fenced: 0, unrecorded: 0, deferred: 0 });

@@ -149,4 +149,38 @@ export interface OutboxStore<Tx> {
    * (Postgres `LISTEN`). Reconnects by itself; resolves once listening.
    */
   watch?(onWake: () => void): Promise<Unsubscribe>;
+
+  /**
+   * Optional (`messagebox status`): writes the state of one destination as
+   * seen by one outbox worker, replacing the row of the same
+   * `(destination, worker)`. The outbox calls it only when a circuit breaker
+   * changes state or a busy answer pauses a destination.
+   */
+  saveDestinationState?(record: DestinationRecord): Promise<void>;
+  /** Optional: every row {@link saveDestinationState} wrote, by destination then worker. */
+  listDestinationStates?(): Promise<DestinationRecord[]>;
+  /** Optional: deletes the rows of `worker` (its outbox stopped). Returns how many. */
+  clearDestinationStates?(worker: string): Promise<number>;
+}
+
+/**
+ * A destination's flow state as one outbox worker last wrote it (store
+ * members `saveDestinationState`, `listDestinationStates`).
+ *
+ * @example
+ * await store.saveDestinationState?.({ destination: 'billing', worker: 'shop@4242', breaker: 'open', consecutiveFailures: 10, openUntil, pausedUntil: null, updatedAt: new Date() });
+ */
+export interface DestinationRecord {
+  /** The transport's name (with `#2`… when several of one outbox share it). */
+  destination: string;
+  /** Which outbox process wrote it (`outbox.worker`). */
+  worker: string;
+  breaker: 'closed' | 'open' | 'half-open' | 'disabled';
+  consecutiveFailures: number;
+  /** While open: when the next probe goes. */
+  openUntil: Date | null;
+  /** While a busy answer pauses it: when sending resumes. */
+  pausedUntil: Date | null;
+  /** When the worker wrote it (the worker's clock). */
+  updatedAt: Date;
 }

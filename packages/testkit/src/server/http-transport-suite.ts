@@ -119,6 +119,22 @@ export function runHttpTransportSuite(harness: HttpTransportHarness): void {
       expect(date).toMatchObject({ retryable: true, status: 503, retryAfterMs: 90_000 });
     });
 
+    it('503/429 with Retry-After: busy (the outbox pauses the destination, the attempt is not counted); without Retry-After, or another status with one: not busy', async () => {
+      const now = Date.parse('2030-06-01T12:00:00Z');
+      server.respond((req, res) => {
+        const [status, retryAfter] = new URL(req.url, 'http://x').searchParams.get('a')!.split(',');
+        res.writeHead(Number(status), retryAfter === 'date' ? { 'retry-after': new Date(now + 90_000).toUTCString() } : retryAfter ? { 'retry-after': retryAfter } : {}).end('shedding load');
+      });
+      const answer = (a: string) => failure(transport({ url: `${server.url}?a=${a}`, clock: { now: () => now } }).send(message(), { attempt: 1 }));
+      const seconds = await answer('503,5');
+      expect(seconds).toMatchObject({ busy: true, retryable: true, status: 503, retryAfterMs: 5_000, notAttempted: false });
+      expect(seconds.message).toMatch(/destination busy.*retry after 5 s/);
+      expect(await answer('429,date')).toMatchObject({ busy: true, status: 429, retryAfterMs: 90_000 });
+      expect(await answer('503')).toMatchObject({ busy: false, status: 503, retryable: true });
+      expect(await answer('500,5')).toMatchObject({ busy: false, status: 500, retryAfterMs: 5_000 });
+      expect(await answer('503,soon')).toMatchObject({ busy: false, status: 503, retryAfterMs: undefined });
+    });
+
     it.each([400, 401, 403, 404, 410, 413, 415, 422])('%i: permanent', async (status) => {
       server.respond((_req, res) => res.writeHead(status).end());
       expect(await failure(transport().send(message(), { attempt: 1 }))).toMatchObject({ retryable: false, status });
@@ -229,6 +245,12 @@ export function runHttpTransportSuite(harness: HttpTransportHarness): void {
       expect(permanent.message).toContain(messages[2]!.id);
       expect(permanent.message).toContain('invalid_message');
       expect(errorOf(outcomes[3])).toMatchObject({ retryable: true, status: 500 });
+    });
+
+    batchIt('sendBatch: a busy answer (503 + Retry-After) makes every message busy', async () => {
+      const messages = [message(), message()];
+      server.respond((_req, res) => res.writeHead(503, { 'retry-after': '3' }).end());
+      for (const outcome of await sendBatch(transport(), messages)) expect(errorOf(outcome)).toMatchObject({ busy: true, retryAfterMs: 3_000 });
     });
 
     batchIt('sendBatch: a non-2xx answer fails every message with that status (Retry-After kept; 413/415/422 retryable: the batch was refused, not its messages)', async () => {

@@ -81,6 +81,8 @@ export const serverAdapterCases = [
   'batch: inline mode answers a failing handler as a retryable rejection of that message',
   'batch: refused with 415 when the endpoint turns batches off',
   'batch: survives 200 generated batches of valid and malformed messages: one result each, exactly the created ones stored',
+  'shedLoad: over maxBacklog answers 503 overloaded with Retry-After, single and batch, storing nothing; accepts again once the backlog drops',
+  'shedLoad: over maxInFlightReceives answers 429 when asked to, storing nothing; bad shedLoad options are refused',
 ] as const;
 
 export type ServerAdapterCase = (typeof serverAdapterCases)[number];
@@ -155,6 +157,7 @@ export function runServerAdapterSuite(harness: ServerAdapterHarness, options: Se
       const nextId = () => `msg_${harness.name.replace(/[^A-Za-z0-9]+/g, '_')}_${Date.now().toString(36)}_${n++}`;
       return {
         url,
+        inbox,
         store: baseStore,
         secret,
         nextId,
@@ -760,6 +763,89 @@ export function runServerAdapterSuite(harness: ServerAdapterHarness, options: Se
       expect(json.results[1].error.status).toBeGreaterThanOrEqual(500);
       expect((await s.store.get({ source: 'testkit', id: ok }))?.status).toBe('processed');
       expect(await s.store.get({ source: 'testkit', id: failing })).toBeNull();
+    });
+
+    /** A handler that waits until `open()`; `entered` counts the runs that began. */
+    const gatedHandler = () => {
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const state = { entered: 0, open: () => open(), handler: (async () => void (state.entered++, await gate)) as InboxHandler<any> };
+      return state;
+    };
+    /** Polls `fn` until it returns a value (a generous bound, no fixed sleep). */
+    const eventually = async <T>(fn: () => Promise<T | undefined>, what: string): Promise<T> => {
+      for (let i = 0; i < 1_200; i++) {
+        const value = await fn();
+        if (value !== undefined) return value;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      throw new Error(`timed out waiting for ${what}`);
+    };
+
+    test('shedLoad: over maxBacklog answers 503 overloaded with Retry-After, single and batch, storing nothing; accepts again once the backlog drops', async () => {
+      // Messages of a type without a handler (accepted) stay received: a backlog that does not drain until a handler comes.
+      const waiting = 'no.handler.yet';
+      const s = await setup({ inbox: { unknownTypes: 'accept' }, endpoint: { shedLoad: { maxBacklog: 2, retryAfterSeconds: 3, backlogCheckMs: 0 } } });
+      const shed: unknown[] = [];
+      s.inbox.events.on('shed', (event) => void shed.push(event));
+      // The backlog is read in the background (never one count per request): it takes a reading or two for the refusals to start.
+      const accepted: string[] = [];
+      const refusal = await eventually(async () => {
+        const result = await s.post({ body: validBody({ type: waiting }) });
+        if (result.response.status === 200) return void accepted.push(result.id);
+        return result;
+      }, 'a refusal');
+      expect(accepted.length).toBeGreaterThanOrEqual(3);
+      await expectRejected(refusal, 503, 'overloaded');
+      expect(refusal.response.headers.get('retry-after')).toBe('3');
+      expect(refusal.json.error.message).toMatch(/busy.*maxBacklog 2.*retry after 3 s/);
+      expect(await s.store.get({ source: 'testkit', id: refusal.id })).toBeNull();
+      const batch = await s.postBatch([item(s.nextId()), item(s.nextId())]);
+      await expectRejected(batch, 503, 'overloaded');
+      expect(batch.response.headers.get('retry-after')).toBe('3');
+      expect(await s.count()).toBe(accepted.length);
+      expect(shed).toContainEqual({ reason: 'backlog', value: expect.any(Number), limit: 2, batch: true, retryAfterSeconds: 3 });
+      expect(shed.length).toBeGreaterThanOrEqual(2);
+
+      s.inbox.on(waiting, () => {});
+      await s.inbox.processDue();
+      expect((await s.store.stats()).received).toBe(0);
+      const after = await eventually(async () => {
+        const result = await s.post();
+        return result.response.status === 200 ? result : undefined;
+      }, 'acceptance once the backlog drained');
+      expect(await s.store.get({ source: 'testkit', id: after.id })).not.toBeNull();
+      expect((await s.postBatch([item(s.nextId())])).response.status).toBe(200);
+    });
+
+    test('shedLoad: over maxInFlightReceives answers 429 when asked to, storing nothing; bad shedLoad options are refused', async () => {
+      const gated = gatedHandler();
+      const s = await setup({ inbox: { mode: 'inline' }, handler: gated.handler, endpoint: { shedLoad: { maxInFlightReceives: 1, status: 429, retryAfterSeconds: 1 } } });
+      const first = s.post();
+      await eventually(async () => (gated.entered > 0 ? true : undefined), 'the first handler to start');
+      const refused = await s.post();
+      await expectRejected(refused, 429, 'overloaded');
+      expect(refused.response.headers.get('retry-after')).toBe('1');
+      expect(refused.json.error.message).toMatch(/1 receives in flight, maxInFlightReceives 1/);
+      gated.open();
+      expect((await first).response.status).toBe(200);
+      expect(await s.store.get({ source: 'testkit', id: refused.id })).toBeNull();
+      expect((await s.post()).response.status).toBe(200);
+      expect(await s.count()).toBe(2);
+
+      const inbox = createInbox({ store: createMemoryInboxStore(), logger: silentLogger });
+      const attempt = async (shedLoad: unknown) => {
+        const server = await harness.start(inbox, { secret: generateWebhookSecret(), logger: silentLogger, shedLoad: shedLoad as never });
+        await server.close();
+      };
+      await expect(attempt({})).rejects.toThrow(/shedLoad needs maxBacklog or maxInFlightReceives/);
+      await expect(attempt({ maxBacklog: -1 })).rejects.toThrow(/shedLoad.maxBacklog must be an integer >= 0, got -1/);
+      await expect(attempt({ maxInFlightReceives: 0 })).rejects.toThrow(/shedLoad.maxInFlightReceives must be a positive integer/);
+      await expect(attempt({ maxBacklog: 10, retryAfterSeconds: 0.5 })).rejects.toThrow(/retryAfterSeconds must be a whole number of seconds >= 1/);
+      await expect(attempt({ maxBacklog: 10, status: 500 })).rejects.toThrow(/status must be 503 or 429/);
+      await expect(attempt('on')).rejects.toThrow(/shedLoad must be an object/);
+      const bare = { accepts: () => true, receive: async () => ({ status: 'created' as const }) };
+      await expect((async () => (await harness.start(bare, { secret: generateWebhookSecret(), logger: silentLogger, shedLoad: { maxBacklog: 5 } })).close())()).rejects.toThrow(/maxBacklog needs an inbox with a store/);
     });
 
     test('batch: refused with 415 when the endpoint turns batches off', async () => {

@@ -103,6 +103,38 @@ export const outboxCases: StorageCase[] = [
     expect(ids(await claim(store))).toEqual([a!.id]);
   }),
 
+  c('claimDue with a types filter that excludes a destination leaves its due rows untouched, and a claim of one of them takes exactly one (circuit breaker probe)', async (store) => {
+    const down = [message('to.down'), message('to.down'), message('to.down')];
+    const up = [message('to.up'), message('to.up')];
+    await add(store, [...down, ...up]);
+    expect(sorted(ids(await claim(store, { types: ['to.up'], limit: 10 })))).toEqual(sorted(ids(up)));
+    for (const m of down) expect(await store.get(m.id)).toMatchObject({ status: 'pending', attempts: 0, leaseUntil: null });
+    const probe = await claim(store, { types: ['to.down'], limit: 1 });
+    expect(probe).toHaveLength(1);
+    expect(probe[0]).toMatchObject({ type: 'to.down', attempts: 1 });
+    expect(await store.release(probe)).toBe(1);
+    expect(await store.get(probe[0]!.id)).toMatchObject({ status: 'pending', attempts: 0, leaseUntil: null });
+    expect(sorted(ids(await claim(store, { types: ['to.down'], limit: 10 })))).toEqual(sorted(ids(down)));
+  }),
+
+  c('destination states: save replaces the row of its (destination, worker), list orders them, clear deletes one worker\'s rows', async (store, ctx) => {
+    if (!store.saveDestinationState || !store.listDestinationStates || !store.clearDestinationStates) return ctx.skip('the store keeps no destination states (optional members)');
+    const at = (ms: number) => new Date(Date.parse('2030-01-01T00:00:00Z') + ms);
+    const open = { destination: 'billing', worker: 'shop@1', breaker: 'open' as const, consecutiveFailures: 10, openUntil: at(5_000), pausedUntil: null, updatedAt: at(0) };
+    await store.saveDestinationState(open);
+    await store.saveDestinationState({ ...open, worker: 'shop@2', breaker: 'closed', consecutiveFailures: 0, openUntil: null, pausedUntil: at(3_000) });
+    await store.saveDestinationState({ ...open, destination: 'audit ünï', breaker: 'half-open' });
+    await store.saveDestinationState({ ...open, breaker: 'closed', consecutiveFailures: 0, openUntil: null, updatedAt: at(9_000) });
+    expect(await store.listDestinationStates()).toEqual([
+      { ...open, destination: 'audit ünï', breaker: 'half-open' },
+      { ...open, breaker: 'closed', consecutiveFailures: 0, openUntil: null, updatedAt: at(9_000) },
+      { ...open, worker: 'shop@2', breaker: 'closed', consecutiveFailures: 0, openUntil: null, pausedUntil: at(3_000) },
+    ]);
+    expect(await store.clearDestinationStates('shop@1')).toBe(2);
+    expect((await store.listDestinationStates()).map((r) => r.worker)).toEqual(['shop@2']);
+    expect(await store.clearDestinationStates('nobody')).toBe(0);
+  }),
+
   c('claimDue with ids considers only those rows', async (store) => {
     const [a, b, c2] = [message(), message(), message()];
     await add(store, [a!, b!, c2!]);

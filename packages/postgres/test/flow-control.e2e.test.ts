@@ -1,0 +1,34 @@
+import { createAdaptorServer } from '@hono/node-server';
+import { honoInbox } from '@messagebox/hono';
+import { listenOnLoopback, requireDatabase, runFlowControlSuite } from '@messagebox/testkit';
+import { createHttpTransport } from '@messagebox/transport-http';
+import { Hono } from 'hono';
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { createPostgresStorage } from '../src/index.js';
+import { createTestDatabase, probePostgres, type TestDatabase } from './support/test-database.js';
+
+const reachable = await requireDatabase('PostgreSQL', probePostgres);
+
+describe.runIf(reachable)('postgres → HTTP (hono) → postgres', () => {
+  let database: TestDatabase;
+  let tables = 0;
+  beforeAll(async () => void (database = await createTestDatabase()));
+  afterAll(() => database?.drop());
+
+  runFlowControlSuite({
+    name: 'postgres + hono',
+    async createStorage() {
+      const db = database.connect(10);
+      const storage = createPostgresStorage({ db, tablePrefix: `fc${tables++}_`, listen: false });
+      await storage.migrate();
+      return { outbox: storage.outbox, inbox: storage.inbox, close: () => db.destroy() };
+    },
+    async serve(inbox, options, port) {
+      const http = createAdaptorServer({ fetch: new Hono().all('/inbox', honoInbox(inbox, options)).fetch }) as Server;
+      await new Promise<void>((resolve) => http.listen(port, '127.0.0.1', resolve));
+      return listenOnLoopback(http);
+    },
+    transport: (options) => createHttpTransport({ ...options, timeoutMs: 10_000 }),
+  });
+});
