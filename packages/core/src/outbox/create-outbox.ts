@@ -24,6 +24,8 @@ import type { AnyMessageCatalog, InputsOf, MessageMap, UntypedMessages } from '.
 import type { OutboxAddInput, OutboxAddManyInputs, OutboxAddManyResult, OutboxAddResult, TypeOf } from '../catalog/typed-api.js';
 import { assertDeclared, validatePayload } from '../catalog/validate-payload.js';
 import { messageSize, resolveRouteBatch, sendDispatch, type ResolvedBatch, type RouteBatchOptions } from './batch-dispatch.js';
+import { resolveOrdering, type OrderingOptions } from '../ordering/ordering-options.js';
+import { unclaimedForOrder } from './ordered-claims.js';
 
 export interface OutboxOptions<Tx> extends ServiceOptions {
   store: OutboxStore<Tx>;
@@ -59,6 +61,12 @@ export interface OutboxOptions<Tx> extends ServiceOptions {
    * written when one fails).
    */
   catalog?: AnyMessageCatalog;
+  /**
+   * Per-key ordering of messages added with a `key`: one message of a key
+   * is sent at a time, in creation order; `dead` says what a dead message
+   * does to the rest of its key (default `block`). See the README's "Ordering".
+   */
+  ordering?: OrderingOptions;
 }
 
 /** How messages of one type are delivered. */
@@ -184,6 +192,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
   const config = resolveServiceOptions(options, 'createOutbox');
   const { clock, logger } = config;
   const sendAfterCommit = options.sendAfterCommit ?? true;
+  const ordering = resolveOrdering(options.ordering, 'createOutbox');
   const routes = new Map<string, { transport: Transport; policy: RetryPolicy; batch: ResolvedBatch | undefined }>();
   const events = new Events<OutboxEventMap>(() => logger);
   const openTransactions = new WeakMap<object, { token: string; added: Added[] }>();
@@ -203,7 +212,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
     async (claims) => {
       await store.release(claims);
       const ids = claims.map((c) => c.id);
-      const rows = await store.claimDue({ ids, limit: ids.length, leaseMs: config.leaseMs, token: newClaimToken() });
+      const rows = await store.claimDue({ ids, limit: ids.length, leaseMs: config.leaseMs, token: newClaimToken(), deadKey: ordering.deadKey });
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id));
     },
@@ -250,7 +259,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
 
   /** Claims only configured types: a process never takes messages it cannot send (rolling deploys). */
   function claimOptions(limit: number) {
-    return { limit, leaseMs: config.leaseMs, token: newClaimToken(), types: [...routes.keys()] };
+    return { limit, leaseMs: config.leaseMs, token: newClaimToken(), types: [...routes.keys()], deadKey: ordering.deadKey };
   }
 
   async function claimDeliveries(claimWith: ReturnType<typeof claimOptions> & { ids?: string[] }, report?: DeliveryReport): Promise<Delivery[]> {
@@ -350,6 +359,12 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
   }
 
   async function record(delivery: Delivery, failure: unknown, started: number, policy: RetryPolicy): Promise<void> {
+    await recordOutcome(delivery, failure, started, policy);
+    // The next message of its key may be claimable now: claim it without waiting for the poll.
+    if (delivery.message.key !== undefined) runner.wake();
+  }
+
+  async function recordOutcome(delivery: Delivery, failure: unknown, started: number, policy: RetryPolicy): Promise<void> {
     const { message, claim, attempts, report } = delivery;
     if (isTransportError(failure) && failure.notAttempted) return giveBack(delivery, failure);
     if (!failure) {
@@ -433,8 +448,10 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
       // With the after-commit queue full, rows are written unclaimed and left to the workers (no release needed later).
       const claim = open && sendAfterCommit && runner.hasRoom ? { token: open.token, leaseMs: config.leaseMs } : undefined;
       const leasedAt = leaseClock();
-      await store.add(tx, messages, claim ? { claim } : {});
-      if (open) open.added.push(...messages.map((message) => ({ message, leasedAt, claimed: claim !== undefined })));
+      // A keyed message whose key has an earlier one waiting is left to the worker, which sends the key in order.
+      const unclaimed = claim ? await unclaimedForOrder(store, tx, messages, ordering) : undefined;
+      await store.add(tx, messages, claim ? { claim, ...(unclaimed?.size ? { unclaimed } : {}) } : {});
+      if (open) open.added.push(...messages.map((message) => ({ message, leasedAt, claimed: claim !== undefined && !unclaimed?.has(message.id) })));
       else for (const message of messages) events.emit('created', { message });
       return messages as Message<never>[];
     },
