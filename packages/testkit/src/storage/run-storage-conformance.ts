@@ -1,10 +1,11 @@
 import { describe, it } from 'vitest';
 import { inboxCases } from './inbox-cases.js';
 import { outboxCases } from './outbox-cases.js';
+import { orderingCases } from './ordering-cases.js';
 import type { StorageCase, StorageConformanceOptions } from './types.js';
 
 /** Every case of the storage suite, in order. */
-export const storageCases: readonly StorageCase[] = [...outboxCases, ...inboxCases];
+export const storageCases: readonly StorageCase[] = [...outboxCases, ...inboxCases, ...orderingCases];
 
 /** Names of every case, for `skip`. */
 export const storageCaseNames: readonly string[] = storageCases.map((c) => c.name);
