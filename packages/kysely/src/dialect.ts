@@ -191,8 +191,9 @@ export interface MessageboxDialect {
    * increasing with every insert, filled by the database), and an index that
    * finds, for a key (the inbox: `source` then key), its rows that are
    * waiting or dead in that order, holding no unkeyed row where the database
-   * has partial indexes. A dialect without it has no ordering columns: the
-   * stores then fail to write. Default: none.
+   * has partial indexes. A dialect without it has no ordering: its stores
+   * refuse a message with a key (`invalid_options`) and claim without the
+   * per-key condition. Default: none.
    */
   keyOrderMigration?(tables: MessageboxTables): string[];
 

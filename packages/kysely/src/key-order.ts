@@ -1,4 +1,5 @@
 import type { DeadKeyPolicy } from '@messagebox/core';
+import { MessageboxError } from '@messagebox/core';
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import type { AnyDb, MessageboxDialect } from './dialect.js';
 
@@ -77,4 +78,15 @@ export async function blockedKeyRows(tx: AnyDb, shape: KeyOrderShape, keys: read
     )
     .execute();
   return rows as Record<string, string>[];
+}
+
+/**
+ * Throws `MessageboxError('invalid_options')` when a message has a key and
+ * the dialect has no ordering columns (no `keyOrderMigration`): such a key
+ * could be neither stored nor honoured.
+ */
+export function assertKeysStorable(dialect: MessageboxDialect, messages: readonly { key?: string; type: string }[]): void {
+  if (dialect.keyOrderMigration) return;
+  const keyed = messages.find((m) => m.key !== undefined);
+  if (keyed) throw new MessageboxError('invalid_options', `the ${dialect.name} dialect has no ordering columns (no keyOrderMigration): a message with a key (type ${JSON.stringify(keyed.type)}) cannot be stored`);
 }

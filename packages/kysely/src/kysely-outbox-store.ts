@@ -8,7 +8,7 @@ import { byDueOrder, messageColumns, toClaimedOutbox, toOutboxRecord } from './r
 import type { OutboxRow } from './schema.js';
 import { chunks, createStoreContext, type KyselyStoreOptions } from './store-context.js';
 import { claimRows, countByStatus, sharedStoreMembers, type TableShape } from './shared-operations.js';
-import { blockedKeyRows, ORDER_KEY } from './key-order.js';
+import { assertKeysStorable, blockedKeyRows, ORDER_KEY } from './key-order.js';
 
 const INSERT_CHUNK = 500;
 
@@ -60,6 +60,7 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
 
     async add(tx, messages: readonly Message[], opts?: { claim?: InsertClaim; unclaimed?: ReadonlySet<string> }) {
       if (messages.length === 0) return;
+      assertKeysStorable(dialect, messages);
       const trx = tx as unknown as AnyDb;
       const claim = opts?.claim;
       const unclaimed = opts?.unclaimed;

@@ -11,7 +11,8 @@ export function messageColumns(message: Message) {
     payload: JSON.stringify(message.payload),
     headers: JSON.stringify(message.headers ?? {}),
     created_at: message.createdAt.getTime(),
-    order_key: message.key ?? null,
+    // Only keyed rows name the column: an unkeyed insert is the statement it always was (the column's default is NULL).
+    ...(message.key !== undefined ? { order_key: message.key } : {}),
   };
 }
 

@@ -62,7 +62,7 @@ function claimStatementOf(dialect: MessageboxDialect, shape: TableShape, input: 
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', input.now)]))
         .$if(input.ids !== undefined, (qb) => qb.where('id', 'in', input.ids!))
         .$if(input.types !== undefined, (qb) => qb.where('type', 'in', input.types!))
-        .where((eb) => firstOfItsKey(eb, dialect, { table: shape.table, waiting: shape.waiting, scope: shape.scope ?? [] }, input.deadBlocks)) as AnySelect,
+        .$if(dialect.keyOrderMigration !== undefined, (qb) => qb.where((eb) => firstOfItsKey(eb, dialect, { table: shape.table, waiting: shape.waiting, scope: shape.scope ?? [] }, input.deadBlocks))) as AnySelect,
     set: { claim_token: input.token, lease_until: input.lease, attempts: attemptsPlusOne },
     keyIn: claimKeyIn(shape.scope),
   };
