@@ -47,6 +47,8 @@ export async function runDrainWorker(options: { store: OutboxStore<unknown>; tra
     concurrency: 16,
     retention: false,
     logger: silentLogger,
+    // MB_RETRY_MS (optional): a short retry delay, for runs whose receiver fails on purpose.
+    ...(process.env.MB_RETRY_MS ? { retry: { initialDelayMs: Number(process.env.MB_RETRY_MS), maxDelayMs: 4 * Number(process.env.MB_RETRY_MS), maxAttempts: 1_000 } } : {}),
   });
   outbox.configure(env.MB_MESSAGE_TYPE, { transport: options.transport });
   process.on('message', (msg) => {
