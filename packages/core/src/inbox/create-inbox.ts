@@ -20,6 +20,7 @@ import { assertDeclared, validatePayload } from '../catalog/validate-payload.js'
 import { GroupCommit } from './group-commit.js';
 import { resolveOrdering, type OrderingOptions, type ResolvedOrdering } from '../ordering/ordering-options.js';
 import { inReceiveOrder } from './ordered-receive.js';
+import { coalescedWake } from '../ordering/coalesced-wake.js';
 import type { InboxEventMap } from './inbox-events.js';
 
 /** What a handler gets besides the message. */
@@ -260,6 +261,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
     },
   );
   const runner = service.runner;
+  const wakeForKeys = coalescedWake(() => runner.wake());
 
   async function claimJobs(limit: number): Promise<Job[]> {
     if (handlers.size === 0) return [];
@@ -306,7 +308,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
     const entry = handlers.get(jobs[0]!.message.type);
     await (jobs.length > 1 && entry?.kind === 'batch' ? handleBatch(entry, jobs, signal) : handleEach(jobs, signal));
     // The next message of a key may be claimable now: claim it without waiting for the poll.
-    if (jobs.some((job) => job.message.key !== undefined)) runner.wake();
+    if (jobs.some((job) => job.message.key !== undefined)) wakeForKeys();
   }
 
   async function handleEach(jobs: readonly Job[], signal: AbortSignal): Promise<void> {

@@ -26,6 +26,8 @@ import { assertDeclared, validatePayload } from '../catalog/validate-payload.js'
 import { messageSize, resolveRouteBatch, sendDispatch, type ResolvedBatch, type RouteBatchOptions } from './batch-dispatch.js';
 import { resolveOrdering, type OrderingOptions } from '../ordering/ordering-options.js';
 import { unclaimedForOrder } from './ordered-claims.js';
+import { retryCompletion } from './retry-completion.js';
+import { coalescedWake } from '../ordering/coalesced-wake.js';
 
 export interface OutboxOptions<Tx> extends ServiceOptions {
   store: OutboxStore<Tx>;
@@ -199,7 +201,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
   /** markSent for every attempt that succeeded while the previous markSent was in flight, in one statement. */
   const completions = new CoalescingBatcher<Claim, boolean>(
     async (claims) => {
-      const marked = new Set(await store.markSent(claims));
+      const marked = new Set(await retryCompletion(() => store.markSent(claims)));
       return claims.map((claim) => marked.has(claim.id));
     },
     // `service` is created below; the window is only used once attempts run.
@@ -256,6 +258,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
     { name: 'outbox', ...config, purger: retentionPurger({ name: 'outbox', finished: 'sent', logger }, (o) => store.purge(o), resolveRetention(options.retention, 'createOutbox')) },
   );
   const runner = service.runner;
+  const wakeForKeys = coalescedWake(() => runner.wake());
 
   /** Claims only configured types: a process never takes messages it cannot send (rolling deploys). */
   function claimOptions(limit: number) {
@@ -361,7 +364,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
   async function record(delivery: Delivery, failure: unknown, started: number, policy: RetryPolicy): Promise<void> {
     await recordOutcome(delivery, failure, started, policy);
     // The next message of its key may be claimable now: claim it without waiting for the poll.
-    if (delivery.message.key !== undefined) runner.wake();
+    if (delivery.message.key !== undefined) wakeForKeys();
   }
 
   async function recordOutcome(delivery: Delivery, failure: unknown, started: number, policy: RetryPolicy): Promise<void> {

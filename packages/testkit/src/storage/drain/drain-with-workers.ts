@@ -25,6 +25,8 @@ export interface DrainOptions {
   failureRate?: number;
   /** The workers' retry delay (first and every later one, no jitter cap beyond 4×). Default: the outbox's default policy. */
   retryDelayMs?: number;
+  /** The workers' claim batch size. Default 100. */
+  batchSize?: number;
 }
 
 /** What happened during a drain. */
@@ -132,6 +134,7 @@ function spawnWorker(options: DrainOptions, receiver: CountingReceiver, id: stri
       MB_LEASE_MS: String(options.leaseMs),
       MB_POLL_MS: String(options.pollIntervalMs ?? 100),
       ...(options.retryDelayMs !== undefined ? { MB_RETRY_MS: String(options.retryDelayMs) } : {}),
+      ...(options.batchSize !== undefined ? { MB_BATCH_SIZE: String(options.batchSize) } : {}),
     },
   });
   workerIds.set(child, id);
