@@ -20,4 +20,4 @@ export * from './http/index.js';
 export type * from './instrumentation.js';
 export * from './retention.js';
 export * from './operations/index.js';
-export * from './ordering/ordering-options.js';
+export type { OrderingOptions } from './ordering/ordering-options.js';
