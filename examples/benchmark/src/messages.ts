@@ -14,12 +14,12 @@ const unused: Transport = {
   },
 };
 
-/** Writes `count` committed messages into the sender's outbox, 1,000 per transaction, without sending them. */
-export async function seedOutbox(ref: DatabaseRef, db: AnyDb, count: number): Promise<void> {
+/** Writes `count` committed messages into the sender's outbox, 1,000 per transaction, without sending them; with `keys`, message `n` has key `k<n % keys>`. */
+export async function seedOutbox(ref: DatabaseRef, db: AnyDb, count: number, keys?: number): Promise<void> {
   const storage = storageOn(ref, db);
   const outbox = createOutbox({ store: storage.outbox, source: 'bench', sendAfterCommit: false, retention: false }).configure(MESSAGE_TYPE, { transport: unused });
   for (let i = 0; i < count; i += 1_000) {
-    const inputs = Array.from({ length: Math.min(1_000, count - i) }, (_, j) => ({ type: MESSAGE_TYPE, payload: payloadOf(i + j) }));
+    const inputs = Array.from({ length: Math.min(1_000, count - i) }, (_, j) => ({ type: MESSAGE_TYPE, payload: payloadOf(i + j), ...(keys ? { key: `k${(i + j) % keys}` } : {}) }));
     await outbox.transaction((tx) => outbox.addMany(tx, inputs));
   }
 }

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_ADMIN_URL, type Dialect } from './databases.js';
 import { DELIVERIES } from './variants.js';
 import { parseBrokers } from './broker-variants.js';
+import { parseKeyCounts } from './keyed-variants.js';
 import type { Broker } from './broker-routes.js';
 
 /** What one benchmark run measures; every field has a flag and an environment variable. */
@@ -17,6 +18,8 @@ export interface BenchmarkOptions {
   deliveries: string[];
   /** Postgres drains also through these brokers (outbox → broker → inbox). `--brokers` / `BENCH_BROKERS`, default `amqp,nats`; `none` skips them. */
   brokers: Broker[];
+  /** Also drain keyed messages with these key counts (most senders, per message). `--keys` / `BENCH_KEYS`, default `10,1000`; `none` skips them. */
+  keys: number[];
   /** Unloaded latency samples (and enqueue pairs) per round. `--latency-samples` / `BENCH_LATENCY_SAMPLES`, default 200. */
   latencySamples: number;
   /** Postgres server where the benchmark may CREATE DATABASE. `BENCH_DATABASE_URL`. */
@@ -38,7 +41,7 @@ export interface BenchmarkOptions {
 }
 
 const usage = `usage: node dist/main.js [--messages=20000] [--repeats=3] [--full] [--dialects=postgres,sqlite]
-  [--senders=1,4] [--deliveries=${DELIVERIES.join(',')}] [--brokers=amqp,nats|none] [--latency-samples=200] [--out=DIR] [--timeout-s=S] [--sqlite-synchronous=full|normal] [--quiet]
+  [--senders=1,4] [--deliveries=${DELIVERIES.join(',')}] [--brokers=amqp,nats|none] [--keys=10,1000|none] [--latency-samples=200] [--out=DIR] [--timeout-s=S] [--sqlite-synchronous=full|normal] [--quiet]
   node dist/main.js --from-json=FILE   (prints the tables of an earlier run)
   (or the same as BENCH_MESSAGES, BENCH_REPEATS, BENCH_FULL=1, BENCH_DIALECTS, ...; BENCH_DATABASE_URL for Postgres)`;
 
@@ -53,7 +56,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     if (!match) throw new Error(`[benchmark] unknown argument "${arg}"\n${usage}`);
     flags.set(match[1]!, match[2] ?? 'true');
   }
-  const known = ['messages', 'repeats', 'full', 'dialects', 'senders', 'deliveries', 'brokers', 'latency-samples', 'out', 'timeout-s', 'sqlite-synchronous', 'quiet'];
+  const known = ['messages', 'repeats', 'full', 'dialects', 'senders', 'deliveries', 'brokers', 'keys', 'latency-samples', 'out', 'timeout-s', 'sqlite-synchronous', 'quiet'];
   for (const key of flags.keys()) if (!known.includes(key)) throw new Error(`[benchmark] unknown flag --${key}\n${usage}`);
   const get = (flag: string) => flags.get(flag) ?? env[`BENCH_${flag.toUpperCase().replaceAll('-', '_')}`];
   const int = (flag: string, fallback: number, min = 1) => {
@@ -79,6 +82,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     senders,
     deliveries: list('deliveries', DELIVERIES.join(',')),
     brokers: parseBrokers(list('brokers', 'amqp,nats')),
+    keys: parseKeyCounts(list('keys', '10,1000')),
     latencySamples: int('latency-samples', 200),
     adminUrl: env.BENCH_DATABASE_URL || DEFAULT_ADMIN_URL,
     outDir: get('out') || fileURLToPath(new URL('../../../bench-results', import.meta.url)),

@@ -73,7 +73,7 @@ export async function runDrain(variant: DrainVariant, messages: number, context:
       const { sender, receiver } = databases.refs as { sender: DatabaseRef; receiver: DatabaseRef };
       await prepare(sender, async (db) => {
         await prepareDatabase(sender, db, 'none');
-        await seedOutbox(sender, db, messages);
+        await seedOutbox(sender, db, messages, variant.keys);
       });
       await prepare(receiver, (db) => prepareDatabase(receiver, db, 'handled'));
 

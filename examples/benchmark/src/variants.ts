@@ -1,6 +1,7 @@
 import type { BatchHandlerOptions, HandlerOptions, OutboxRoute } from '@messagebox/core';
 import type { Broker } from './broker-routes.js';
 import { brokerDrains } from './broker-variants.js';
+import { keyedDrains } from './keyed-variants.js';
 import type { Dialect } from './databases.js';
 
 /**
@@ -35,6 +36,8 @@ export interface DrainVariant {
   delivery: string;
   /** Through a broker instead of HTTP (broker-routes.ts). */
   broker?: Broker;
+  /** Messages carry ordering keys, `k<n % keys>` (keyed-variants.ts). */
+  keys?: number;
 }
 
 /** The ceiling: an HTTP server (Hono + @hono/node-server) doing one INSERT per POST in its own transaction. */
@@ -49,7 +52,7 @@ export interface CeilingVariant {
 export type Variant = DrainVariant | CeilingVariant;
 
 /** The table of configurations: every dialect × sender count × delivery, each beside its ceiling. */
-export function variantTable(options: { dialects: readonly Dialect[]; senders: readonly number[]; deliveries: readonly string[]; brokers?: readonly string[] }): Variant[] {
+export function variantTable(options: { dialects: readonly Dialect[]; senders: readonly number[]; deliveries: readonly string[]; brokers?: readonly string[]; keys?: readonly number[] }): Variant[] {
   const variants: Variant[] = [];
   for (const dialect of options.dialects) {
     for (const senders of options.senders) {
@@ -59,6 +62,7 @@ export function variantTable(options: { dialects: readonly Dialect[]; senders: r
         variants.push({ kind: 'drain', name: `${dialect} ${delivery}, ${senders} sender${senders > 1 ? 's' : ''}`, dialect, senders, delivery });
       }
       variants.push(...brokerDrains(dialect, senders, options.deliveries, options.brokers ?? []));
+      variants.push(...keyedDrains(dialect, senders, options.senders, options.keys ?? []));
     }
   }
   return variants;

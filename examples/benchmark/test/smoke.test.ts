@@ -12,10 +12,10 @@ const out = mkdtempSync(join(tmpdir(), 'messagebox-bench-smoke-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 it('drains, measures its ceiling and latency, and writes JSON and Markdown', async () => {
-  const options = parseOptions(['--messages=50', '--repeats=1', '--dialects=postgres', '--senders=2', '--latency-samples=3', '--brokers=none', `--out=${out}`, '--quiet'], {});
+  const options = parseOptions(['--messages=50', '--repeats=1', '--dialects=postgres', '--senders=2', '--latency-samples=3', '--brokers=none', '--keys=10', `--out=${out}`, '--quiet'], {});
   const results = await runBenchmark(options);
 
-  expect(results.runs.drains.map((d) => d.variant).sort()).toEqual(['postgres batched, 2 senders', 'postgres per-message, 2 senders']);
+  expect(results.runs.drains.map((d) => d.variant).sort()).toEqual(['postgres batched, 2 senders', 'postgres per-message, 10 keys, 2 senders', 'postgres per-message, 2 senders']);
   for (const drain of results.runs.drains) {
     expect(drain.messages).toBe(50);
     expect(drain.sender.processes).toBe(2);
@@ -47,7 +47,7 @@ it('drains, measures its ceiling and latency, and writes JSON and Markdown', asy
   expect(results.summary.drains.every((d) => Number.isFinite(d.acknowledgedVsCeiling))).toBe(true);
 
   const [json, md] = writeResults(out, results);
-  expect(JSON.parse(readFileSync(json!, 'utf8')).runs.drains).toHaveLength(2);
+  expect(JSON.parse(readFileSync(json!, 'utf8')).runs.drains).toHaveLength(3);
   expect(readFileSync(md!, 'utf8')).toContain('| postgres per-message, 2 senders |');
   expect(readFileSync(md!, 'utf8')).toContain('| postgres batched, 2 senders |');
   expect(readFileSync(md!, 'utf8')).toContain('| variant | receive (≤ 1.2) |');

@@ -20,3 +20,4 @@ export * from './http/index.js';
 export type * from './instrumentation.js';
 export * from './retention.js';
 export * from './operations/index.js';
+export type { OrderingOptions } from './ordering/ordering-options.js';

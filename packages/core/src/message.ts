@@ -22,6 +22,12 @@ export interface Message<P = JsonValue, T extends string = string> {
   readonly headers: Readonly<Record<string, string>>;
   /** When the message was created (sender's clock). */
   readonly createdAt: Date;
+  /**
+   * Ordering key (e.g. an account id): messages with the same key are
+   * delivered and handled in the order the sender created them (see the
+   * README's "Ordering"). Absent: no order, fully parallel.
+   */
+  readonly key?: string;
 }
 
 /** What a caller gives to create a message. */
@@ -33,6 +39,12 @@ export interface MessageInput<P = JsonValue> {
   headers?: Record<string, string>;
   /** Set only to make creation idempotent with an id of your own; defaults to a UUIDv7. */
   id?: string;
+  /**
+   * Ordering key: messages of one key are sent and handled one at a time, in
+   * creation order. 1 to 255 printable ASCII characters (spaces inside
+   * allowed), e.g. `account-42`. Omit for unordered messages.
+   */
+  key?: string;
 }
 
 const MAX_NAME_LENGTH = 255;
@@ -78,7 +90,28 @@ export function createMessage<P>(
   assertName('id', id);
   assertJsonValue(input.payload, `payload of "${input.type}"`);
   const headers = validateHeaders(input.headers ?? {}, input.type);
-  return Object.freeze({ id, source, type: input.type, payload: input.payload, headers, createdAt: defaults.now });
+  const key = input.key;
+  if (key !== undefined) assertOrderingKey(key, input.type);
+  return Object.freeze({ id, source, type: input.type, payload: input.payload, headers, createdAt: defaults.now, ...(key !== undefined ? { key } : {}) });
+}
+
+/** Longest ordering key. */
+export const MAX_ORDERING_KEY_LENGTH = 255;
+/** Printable ASCII, no leading or trailing space (HTTP header values are trimmed). */
+const ORDERING_KEY_PATTERN = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+
+/**
+ * Throws `MessageboxError('invalid_message')` unless `key` is a valid
+ * ordering key: a string of 1 to {@link MAX_ORDERING_KEY_LENGTH} printable
+ * ASCII characters, spaces allowed inside only.
+ */
+export function assertOrderingKey(key: unknown, type: string): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_ORDERING_KEY_LENGTH || !ORDERING_KEY_PATTERN.test(key)) {
+    throw new MessageboxError(
+      'invalid_message',
+      `key of ${quoteInput(type)} must be a string of 1 to ${MAX_ORDERING_KEY_LENGTH} printable ASCII characters (no leading or trailing space); got ${quoteInput(key)}`,
+    );
+  }
 }
 
 function assertName(field: string, value: unknown): asserts value is string {

@@ -163,7 +163,7 @@
     const { message } = await api('message?' + query({ side, id, source: side === 'inbox' ? source : undefined }));
     state.detail = message;
     const fields = [
-      ['side', message.side], ['id', message.id], ['source', message.source], ['type', message.type], ['status', message.status],
+      ['side', message.side], ['id', message.id], ['source', message.source], ...(message.key !== undefined ? [['key', message.key]] : []), ['type', message.type], ['status', message.status],
       ['attempts', String(message.attempts)], ['created', time(message.createdAt)],
       ...(message.side === 'inbox' ? [['received', time(message.receivedAt)], ['processed', time(message.processedAt)]] : [['sent', time(message.sentAt)]]),
       ['next attempt', message.status === 'dead' ? '—' : time(message.availableAt)],

@@ -193,4 +193,31 @@ export interface MessageboxDialect {
    * outbox logs that once).
    */
   destinationStatesTable?(tables: MessageboxTables): string[];
+
+  /**
+   * DDL of migration `0005_ordering_keys`, for per-key ordering: on both
+   * tables, an `order_key` column (nullable, up to 255 ASCII characters), a
+   * column that orders rows in insert order ({@link orderSequenceColumn}:
+   * increasing with every insert, filled by the database), and an index that
+   * finds, for a key (the inbox: `source` then key), its rows that are
+   * waiting or dead in that order, holding no unkeyed row where the database
+   * has partial indexes. A dialect without it has no ordering: its stores
+   * refuse a message with a key (`invalid_options`) and claim without the
+   * per-key condition. Default: none.
+   */
+  keyOrderMigration?(tables: MessageboxTables): string[];
+
+  /**
+   * The column of {@link keyOrderMigration} that orders rows in insert order.
+   * Default `order_seq`. SQLite: `rowid`, which every row has already.
+   */
+  readonly orderSequenceColumn?: string;
+
+  /**
+   * True when a migration statement failed only because its change is there
+   * already, for DDL the database cannot write idempotently (SQLite has no
+   * `ADD COLUMN IF NOT EXISTS`: "duplicate column name"); `migrate()` then
+   * goes on with the next statement. Default: no error is.
+   */
+  isAlreadyApplied?(error: unknown): boolean;
 }

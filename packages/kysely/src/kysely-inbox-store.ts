@@ -9,6 +9,7 @@ import { chunks, createStoreContext, type KyselyStoreOptions } from './store-con
 import { groupClaims, keysIn, ownedByGroups, type ClaimGroup } from './filters.js';
 import { updateKeysWithLockedSelect } from './shared-statements.js';
 import { claimRows, countByStatus, getRecord, sharedStoreMembers, updateClaimed, type TableShape } from './shared-operations.js';
+import { assertKeysStorable, blockedKeyRows, ORDER_KEY } from './key-order.js';
 
 const INSERT_CHUNK = 500;
 const KEY = ['source', 'id'] as const;
@@ -28,7 +29,11 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
   const table = tables.inboxRef;
   const shape: TableShape = { table, waiting: 'received', finished: 'processed', finishedAt: 'processed_at', waitingSince: 'received_at', scope: ['source'] };
 
-  const inboxRow = (message: Message, claim: InsertClaim | undefined) => ({
+  const inboxRow = (message: Message, claim: InsertClaim | undefined) => {
+    assertKeysStorable(dialect, [message]);
+    return inboxColumns(message, claim);
+  };
+  const inboxColumns = (message: Message, claim: InsertClaim | undefined) => ({
     ...messageColumns(message),
     status: 'received',
     received_at: time.now(),
@@ -92,6 +97,11 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
 
     async receiveMany(tx, entries: readonly InboxEntry[]) {
       return receiveMany(tx as unknown as AnyDb, entries);
+    },
+
+    async blockedKeys(tx, keys, opts) {
+      const rows = await blockedKeyRows(tx as unknown as AnyDb, { table, waiting: 'received', scope: ['source'] }, keys.map((k) => ({ source: k.source, [ORDER_KEY]: k.key })), opts.deadKey);
+      return rows.map((row) => ({ source: row.source!, key: row[ORDER_KEY]! }));
     },
 
     async claimDue(opts) {

@@ -9,6 +9,7 @@ import type { OutboxRow } from './schema.js';
 import { chunks, createStoreContext, type KyselyStoreOptions } from './store-context.js';
 import { claimRows, countByStatus, sharedStoreMembers, type TableShape } from './shared-operations.js';
 import { destinationStateMembers } from './destination-states.js';
+import { assertKeysStorable, blockedKeyRows, ORDER_KEY } from './key-order.js';
 
 const INSERT_CHUNK = 500;
 
@@ -59,11 +60,15 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
       );
     },
 
-    async add(tx, messages: readonly Message[], opts?: { claim?: InsertClaim }) {
+    async add(tx, messages: readonly Message[], opts?: { claim?: InsertClaim; unclaimed?: ReadonlySet<string> }) {
       if (messages.length === 0) return;
+      assertKeysStorable(dialect, messages);
       const trx = tx as unknown as AnyDb;
       const claim = opts?.claim;
-      const lease = claim ? { claim_token: claim.token, lease_until: time.plus(claim.leaseMs), attempts: 1 } : { claim_token: null, lease_until: null, attempts: 0 };
+      const unclaimed = opts?.unclaimed;
+      const free = { claim_token: null, lease_until: null, attempts: 0 };
+      const held = claim ? { claim_token: claim.token, lease_until: time.plus(claim.leaseMs), attempts: 1 } : free;
+      const leaseOf = (message: Message) => (unclaimed?.has(message.id) ? free : held);
       const batches = messages.length > INSERT_CHUNK ? chunks(messages, INSERT_CHUNK) : [messages];
       for (let i = 0; i < batches.length; i++) {
         const batch = batches[i]!;
@@ -73,9 +78,9 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
           available_at: time.now(),
           last_error: null,
           sent_at: null,
-          ...lease,
+          ...leaseOf(message),
         }));
-        const wake = !claim && i === batches.length - 1;
+        const wake = (!claim || (unclaimed?.size ?? 0) > 0) && i === batches.length - 1;
         if (dialect.insertOutboxRows) {
           await dialect.insertOutboxRows(trx, tables, rows, { wake, reuse: { statements, key: 'outbox.add', input: rows, of: (r: Record<string, unknown>[]) => r } });
         } else {
@@ -83,8 +88,14 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
           if (wake) await dialect.afterAdd?.(trx, tables);
         }
         const claimed = claim && claimedIn.get(tx as object);
-        if (claimed) claimed.set(claim.token, (claimed.get(claim.token) ?? 0) + batch.length);
+        const heldHere = unclaimed ? batch.filter((message) => !unclaimed.has(message.id)).length : batch.length;
+        if (claimed && heldHere) claimed.set(claim.token, (claimed.get(claim.token) ?? 0) + heldHere);
       }
+    },
+
+    async blockedKeys(tx, keys, opts) {
+      const rows = await blockedKeyRows(tx as unknown as AnyDb, { table, waiting: 'pending', scope: [] }, keys.map((key) => ({ [ORDER_KEY]: key })), opts.deadKey);
+      return rows.map((row) => row[ORDER_KEY]!);
     },
 
     async claimDue(opts) {

@@ -14,6 +14,7 @@ export const migrations: readonly MessageboxMigration[] = [
   { name: '0002_inbox_identity_source_id', statements: (dialect, tables) => dialect.inboxIdentityMigration?.(tables) ?? [] },
   { name: '0003_mysql_claim_order', statements: (dialect, tables) => dialect.claimOrderIndexes?.(tables) ?? [] },
   { name: '0004_operations_indexes', statements: (dialect, tables) => dialect.operationsIndexes?.(tables) ?? [] },
+  { name: '0005_ordering_keys', statements: (dialect, tables) => dialect.keyOrderMigration?.(tables) ?? [] },
   { name: '0006_destination_states', statements: (dialect, tables) => dialect.destinationStatesTable?.(tables) ?? [] },
 ];
 
@@ -42,7 +43,7 @@ export async function runMigrations(db: AnyDb, dialect: MessageboxDialect, table
     for (const migration of migrations) {
       if (done.has(migration.name)) continue;
       await inTransaction(conn, async (trx) => {
-        for (const statement of migration.statements(dialect, tables)) await sql.raw(statement).execute(trx);
+        for (const statement of migration.statements(dialect, tables)) await runStatement(trx, dialect, statement);
         await dialect.insertIfAbsent(trx, tables.migrationsRef, { name: migration.name, applied_at: Date.now() });
       });
       applied.push(migration.name);
@@ -55,4 +56,13 @@ export async function runMigrations(db: AnyDb, dialect: MessageboxDialect, table
 /** Runs `fn` in a transaction of `conn`, or directly when `conn` is one already. */
 function inTransaction(conn: AnyDb, fn: (trx: AnyDb) => Promise<void>): Promise<void> {
   return conn.isTransaction ? fn(conn) : conn.transaction().execute(fn);
+}
+
+/** Runs one migration statement; one that failed only because its change is there already (see `isAlreadyApplied`) counts as done. */
+async function runStatement(trx: AnyDb, dialect: MessageboxDialect, statement: string): Promise<void> {
+  try {
+    await sql.raw(statement).execute(trx);
+  } catch (error) {
+    if (!dialect.isAlreadyApplied?.(error)) throw error;
+  }
 }

@@ -11,6 +11,8 @@ export function messageColumns(message: Message) {
     payload: JSON.stringify(message.payload),
     headers: JSON.stringify(message.headers ?? {}),
     created_at: message.createdAt.getTime(),
+    // Only keyed rows name the column: an unkeyed insert is the statement it always was (the column's default is NULL).
+    ...(message.key !== undefined ? { order_key: message.key } : {}),
   };
 }
 
@@ -22,6 +24,7 @@ function messageOf(row: OutboxRow | InboxRow): Message<JsonValue> {
     payload: JSON.parse(row.payload) as JsonValue,
     headers: JSON.parse(row.headers) as Record<string, string>,
     createdAt: new Date(toMillis(row.created_at)),
+    ...(row.order_key != null ? { key: row.order_key } : {}),
   };
 }
 

@@ -15,6 +15,8 @@ interface MessageRow {
   last_error: string | null;
   lease_until: number | string | null;
   claim_token: string | null;
+  /** The message's ordering key, or null (migration `0005_ordering_keys`). */
+  order_key: string | null;
 }
 
 /** Columns of the outbox table. */

@@ -6,6 +6,8 @@ import { claimKeyIn, groupClaims, keysIn, ownedBy, ownedByGroups, recordFilter }
 import type { StoreContext } from './store-context.js';
 import { integer } from './time.js';
 import { countRecords, overviewOf } from './overview-queries.js';
+import { firstOfItsKey } from './key-order.js';
+import type { MessageboxDialect } from './dialect.js';
 
 /** The status names and columns that differ between the outbox and the inbox tables. */
 export interface TableShape {
@@ -40,12 +42,14 @@ interface ClaimInput {
   lease: RawBuilder<number>;
   ids: string[] | undefined;
   types: string[] | undefined;
+  /** Whether a dead row keeps the later rows of its key from being claimed (`deadKey: 'block'`). */
+  deadBlocks: boolean;
 }
 
 const attemptsPlusOne = constantFragment(sql`attempts + 1`);
 
 /** The claim of due, unleased rows (among `ids`, of `types`, when given), made of its input only, so it compiles once per shape. */
-function claimStatementOf(shape: TableShape, input: ClaimInput): ClaimStatement {
+function claimStatementOf(dialect: MessageboxDialect, shape: TableShape, input: ClaimInput): ClaimStatement {
   return {
     table: shape.table,
     limit: input.limit,
@@ -57,7 +61,8 @@ function claimStatementOf(shape: TableShape, input: ClaimInput): ClaimStatement 
         .where('available_at', '<=', input.now)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', input.now)]))
         .$if(input.ids !== undefined, (qb) => qb.where('id', 'in', input.ids!))
-        .$if(input.types !== undefined, (qb) => qb.where('type', 'in', input.types!)) as AnySelect,
+        .$if(input.types !== undefined, (qb) => qb.where('type', 'in', input.types!))
+        .$if(dialect.keyOrderMigration !== undefined, (qb) => qb.where((eb) => firstOfItsKey(eb, dialect, { table: shape.table, waiting: shape.waiting, scope: shape.scope ?? [] }, input.deadBlocks))) as AnySelect,
     set: { claim_token: input.token, lease_until: input.lease, attempts: attemptsPlusOne },
     keyIn: claimKeyIn(shape.scope),
   };
@@ -73,8 +78,9 @@ export function claimRows(context: StoreContext, shape: TableShape, opts: ClaimO
     lease: time.plus(opts.leaseMs),
     ids: opts.ids && [...opts.ids],
     types: opts.types && [...opts.types],
+    deadBlocks: opts.deadKey !== 'skip',
   };
-  const of = (i: ClaimInput) => claimStatementOf(shape, i);
+  const of = (i: ClaimInput) => claimStatementOf(context.dialect, shape, i);
   return context.dialect.claim(context.db, { ...of(input), reuse: { statements, key: `${shape.table}.claim`, input, of } });
 }
 

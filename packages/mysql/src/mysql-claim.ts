@@ -13,6 +13,11 @@ import { executeRequest, type AnyDb, type ClaimStatement } from '@messagebox/kys
  * starved under a backlog. An `ORDER BY` no index serves would be worse: a
  * filesort under `FOR UPDATE` locks every candidate before it sorts. The plan
  * (index range, no filesort) is checked by a test.
+ *
+ * Keyed rows add a `NOT EXISTS` probe of the key-order index per keyed
+ * candidate (migration `0005_ordering_keys`); the scan passes, and locks
+ * until commit, the keyed rows that wait behind an earlier one of their key
+ * (InnoDB keeps those locks in READ COMMITTED too; see `mysqlKeyOrderMigration`).
  */
 export async function mysqlClaim(db: AnyDb, claim: ClaimStatement): Promise<Record<string, unknown>[]> {
   return db

@@ -3,6 +3,7 @@ import { integer, updateWithLockedSelect, type AnyDb, type MessageboxDialect } f
 import { sql } from 'kysely';
 import { mysqlClaim } from './mysql-claim.js';
 import { mysqlClaimOrderIndexes, mysqlCreateMigrationsTable, mysqlCreateTables, mysqlDestinationStatesTable, mysqlInboxIdentityMigration } from './mysql-ddl.js';
+import { mysqlKeyOrderMigration } from './mysql-key-order-ddl.js';
 import { mysqlInsertIfAbsent } from './mysql-insert-if-absent.js';
 import { mysqlInsertManyIfAbsent } from './mysql-insert-many-if-absent.js';
 
@@ -35,6 +36,7 @@ export function createMysqlDialect(options: MysqlDialectOptions = {}): Messagebo
     inboxIdentityMigration: mysqlInboxIdentityMigration,
     claimOrderIndexes: mysqlClaimOrderIndexes,
     destinationStatesTable: mysqlDestinationStatesTable,
+    keyOrderMigration: mysqlKeyOrderMigration,
     claim: mysqlClaim,
     updateReturningIds: updateWithLockedSelect,
     insertIfAbsent: mysqlInsertIfAbsent,

@@ -66,10 +66,43 @@ describe.runIf(reachable)('mysql storage', () => {
       const inlined = select.sql.replace(/\?/g, () => sqlLiteral(parameters.shift()));
       plans.push(...(await sql.raw<Record<string, unknown>>(`explain ${inlined}`).execute(db)).rows);
     }
-    expect(plans.map((p) => p.key)).toEqual(['plan_outbox_claim', 'plan_inbox_claim']);
+    // Each claim scans the claim index; its key-order probe (a dependent subquery, run only for keyed candidates: none here) is checked with keys below.
+    expect(plans.filter((p) => p.select_type === 'PRIMARY').map((p) => p.key)).toEqual(['plan_outbox_claim', 'plan_inbox_claim']);
+    expect(plans.map((p) => p.select_type)).toEqual(['PRIMARY', 'DEPENDENT SUBQUERY', 'PRIMARY', 'DEPENDENT SUBQUERY']);
     for (const plan of plans) {
       expect(plan.type).not.toBe('ALL');
       expect(String(plan.Extra)).not.toMatch(/filesort/i);
+    }
+  });
+
+  it('a keyed claim reads the claim index and probes the key-order index per keyed candidate (a dependent subquery, no table scan); blockedKeys reads it too', async () => {
+    const log: CompiledQuery[] = [];
+    const db = database.connect(4, log);
+    const storage = createMysqlStorage({ db, tablePrefix: 'kplan_' });
+    await storage.migrate();
+    const keyed = (n: number) => createMessage({ type: 'a.b', payload: n, source: 'test', key: `k${n % 50}` }, { now: new Date() });
+    const rows = Array.from({ length: 3_000 }, (_, n) => keyed(n));
+    await storage.outbox.transaction((tx) => storage.outbox.add(tx, rows));
+    await storage.inbox.transaction((tx) => storage.inbox.receiveMany!(tx, rows.map((message) => ({ message }))));
+    await sql`update kplan_outbox set status = 'sent', sent_at = 0 order by order_seq limit 2500`.execute(db);
+    await sql`update kplan_inbox set status = 'processed', processed_at = 0 order by order_seq limit 2500`.execute(db);
+    await sql`analyze table kplan_outbox, kplan_inbox`.execute(db);
+    const explain = async (q: CompiledQuery) => {
+      const parameters = [...q.parameters];
+      const inlined = q.sql.replace(/\?/g, () => sqlLiteral(parameters.shift()));
+      return (await sql.raw<Record<string, unknown>>(`explain ${inlined}`).execute(db)).rows;
+    };
+    for (const [store, table] of [[storage.outbox, 'kplan_outbox'], [storage.inbox, 'kplan_inbox']] as const) {
+      log.length = 0;
+      expect(await store.claimDue({ token: 't', leaseMs: 1_000, limit: 100 })).toHaveLength(50);
+      const plan = await explain(log.find((q) => q.sql.includes('skip locked'))!);
+      expect(plan.map((p) => [p.select_type, p.key])).toEqual([['PRIMARY', `${table}_claim`], ['DEPENDENT SUBQUERY', `${table}_key_order`]]);
+      for (const p of plan) expect(p.type).not.toBe('ALL');
+      log.length = 0;
+      if (table === 'kplan_outbox') await storage.outbox.transaction((tx) => storage.outbox.blockedKeys!(tx, ['k1', 'k2'], { deadKey: 'skip' }));
+      else await storage.inbox.transaction((tx) => storage.inbox.blockedKeys!(tx, [{ source: 'test', key: 'k1' }], { deadKey: 'block' }));
+      const blocked = await explain(log.find((q) => q.sql.startsWith('select'))!);
+      expect(blocked.map((p) => p.key)).toEqual([`${table}_key_order`]);
     }
   });
 
@@ -83,7 +116,7 @@ describe.runIf(reachable)('mysql storage', () => {
     expect(await storage.migrate()).toContain('0003_mysql_claim_order');
     const indexes = await sql<{ name: string }>`select distinct index_name as name from information_schema.statistics
       where table_schema = ${database.name} and table_name = 'old_outbox' order by index_name`.execute(db);
-    expect(indexes.rows.map((r) => r.name)).toEqual(['old_outbox_claim', 'old_outbox_sent', 'old_outbox_status_created', 'PRIMARY']);
+    expect(indexes.rows.map((r) => r.name)).toEqual(['old_outbox_claim', 'old_outbox_key_order', 'old_outbox_order_seq', 'old_outbox_sent', 'old_outbox_status_created', 'PRIMARY']);
   });
 
   it('database time is UTC epoch ms whatever the session time zone, also across a daylight-saving fall-back', async (context) => {

@@ -2,6 +2,7 @@ import { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateKeysWit
 import { sql } from 'kysely';
 import { postgresClaim } from './postgres-claim.js';
 import { postgresCreateMigrationsTable, postgresCreateTables, postgresDestinationStatesTable, postgresInboxIdentityMigration, postgresOperationsIndexes } from './postgres-ddl.js';
+import { postgresKeyOrderMigration } from './postgres-key-order-ddl.js';
 import { listenForWakeUps, type ListenOptions } from './postgres-listener.js';
 import { insertOutboxRowsAndNotify, outboxChannel } from './postgres-notify.js';
 
@@ -32,6 +33,7 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Mes
     inboxIdentityMigration: postgresInboxIdentityMigration,
     operationsIndexes: postgresOperationsIndexes,
     destinationStatesTable: postgresDestinationStatesTable,
+    keyOrderMigration: postgresKeyOrderMigration,
     claim: postgresClaim,
     updateReturningIds: updateWithReturning,
     updateReturningKeys: updateKeysWithReturning,

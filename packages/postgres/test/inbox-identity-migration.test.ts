@@ -1,7 +1,8 @@
 import { expectInboxIdentityMigration, requireDatabase } from '@messagebox/testkit';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresStorage } from '../src/index.js';
+import { createPostgresDialect, createPostgresStorage } from '../src/index.js';
+import { createKyselyStorage } from '@messagebox/kysely';
 import { createTestDatabase, probePostgres, type TestDatabase } from './support/test-database.js';
 
 const reachable = await requireDatabase('PostgreSQL', probePostgres);
@@ -44,7 +45,8 @@ describe.runIf(reachable)('postgres: migration 0002_inbox_identity_source_id', (
       createLegacyTables: async () => {
         for (const statement of legacy('legacy', 'app_')) await sql.raw(statement).execute(db);
       },
-      inbox: storage.inbox,
+      // The tables have no ordering columns before 0005: the inbox is used through a dialect without them (as the code of that time).
+      inbox: createKyselyStorage({ db, dialect: { ...createPostgresDialect(), keyOrderMigration: undefined }, schema: 'legacy', tablePrefix: 'app_' }).inbox,
       migrate: () => storage.migrate(),
     });
     const key = await sql<{ column: string }>`

@@ -58,6 +58,36 @@ describe.runIf(reachable)('postgres storage', () => {
     expect(text).toMatch(/Index Cond: \(available_at <=/);
   });
 
+  it('a keyed claim reads the due index and probes the key-order index per keyed candidate; blockedKeys reads it too (both sides)', async () => {
+    const log: CompiledQuery[] = [];
+    const db = database.connect(4, log);
+    const storage = createPostgresStorage({ db, tablePrefix: 'kplan_' });
+    await storage.migrate();
+    const keyed = (n: number) => createMessage({ type: 'a.b', payload: n, source: 'test', key: `k${n % 50}` }, { now: new Date() });
+    const rows = Array.from({ length: 5_000 }, (_, n) => keyed(n));
+    await storage.outbox.transaction((tx) => storage.outbox.add(tx, rows));
+    await storage.inbox.transaction((tx) => storage.inbox.receiveMany!(tx, rows.map((message) => ({ message }))));
+    await sql`update kplan_outbox set status = 'sent', sent_at = 0 where order_seq in (select order_seq from kplan_outbox order by order_seq limit 4000)`.execute(db);
+    await sql`update kplan_inbox set status = 'processed', processed_at = 0 where order_seq in (select order_seq from kplan_inbox order by order_seq limit 4000)`.execute(db);
+    await sql`analyze kplan_outbox`.execute(db);
+    await sql`analyze kplan_inbox`.execute(db);
+    const explain = async (q: CompiledQuery) => {
+      const inlined = q.sql.replace(/\$(\d+)/g, (_, i: string) => sqlLiteral(q.parameters[Number(i) - 1]));
+      return (await sql.raw<{ 'QUERY PLAN': string }>(`explain ${inlined}`).execute(db)).rows.map((r) => r['QUERY PLAN']).join('\n');
+    };
+    for (const [store, table] of [[storage.outbox, 'kplan_outbox'], [storage.inbox, 'kplan_inbox']] as const) {
+      log.length = 0;
+      expect(await store.claimDue({ token: 't', leaseMs: 1_000, limit: 100 })).toHaveLength(50);
+      const claim = await explain(log.find((q) => q.sql.startsWith('update'))!);
+      expect(claim).toContain(`Index Scan using ${table}_due`);
+      expect(claim).toMatch(new RegExp(`SubPlan[\\s\\S]*Index (Only )?Scan using ${table}_key_order on ${table} earlier`));
+      log.length = 0;
+      if (table === 'kplan_outbox') await storage.outbox.transaction((tx) => storage.outbox.blockedKeys!(tx, ['k1', 'k2'], { deadKey: 'skip' }));
+      else await storage.inbox.transaction((tx) => storage.inbox.blockedKeys!(tx, [{ source: 'test', key: 'k1' }], { deadKey: 'block' }));
+      expect(await explain(log.find((q) => q.sql.startsWith('select'))!)).toMatch(new RegExp(`(Index|Bitmap Index) (Only )?Scan on ${table}_key_order|Index (Only )?Scan using ${table}_key_order`));
+    }
+  });
+
   it('markSent of an expired claim is fenced out even while the new claim is committing (row re-checked under lock)', async () => {
     const db = database.connect(4);
     const storage = createPostgresStorage({ db, tablePrefix: 'race_' });

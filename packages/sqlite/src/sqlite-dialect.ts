@@ -2,6 +2,7 @@ import { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateKeysWit
 import { sql } from 'kysely';
 import { sqliteClaim } from './sqlite-claim.js';
 import { sqliteCreateMigrationsTable, sqliteCreateTables, sqliteDestinationStatesTable, sqliteInboxIdentityMigration, sqliteOperationsIndexes } from './sqlite-ddl.js';
+import { sqliteKeyOrderMigration } from './sqlite-key-order-ddl.js';
 import { sqliteTransaction } from './sqlite-transaction.js';
 
 /**
@@ -19,6 +20,10 @@ export const sqliteDialect: MessageboxDialect = {
   inboxIdentityMigration: sqliteInboxIdentityMigration,
   operationsIndexes: sqliteOperationsIndexes,
   destinationStatesTable: sqliteDestinationStatesTable,
+  keyOrderMigration: sqliteKeyOrderMigration,
+  orderSequenceColumn: 'rowid',
+  // `ALTER TABLE … ADD COLUMN` has no `IF NOT EXISTS`: a column there already is a migration applied already.
+  isAlreadyApplied: (error) => error instanceof Error && /^duplicate column name: /.test(error.message),
   claim: sqliteClaim,
   updateReturningIds: updateWithReturning,
   updateReturningKeys: updateKeysWithReturning,

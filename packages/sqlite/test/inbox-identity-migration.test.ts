@@ -5,7 +5,8 @@ import { expectInboxIdentityMigration } from '@messagebox/testkit';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSqliteStorage } from '../src/index.js';
+import { createSqliteStorage, sqliteDialect } from '../src/index.js';
+import { createKyselyStorage } from '@messagebox/kysely';
 
 const dir = mkdtempSync(join(tmpdir(), 'messagebox-sqlite-migration-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,7 +43,8 @@ describe('sqlite: migration 0002_inbox_identity_source_id', () => {
     const storage = createSqliteStorage({ db, tablePrefix: 'app_' });
     await expectInboxIdentityMigration({
       createLegacyTables: async () => void database.exec(legacy('app_').join(';\n')),
-      inbox: storage.inbox,
+      // The tables have no ordering columns before 0005: the inbox is used through a dialect without them (as the code of that time).
+      inbox: createKyselyStorage({ db, dialect: { ...sqliteDialect, keyOrderMigration: undefined }, tablePrefix: 'app_' }).inbox,
       migrate: () => storage.migrate(),
     });
     const objects = database.prepare(`select type, name from sqlite_master where tbl_name = 'app_inbox' order by name`).all();
@@ -51,6 +53,7 @@ describe('sqlite: migration 0002_inbox_identity_source_id', () => {
       { type: 'index', name: 'app_inbox_dead' },
       { type: 'index', name: 'app_inbox_dead_type' },
       { type: 'index', name: 'app_inbox_due' },
+      { type: 'index', name: 'app_inbox_key_order' },
       { type: 'index', name: 'app_inbox_processed' },
       { type: 'index', name: 'app_inbox_processed_type' },
       { type: 'index', name: 'sqlite_autoindex_app_inbox_1' },

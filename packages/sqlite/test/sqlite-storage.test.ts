@@ -104,6 +104,31 @@ describe('sqlite storage', () => {
     await db.destroy();
   });
 
+  it('a keyed claim reads the due index and probes the key-order index per keyed candidate; blockedKeys reads the key-order index', async () => {
+    const log: CompiledQuery[] = [];
+    const { database, db } = open(log);
+    const storage = createSqliteStorage({ db });
+    await storage.migrate();
+    const keyed = (n: number) => createMessage({ type: 'a.b', payload: n, source: 'test', key: `k${n % 20}` }, { now: new Date() });
+    await storage.outbox.transaction((tx) => storage.outbox.add(tx, Array.from({ length: 400 }, (_, n) => keyed(n))));
+    await storage.inbox.transaction((tx) => storage.inbox.receiveMany!(tx, Array.from({ length: 400 }, (_, n) => ({ message: keyed(n) }))));
+    database.exec('ANALYZE');
+    log.length = 0;
+    expect(await storage.outbox.claimDue({ token: 't', leaseMs: 1_000, limit: 100 })).toHaveLength(20);
+    expect(await storage.inbox.claimDue({ token: 't', leaseMs: 1_000, limit: 100, deadKey: 'skip' })).toHaveLength(20);
+    await storage.outbox.transaction((tx) => storage.outbox.blockedKeys!(tx, ['k1', 'k2'], { deadKey: 'block' }));
+    await storage.inbox.transaction((tx) => storage.inbox.blockedKeys!(tx, [{ source: 'test', key: 'k1' }], { deadKey: 'block' }));
+    const plans = log
+      .filter((q) => /^(update|select)/i.test(q.sql) && q.sql.includes('order_key'))
+      .map((q) => (database.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...(q.parameters as unknown[])) as { detail: string }[]).map((r) => r.detail).join(' | '));
+    expect(plans).toHaveLength(4);
+    expect(plans[0]).toMatch(/USING INDEX messagebox_outbox_due.*CORRELATED SCALAR SUBQUERY.*SEARCH earlier USING INDEX messagebox_outbox_key_order \(order_key=\? AND rowid<\?\)/);
+    expect(plans[1]).toMatch(/USING INDEX messagebox_inbox_due.*CORRELATED SCALAR SUBQUERY.*SEARCH earlier USING INDEX messagebox_inbox_key_order \(source=\? AND order_key=\? AND rowid<\?\)/);
+    expect(plans[2]).toContain('messagebox_outbox_key_order');
+    expect(plans[3]).toContain('messagebox_inbox_key_order');
+    await db.destroy();
+  });
+
   it('store transactions begin IMMEDIATE: the write lock is held before their first statement', async () => {
     const { database, db } = open();
     const storage = createSqliteStorage({ db });

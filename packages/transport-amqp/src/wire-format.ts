@@ -27,8 +27,7 @@ const RESERVED_HEADER = /^(x-messagebox-|x-death$|x-first-death-|x-last-death-|x
  */
 export function encodeAmqpProperties(message: Message, options: { mandatory: boolean }): Options.Publish {
   const headers: Record<string, string> = { ...message.headers, [CREATED_AT_HEADER]: message.createdAt.toISOString() };
-  const key = (message as { key?: unknown }).key;
-  if (typeof key === 'string') headers[KEY_HEADER] = key;
+  if (message.key !== undefined) headers[KEY_HEADER] = message.key;
   return {
     persistent: true,
     mandatory: options.mandatory,
@@ -48,10 +47,12 @@ export function encodeAmqpBody(message: Message): Buffer {
 }
 
 /**
- * Turns a delivered AMQP message back into a {@link Message}, or throws
+ * Turns a delivered AMQP message back into a {@link Message} (its ordering
+ * key from {@link KEY_HEADER}), or throws
  * `MessageboxError('invalid_message' | 'invalid_payload')`: no `messageId`
  * or `type`, no `appId` and no `defaultSource`, a header that is not a
- * string, a content type other than JSON, a body that is not JSON.
+ * string, a key that is not a valid ordering key, a content type other than
+ * JSON, a body that is not JSON.
  *
  * @example
  * const message = decodeAmqpMessage(delivery, { defaultSource: 'billing' });
@@ -74,7 +75,12 @@ export function decodeAmqpMessage(delivery: AmqpMessage, options: { defaultSourc
   }
   const headers: Record<string, string> = {};
   let createdAt: Date | undefined;
+  let key: unknown;
   for (const [name, value] of Object.entries(properties.headers ?? {})) {
+    if (name === KEY_HEADER) {
+      key = value;
+      continue;
+    }
     if (name === CREATED_AT_HEADER && typeof value === 'string') {
       const parsed = new Date(value);
       if (!Number.isNaN(parsed.getTime())) createdAt = parsed;
@@ -86,7 +92,7 @@ export function decodeAmqpMessage(delivery: AmqpMessage, options: { defaultSourc
   }
   if (!createdAt && typeof properties.timestamp === 'number') createdAt = new Date(properties.timestamp * 1000);
   return createMessage(
-    { id: properties.messageId, type: properties.type, source, payload, headers },
+    { id: properties.messageId, type: properties.type, source, payload, headers, ...(key !== undefined ? { key: key as string } : {}) },
     { now: createdAt ?? new Date() },
   );
 }

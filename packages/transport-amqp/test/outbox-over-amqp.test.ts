@@ -21,6 +21,29 @@ describe.runIf(reachable)('outbox over AMQP', () => {
     }
   });
 
+  it('keyed messages reach the queue one key at a time in creation order, each with its x-messagebox-key header', async () => {
+    const exchange = await admin.exchange(uniqueName('accounts'));
+    const queue = await admin.queue(uniqueName('accounts-q'), { exchange });
+    const transport = createAmqpTransport({ url: AMQP_URL, exchange, timeoutMs: 30_000 });
+    const store = createMemoryOutboxStore();
+    const outbox = createOutbox({ store, source: 'bank', logger: silentLogger, pollIntervalMs: 20 });
+    outbox.configure('account.changed', { transport });
+    try {
+      await outbox.start();
+      const added = await outbox.transaction((tx) =>
+        outbox.addMany(tx, Array.from({ length: 12 }, (_, n) => ({ type: 'account.changed', payload: { n }, key: `acct-${n % 3}` }))),
+      );
+      await until(async () => (await store.stats()).sent === added.length, 'every message to be confirmed');
+      const delivered = await admin.drain(queue);
+      const keyOf = (m: { properties: { headers?: Record<string, unknown> } }) => m.properties.headers?.['x-messagebox-key'];
+      for (const key of ['acct-0', 'acct-1', 'acct-2']) {
+        expect(delivered.filter((m) => keyOf(m) === key).map((m) => m.properties.messageId)).toEqual(added.filter((m) => m.key === key).map((m) => m.id));
+      }
+    } finally {
+      await outbox.close();
+    }
+  });
+
   it('a connection the broker closes mid-send loses nothing: the unconfirmed messages are retried and delivered', async () => {
     const exchange = await admin.exchange(uniqueName('orders'));
     const queue = await admin.queue(uniqueName('orders-q'), { exchange });

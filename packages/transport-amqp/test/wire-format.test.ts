@@ -27,6 +27,17 @@ describe('AMQP wire format', () => {
     expect(decodeAmqpMessage(delivery(props as Partial<MessageProperties>, encodeAmqpBody(m).toString()))).toEqual(m);
   });
 
+  it('carries the ordering key as the x-messagebox-key header, and refuses an invalid one (invalid_message)', () => {
+    const m = createMessage({ type: 't.x', source: 's', payload: 1, key: 'account-9' }, { now: new Date('2030-01-01T00:00:00.123Z') });
+    const props = encodeAmqpProperties(m, { mandatory: false });
+    expect(props.headers?.['x-messagebox-key']).toBe('account-9');
+    const decoded = decodeAmqpMessage(delivery(props as Partial<MessageProperties>, encodeAmqpBody(m).toString()));
+    expect(decoded).toEqual(m);
+    expect(decoded.headers).toEqual({});
+    expect('x-messagebox-key' in (encodeAmqpProperties({ ...m, key: undefined } as never, { mandatory: false }).headers ?? {})).toBe(false);
+    expect(code(() => decodeAmqpMessage(delivery({ messageId: 'm', type: 't', appId: 's', headers: { 'x-messagebox-key': 42 } })))).toBe('invalid_message');
+  });
+
   it('takes a foreign publisher: second-precision timestamp, defaultSource, broker headers dropped', () => {
     const m = decodeAmqpMessage(
       delivery({ messageId: 'm1', type: 't', timestamp: 1_900_000_000, headers: { 'x-death': [], 'x-delivery-count': 2, 'x-first-death-reason': 'rejected', trace: 'v' } }),

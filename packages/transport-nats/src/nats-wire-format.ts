@@ -48,8 +48,7 @@ export function encodeNatsMessage(message: Message): NatsWireMessage {
   h.set(NatsHeaderNames.type, message.type);
   h.set(NatsHeaderNames.source, message.source);
   h.set(NatsHeaderNames.timestamp, message.createdAt.toISOString());
-  const key = (message as { readonly key?: unknown }).key;
-  if (typeof key === 'string') h.set(NatsHeaderNames.key, key);
+  if (message.key !== undefined) h.set(NatsHeaderNames.key, message.key);
   for (const [name, value] of Object.entries(message.headers)) h.set(`${NatsHeaderNames.headerPrefix}${name}`, value);
   const traceparent = message.headers['traceparent'];
   if (traceparent !== undefined) h.set(NatsHeaderNames.traceparent, traceparent);
@@ -89,8 +88,6 @@ export function decodeNatsMessage(input: { headers?: MsgHdrs | undefined; data: 
       headers[name.slice(NatsHeaderNames.headerPrefix.length).toLowerCase()] = h!.get(name);
     }
   }
-  const message: Message & { key?: string } = { id, type, source, payload, headers, createdAt };
   const key = h?.get(NatsHeaderNames.key);
-  if (key) message.key = key;
-  return message;
+  return { id, type, source, payload, headers, createdAt, ...(key ? { key } : {}) };
 }

@@ -11,6 +11,31 @@ describe.runIf(reachable)('transport-nats: outbox over JetStream', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
+  it('keyed messages on a batched route: never two of one key in a batch, each key in creation order across batches, all in the stream', { timeout: 120_000 }, async () => {
+    const s = await createTestStream();
+    cleanups.push(() => s.drop());
+    const transport: Transport = createNatsTransport({ servers: NATS_URL, subject: (m) => `${s.prefix}.${m.type}`, stream: s.name });
+    const batches: Message[][] = [];
+    const sendBatch = transport.sendBatch!.bind(transport);
+    transport.sendBatch = (messages: readonly Message[], context: SendBatchContext): Promise<readonly SendOutcome[]> => {
+      batches.push([...messages]);
+      return sendBatch(messages, context);
+    };
+    const store = createMemoryOutboxStore();
+    const outbox = createOutbox({ store, source: 'bank', logger: silentLogger, pollIntervalMs: 20 });
+    outbox.configure('account.changed', { transport, batch: { maxMessages: 50 } });
+    cleanups.push(() => outbox.close());
+    await outbox.start();
+    const added = await outbox.transaction((tx) => outbox.addMany(tx, Array.from({ length: 60 }, (_, n) => ({ type: 'account.changed', payload: { n }, key: `acct-${n % 4}` }))));
+    await waitFor(async () => (await store.stats()).sent === added.length, 'every message acked by the stream');
+    for (const batch of batches) expect(new Set(batch.map((m) => m.key)).size).toBe(batch.length);
+    const sentInOrder = batches.flat();
+    for (const key of ['acct-0', 'acct-1', 'acct-2', 'acct-3']) {
+      expect(sentInOrder.filter((m) => m.key === key).map((m) => m.id)).toEqual(added.filter((m) => m.key === key).map((m) => m.id));
+    }
+    expect(await s.count()).toBe(added.length);
+  });
+
   it('a route with `batch` hands claimed batches to sendBatch (core port types): every message is in the stream exactly once', { timeout: 120_000 }, async () => {
     const s = await createTestStream();
     cleanups.push(() => s.drop());

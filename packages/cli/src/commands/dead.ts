@@ -135,6 +135,7 @@ export function describeMessage(m: StoredMessage): string {
     ['id', m.id],
     ['type', m.type],
     ['source', m.source],
+    ...(m.key !== undefined ? [['key', oneLine(m.key)]] : []),
     ['status', m.status],
     ['attempts', String(m.attempts)],
     ['created', m.createdAt.toISOString()],

@@ -7,7 +7,7 @@ import { escapeControlCharacters, quoteInput, truncateText } from '../text.js';
 import { InboxRequestError, isInboxRequestError, jsonResponse } from './inbox-request-error.js';
 import { readBodyWithLimit } from './read-body.js';
 import { createWebhookVerifier, type WebhookVerifier } from './webhook-signature.js';
-import { decodeWebhookBody } from './wire-format.js';
+import { decodeWebhookBody, KEY_HEADER } from './wire-format.js';
 import { BATCH_CONTENT_TYPE, BatchTooLargeError, decodeWebhookBatchBody, type WebhookBatchResult } from './batch-wire-format.js';
 import { LoadShedder, type BacklogSource, type ShedEvent, type ShedLoadOptions } from './load-shedding.js';
 
@@ -204,7 +204,7 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
     if (!id) throw new InboxRequestError('invalid_message', 422, 'the webhook-id header (the message id) is required');
     let message: Message;
     try {
-      message = decodeWebhookBody(parsed, id, { defaultSource: options.defaultSource, fallbackTimestamp: timestamp });
+      message = decodeWebhookBody(parsed, id, { defaultSource: options.defaultSource, fallbackTimestamp: timestamp, keyHeader: request.headers.get(KEY_HEADER) });
     } catch (cause) {
       throw new InboxRequestError('invalid_message', 422, messageOf(cause), { cause });
     }

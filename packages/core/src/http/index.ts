@@ -20,6 +20,7 @@ export {
   decodeWebhookBody,
   DEFAULT_WEBHOOK_SOURCE,
   MAX_WEBHOOK_JSON_DEPTH,
+  KEY_HEADER,
   type WebhookBody,
   type WebhookRequest,
 } from './wire-format.js';

@@ -28,7 +28,16 @@ export interface WebhookBody {
   source?: string;
   /** The message headers; omitted when empty. */
   headers?: Record<string, string>;
+  /** The message's ordering key (`Message.key`); omitted when it has none. Also sent as the {@link KEY_HEADER} header. */
+  key?: string;
 }
+
+/**
+ * The HTTP header carrying a message's ordering key (`Message.key`), beside
+ * the `key` field of the signed body. A receiver reads the body's field;
+ * a request with only the header (a generic sender) takes the header's.
+ */
+export const KEY_HEADER = 'messagebox-key';
 
 /** A message as an HTTP request: headers (signed when a signer is given) and the exact body to send. */
 export interface WebhookRequest {
@@ -52,6 +61,7 @@ export function encodeWebhookBody(message: Message): string {
     source: message.source,
   };
   if (Object.keys(message.headers).length > 0) body.headers = { ...message.headers };
+  if (message.key !== undefined) body.key = message.key;
   return JSON.stringify(body);
 }
 
@@ -80,6 +90,7 @@ export async function encodeWebhookRequest(
   if (options.signer) headers['webhook-signature'] = await options.signer.sign({ id: message.id, timestamp, body });
   const traceparent = message.headers['traceparent'];
   if (traceparent !== undefined) headers['traceparent'] = traceparent;
+  if (message.key !== undefined) headers[KEY_HEADER] = message.key;
   return { headers, body };
 }
 
@@ -90,6 +101,8 @@ export async function encodeWebhookRequest(
  * `defaultSource` ({@link DEFAULT_WEBHOOK_SOURCE} unless given); a body
  * without `timestamp` gets `fallbackTimestamp` (the request's
  * `webhook-timestamp`, Unix seconds), and is refused when there is none.
+ * A body without `key` takes `keyHeader` (the request's {@link KEY_HEADER});
+ * one whose `key` differs from `keyHeader` is refused.
  * Unknown top-level fields are ignored.
  *
  * @example
@@ -98,7 +111,7 @@ export async function encodeWebhookRequest(
 export function decodeWebhookBody(
   body: unknown,
   id: string,
-  options: { defaultSource?: string | undefined; fallbackTimestamp?: number | undefined } = {},
+  options: { defaultSource?: string | undefined; fallbackTimestamp?: number | undefined; keyHeader?: string | null | undefined } = {},
 ): Message {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw invalid('the body must be a JSON object with "type", "timestamp" and "data"');
@@ -135,6 +148,10 @@ export function decodeWebhookBody(
       if (typeof value !== 'string') throw invalid(`${quoteInput(`headers.${key}`)} must be a string`);
     }
   }
+  const key = fields['key'] ?? options.keyHeader ?? undefined;
+  if (fields['key'] !== undefined && options.keyHeader != null && fields['key'] !== options.keyHeader) {
+    throw invalid(`the ${KEY_HEADER} header (${quoteInput(options.keyHeader, 100)}) differs from the body's "key" (${quoteInput(fields['key'], 100)})`);
+  }
   return createMessage(
     {
       id,
@@ -142,6 +159,7 @@ export function decodeWebhookBody(
       source: source ?? options.defaultSource ?? DEFAULT_WEBHOOK_SOURCE,
       payload: fields['data'] as JsonValue,
       headers: headers as Record<string, string> | undefined,
+      ...(key !== undefined ? { key: key as string } : {}),
     },
     { now: createdAt },
   );

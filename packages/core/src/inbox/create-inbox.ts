@@ -20,6 +20,9 @@ import { assertDeclared, validatePayload } from '../catalog/validate-payload.js'
 import { GroupCommit } from './group-commit.js';
 import { handlerTransaction, type PublishingOutbox } from './handler-publishing.js';
 import { decideHandlerFailure, meantByHandler, retriesBatchLater } from './handler-errors.js';
+import { resolveOrdering, type OrderingOptions, type ResolvedOrdering } from '../ordering/ordering-options.js';
+import { inReceiveOrder } from './ordered-receive.js';
+import { coalescedWake } from '../ordering/coalesced-wake.js';
 import type { InboxEventMap } from './inbox-events.js';
 
 /** What a handler gets besides the message. */
@@ -121,6 +124,16 @@ export interface InboxOptions<Tx> extends ServiceOptions {
    * {@link PublishingOutbox}.
    */
   outbox?: PublishingOutbox<Tx>;
+  /**
+   * Per-key ordering of messages that carry a `key`: the messages of one
+   * `(source, key)` are handled one at a time, in the order received (a
+   * messagebox sender sends a key's messages one at a time, in creation
+   * order). A message whose key has an earlier one unprocessed is stored and
+   * left to the worker (`start()`), in after-commit and inline mode alike.
+   * `dead` says what a dead message does to the rest of its key (default
+   * `block`). See the README's "Ordering".
+   */
+  ordering?: OrderingOptions;
 }
 
 export interface HandlerOptions {
@@ -242,7 +255,8 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
   const instrumentation = options.instrumentation ?? {};
   const retention = resolveRetention(options.retention, 'createInbox');
   const senderSpanMs = longestRetrySpanMs(createRetryPolicy(options.senderRetry));
-  const groupCommit = resolveGroupCommit(store, options.groupCommit);
+  const ordering = resolveOrdering(options.ordering, 'createInbox');
+  const groupCommit = resolveGroupCommit(store, options.groupCommit, ordering);
   const transaction = handlerTransaction(store, options.outbox);
   const failures: FailureAnnouncer = {
     store,
@@ -274,10 +288,11 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
     },
   );
   const runner = service.runner;
+  const wakeForKeys = coalescedWake(() => runner.wake());
 
   async function claimJobs(limit: number): Promise<Job[]> {
     if (handlers.size === 0) return [];
-    const rows = await store.claimDue({ limit, leaseMs: config.leaseMs, token: newClaimToken(), types: [...handlers.keys()] });
+    const rows = await store.claimDue({ limit, leaseMs: config.leaseMs, token: newClaimToken(), types: [...handlers.keys()], deadKey: ordering.deadKey });
     return rows.map((row: ClaimedInboxMessage) => ({
       message: messageOfRow(row),
       claim: { source: row.source, id: row.id, token: row.token },
@@ -316,9 +331,11 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
     return marked;
   }
 
-  function processWork({ rows: jobs }: Work, signal: AbortSignal): Promise<void> {
+  async function processWork({ rows: jobs }: Work, signal: AbortSignal): Promise<void> {
     const entry = handlers.get(jobs[0]!.message.type);
-    return jobs.length > 1 && entry?.kind === 'batch' ? handleBatch(entry, jobs, signal) : handleEach(jobs, signal);
+    await (jobs.length > 1 && entry?.kind === 'batch' ? handleBatch(entry, jobs, signal) : handleEach(jobs, signal));
+    // The next message of a key may be claimable now: claim it without waiting for the poll.
+    if (jobs.some((job) => job.message.key !== undefined)) wakeForKeys();
   }
 
   async function handleEach(jobs: readonly Job[], signal: AbortSignal): Promise<void> {
@@ -428,7 +445,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
 
     async receive(input) {
       const created = createMessage(
-        { id: input?.id, source: input?.source, type: input?.type, payload: input?.payload, headers: input?.headers ?? {} },
+        { id: input?.id, source: input?.source, type: input?.type, payload: input?.payload, headers: input?.headers ?? {}, ...(input?.key !== undefined ? { key: input.key } : {}) },
         { now: input?.createdAt instanceof Date && !Number.isNaN(input.createdAt.getTime()) ? input.createdAt : new Date(clock.now()) },
       );
       const message = options.catalog?.schemaOf(created.type) ? Object.freeze({ ...created, payload: (await validatePayload(options.catalog, created.type, created.payload)) as JsonValue }) : created;
@@ -443,6 +460,12 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
       let settleKept: (() => Promise<void>) | undefined;
       if (mode === 'inline' && job) {
         const run = () => transaction(async (tx) => {
+          // A message whose key has an earlier one unprocessed is stored for the worker instead of handled here.
+          const { aside } = await inReceiveOrder(store, tx, [{ message, claim: claim! }], ordering);
+          if (aside[0]) {
+            preClaimed = false;
+            return store.receive(tx, message);
+          }
           if (!(await store.receive(tx, message, { claim: claim! }))) return false;
           try {
             await runHandler(tx, job, neverAborted);
@@ -465,7 +488,11 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
         isNew = outcome !== 'duplicate';
         if (outcome === 'created-unclaimed') preClaimed = false; // its claim was given back: left to the worker, woken below
       } else {
-        isNew = await store.transaction((tx) => store.receive(tx, message, claim ? { claim } : {}));
+        isNew = await store.transaction(async (tx) => {
+          const { entries, aside } = await inReceiveOrder(store, tx, [claim ? { message, claim } : { message }], ordering);
+          if (aside[0]) preClaimed = false;
+          return store.receive(tx, message, entries[0]!.claim ? { claim: entries[0]!.claim } : {});
+        });
       }
       events.emit(isNew ? 'received' : 'duplicate', { message });
       if (settleKept) {
@@ -473,8 +500,10 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
         // A message kept to run later is the workers' to handle: woken for a short delay, and a warning when none runs here.
         runner.wake();
         if (!runner.running) warnKeptWithoutWorker(message);
+      } else if (isNew && job && mode === 'inline') {
+        if (preClaimed) events.emit('handled', { message, attempts: 1, durationMs: 0 });
+        else runner.wake(); // set aside behind an earlier message of its key: the worker's
       }
-      else if (isNew && job && mode === 'inline') events.emit('handled', { message, attempts: 1, durationMs: 0 });
       if (isNew && job && mode === 'after-commit') {
         if (preClaimed) service.submitFresh([job]);
         else runner.wake();
@@ -499,13 +528,13 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
   return inbox;
 }
 
-function resolveGroupCommit<Tx>(store: InboxStore<Tx>, option: InboxOptions<Tx>['groupCommit']): GroupCommit<Tx> | undefined {
+function resolveGroupCommit<Tx>(store: InboxStore<Tx>, option: InboxOptions<Tx>['groupCommit'], ordering: ResolvedOrdering): GroupCommit<Tx> | undefined {
   if (option === false) return undefined;
   const maxMessages = option?.maxMessages ?? DEFAULT_GROUP_COMMIT_MESSAGES;
   if (!Number.isInteger(maxMessages) || maxMessages <= 0) {
     throw new MessageboxError('invalid_options', `createInbox: groupCommit.maxMessages must be a positive integer, got ${String(maxMessages)}`);
   }
-  return new GroupCommit(store, maxMessages);
+  return new GroupCommit(store, maxMessages, (tx, entries) => inReceiveOrder(store, tx, entries, ordering));
 }
 
 const DEFAULT_GROUP_COMMIT_MESSAGES = 100;

@@ -1,11 +1,15 @@
 import type { InboxEntry, InboxStore } from '../ports/inbox-store.js';
 
+/** Takes the claim off entries that must step aside for their key's order (see `inReceiveOrder`); `aside[i]` marks them. */
+export type ReceiveOrder<Tx> = (tx: Tx, entries: readonly InboxEntry[]) => Promise<{ entries: InboxEntry[]; aside: boolean[] }>;
+
 /**
  * What a group-committed receive did: `created` (stored, with its claim when
  * it had one), `duplicate`, or `created-unclaimed`: stored by a batch whose
  * COMMIT reported a failure although it went through (found when the message
- * was received again on its own); its claim was given back, so the worker,
- * not the after-commit path, runs its handler.
+ * was received again on its own), or stored unclaimed because an earlier
+ * message of its ordering key is still unprocessed; its claim was given back
+ * (or never taken), so the worker, not the after-commit path, runs its handler.
  */
 export type GroupReceiveOutcome = 'created' | 'duplicate' | 'created-unclaimed';
 
@@ -45,12 +49,14 @@ interface Waiting {
 export class GroupCommit<Tx> {
   readonly #store: InboxStore<Tx>;
   readonly #maxMessages: number;
+  readonly #order: ReceiveOrder<Tx> | undefined;
   #queue: Waiting[] = [];
   #committing = false;
 
-  constructor(store: InboxStore<Tx>, maxMessages: number) {
+  constructor(store: InboxStore<Tx>, maxMessages: number, order?: ReceiveOrder<Tx>) {
     this.#store = store;
     this.#maxMessages = maxMessages;
+    this.#order = order;
   }
 
   /** Resolves once the message's batch committed: see {@link GroupReceiveOutcome}. */
@@ -72,7 +78,7 @@ export class GroupCommit<Tx> {
   }
 
   async #commit(batch: Waiting[]): Promise<void> {
-    let results: boolean[];
+    let results: GroupReceiveOutcome[];
     try {
       results = await this.#store.transaction((tx) => this.#receiveAll(tx, batch.map((w) => w.entry)));
     } catch (error) {
@@ -80,24 +86,28 @@ export class GroupCommit<Tx> {
       await Promise.all(batch.map((w) => this.#receiveAlone(w.entry).then(w.resolve, w.reject)));
       return;
     }
-    batch.forEach((w, i) => w.resolve(results[i] ? 'created' : 'duplicate'));
+    batch.forEach((w, i) => w.resolve(results[i]!));
   }
 
   /** Receives one message of a failed batch again; a "duplicate" that carries its own claim was stored by that batch after all. */
   async #receiveAlone(entry: InboxEntry): Promise<GroupReceiveOutcome> {
-    const [isNew] = await this.#store.transaction((tx) => this.#receiveAll(tx, [entry]));
-    if (isNew) return 'created';
+    const [outcome] = await this.#store.transaction((tx) => this.#receiveAll(tx, [entry]));
+    if (outcome !== 'duplicate') return outcome!;
     if (!entry.claim) return 'duplicate';
     const { source, id } = entry.message;
     return (await this.#store.release([{ source, id, token: entry.claim.token }])) > 0 ? 'created-unclaimed' : 'duplicate';
   }
 
-  async #receiveAll(tx: Tx, entries: readonly InboxEntry[]): Promise<boolean[]> {
+  async #receiveAll(tx: Tx, given: readonly InboxEntry[]): Promise<GroupReceiveOutcome[]> {
     const store = this.#store;
-    if (store.receiveMany) return store.receiveMany(tx, entries);
-    const results: boolean[] = [];
-    for (const { message, claim } of entries) results.push(await store.receive(tx, message, claim ? { claim } : {}));
-    return results;
+    const { entries, aside } = this.#order ? await this.#order(tx, given) : { entries: given, aside: undefined };
+    let results: boolean[];
+    if (store.receiveMany) results = await store.receiveMany(tx, entries);
+    else {
+      results = [];
+      for (const { message, claim } of entries) results.push(await store.receive(tx, message, claim ? { claim } : {}));
+    }
+    return results.map((isNew, i) => (!isNew ? 'duplicate' : aside?.[i] ? 'created-unclaimed' : 'created'));
   }
 }
 

@@ -2,7 +2,7 @@ import { systemClock } from '../clock.js';
 import { MessageboxError } from '../errors.js';
 import type { Message } from '../message.js';
 import type { InsertClaim } from '../ports/claim.js';
-import type { InboxClaim, InboxEntry, InboxKey, InboxRecord, InboxStatus, InboxStore } from '../ports/inbox-store.js';
+import type { InboxClaim, InboxEntry, InboxKey, InboxOrderingKey, InboxRecord, InboxStatus, InboxStore } from '../ports/inbox-store.js';
 import { MemoryTable, type MemoryKeyed, type MemoryRow } from './memory-table.js';
 import { MemoryDatabase, type MemoryTransaction } from './memory-transaction.js';
 import type { MemoryStoreOptions } from './memory-outbox-store.js';
@@ -15,13 +15,14 @@ import type { MemoryStoreOptions } from './memory-outbox-store.js';
  */
 export function createMemoryInboxStore(options: MemoryStoreOptions = {}): InboxStore<MemoryTransaction> {
   const db = options.database ?? new MemoryDatabase();
-  const table = new MemoryTable(options.clock ?? systemClock, { waiting: 'received', finished: 'processed' }, inboxKey);
+  const table = new MemoryTable(options.clock ?? systemClock, { waiting: 'received', finished: 'processed' }, inboxKey, (message) => (message.key === undefined ? undefined : orderName(message.source, message.key)));
 
   function receiveOne(tx: MemoryTransaction, message: Message, claim: InsertClaim | undefined): boolean {
     const key = inboxKey(message);
     const staged = table.stagedKeys(tx);
     if (table.rows.has(key) || staged.has(key)) return false;
     staged.add(key);
+    if (message.key !== undefined) table.stagedOrder(tx).add(orderName(message.source, message.key));
     tx.onCommit(() => table.rows.set(key, table.newRow(message, claim)));
     return true;
   }
@@ -47,6 +48,11 @@ export function createMemoryInboxStore(options: MemoryStoreOptions = {}): InboxS
     receive: async (tx: MemoryTransaction, message: Message, opts?: { claim?: InsertClaim }) => receiveOne(tx, message, opts?.claim),
 
     receiveMany: async (tx: MemoryTransaction, entries: readonly InboxEntry[]) => entries.map((entry) => receiveOne(tx, entry.message, entry.claim)),
+
+    async blockedKeys(tx: MemoryTransaction, keys: readonly InboxOrderingKey[], opts) {
+      const blocked = table.blockedKeys(tx, keys.map((k) => orderName(k.source, k.key)), opts.deadKey);
+      return keys.filter((k) => blocked.has(orderName(k.source, k.key)));
+    },
 
     async claimDue(opts) {
       const types = opts.types ? new Set(opts.types) : undefined;
@@ -77,6 +83,9 @@ export function createMemoryInboxStore(options: MemoryStoreOptions = {}): InboxS
     get: async (key: InboxKey) => table.getRecord(key, toRecord),
   };
 }
+
+/** An ordering key's name in the inbox, where it is scoped by its sender's `source`. */
+const orderName = (source: string, key: string) => JSON.stringify([source, key]);
 
 /** An inbox row's key: `(source, id)`. A claim without a source names no row of the inbox. */
 function inboxKey(keyed: MemoryKeyed): string {

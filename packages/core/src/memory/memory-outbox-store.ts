@@ -30,7 +30,7 @@ export function createMemoryOutboxStore(options: MemoryStoreOptions = {}): Outbo
     database: db,
     transaction: (fn) => db.transaction(fn),
 
-    async add(tx: MemoryTransaction, messages: readonly Message[], opts?: { claim?: InsertClaim }) {
+    async add(tx: MemoryTransaction, messages: readonly Message[], opts?: { claim?: InsertClaim; unclaimed?: ReadonlySet<string> }) {
       for (const message of messages) {
         if (table.rows.has(message.id) || tx.stagedIds.has(message.id)) {
           throw new MessageboxError('store_failed', `an outbox message with id ${message.id} already exists`);
@@ -39,12 +39,15 @@ export function createMemoryOutboxStore(options: MemoryStoreOptions = {}): Outbo
       }
       // Times (and an insert-time lease) count from the insert, as in the SQL stores, not from commit.
       // Listed, filtered (`before`) and aged by the message's own `createdAt`, as the SQL stores' `created_at`.
-      const rows = messages.map((message) => table.newRow(message, opts?.claim, message.createdAt.getTime()));
+      const rows = messages.map((message) => table.newRow(message, opts?.unclaimed?.has(message.id) ? undefined : opts?.claim, message.createdAt.getTime()));
+      for (const message of messages) if (message.key !== undefined) table.stagedOrder(tx).add(message.key);
       tx.onCommit(() => {
         for (const row of rows) table.rows.set(row.message.id, row);
         for (const wake of wakers) wake();
       });
     },
+
+    blockedKeys: async (tx: MemoryTransaction, keys: readonly string[], opts) => [...table.blockedKeys(tx, keys, opts.deadKey)],
 
     async claimDue(opts) {
       const ids = opts.ids ? new Set(opts.ids) : undefined;

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Message } from '../message.js';
-import type { Claim, ClaimOptions, InsertClaim, PurgeOptions, RecordFilter, RetryOptions } from '../ports/claim.js';
+import type { Claim, ClaimOptions, DeadKeyPolicy, InsertClaim, PurgeOptions, RecordFilter, RetryOptions } from '../ports/claim.js';
 import type { FinishedBucket, StoreOverview, StoreOverviewOptions, TypeCounts } from '../ports/overview.js';
 
 /** One stored row, shared by the in-memory outbox and inbox (status names differ). */
@@ -14,6 +14,8 @@ export interface MemoryRow {
   finishedAt: number | null;
   token: string | null;
   leaseUntil: number | null;
+  /** Place in creation (insert) order. */
+  seq: number;
 }
 
 /** Status names of one side: the waiting one, the finished one. */
@@ -39,12 +41,48 @@ export type MemoryKeyOf = (keyed: MemoryKeyed) => string;
 export class MemoryTable {
   readonly rows = new Map<string, MemoryRow>();
   readonly #staged = new WeakMap<object, Set<string>>();
+  readonly #stagedOrder = new WeakMap<object, Set<string>>();
+  #seq = 0;
 
+  /** `orderOf` names the ordering key of a keyed message (the inbox scopes it by source); undefined for unkeyed ones. */
   constructor(
     readonly clock: Clock,
     readonly statuses: MemoryStatuses,
     readonly keyOf: MemoryKeyOf = (keyed) => keyed.id,
+    readonly orderOf: (message: Message) => string | undefined = (message) => message.key,
   ) {}
+
+  /** Ordering keys a transaction is about to insert rows of (they hold their key's turn for that transaction). */
+  stagedOrder(tx: object): Set<string> {
+    let keys = this.#stagedOrder.get(tx);
+    if (!keys) this.#stagedOrder.set(tx, (keys = new Set()));
+    return keys;
+  }
+
+  /** Which of `names` (as `orderOf` names them) have a row holding the key's turn, committed or staged in `tx`. */
+  blockedKeys(tx: object, names: readonly string[], deadKey: DeadKeyPolicy): Set<string> {
+    const wanted = new Set(names);
+    const blocked = new Set([...this.stagedOrder(tx)].filter((name) => wanted.has(name)));
+    for (const row of this.rows.values()) {
+      const name = this.orderOf(row.message);
+      if (name !== undefined && wanted.has(name) && this.#holdsTurn(row, deadKey)) blocked.add(name);
+    }
+    return blocked;
+  }
+
+  #holdsTurn(row: MemoryRow, deadKey: DeadKeyPolicy): boolean {
+    return row.status === this.statuses.waiting || (deadKey === 'block' && row.status === 'dead');
+  }
+
+  /** True when a row earlier in creation order than `row`, of its ordering key, holds the key's turn. */
+  #behindEarlier(row: MemoryRow, deadKey: DeadKeyPolicy): boolean {
+    const name = this.orderOf(row.message);
+    if (name === undefined) return false;
+    for (const other of this.rows.values()) {
+      if (other.seq < row.seq && this.#holdsTurn(other, deadKey) && this.orderOf(other.message) === name) return true;
+    }
+    return false;
+  }
 
   /** Keys a transaction is about to insert into this table (so a second insert in it is a duplicate). */
   stagedKeys(tx: object): Set<string> {
@@ -66,13 +104,14 @@ export class MemoryTable {
       finishedAt: null,
       token: claim?.token ?? null,
       leaseUntil: claim ? now + claim.leaseMs : null,
+      seq: ++this.#seq,
     };
   }
 
   claimDue(options: ClaimOptions, accept: (row: MemoryRow) => boolean = () => true): MemoryRow[] {
     const now = this.clock.now();
     const due = [...this.rows.values()]
-      .filter((r) => r.status === this.statuses.waiting && r.availableAt <= now && (r.leaseUntil === null || r.leaseUntil <= now) && accept(r))
+      .filter((r) => r.status === this.statuses.waiting && r.availableAt <= now && (r.leaseUntil === null || r.leaseUntil <= now) && accept(r) && !this.#behindEarlier(r, options.deadKey ?? 'block'))
       .sort((a, b) => a.availableAt - b.availableAt || a.message.id.localeCompare(b.message.id))
       .slice(0, Math.max(0, options.limit));
     for (const row of due) {

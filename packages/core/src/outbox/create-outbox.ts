@@ -28,6 +28,10 @@ import { messageSize, resolveRouteBatch, sendDispatch, type ResolvedBatch, type 
 import type { CircuitBreakerOptions } from './circuit-breaker.js';
 import { FlowControl, type Admission, type DestinationState, type FlowControlOptions } from './flow-control.js';
 import { DestinationStateWriter } from './destination-state-writer.js';
+import { resolveOrdering, type OrderingOptions } from '../ordering/ordering-options.js';
+import { unclaimedForOrder } from './ordered-claims.js';
+import { retryCompletion } from './retry-completion.js';
+import { coalescedWake } from '../ordering/coalesced-wake.js';
 
 export interface OutboxOptions<Tx> extends ServiceOptions {
   store: OutboxStore<Tx>;
@@ -71,6 +75,12 @@ export interface OutboxOptions<Tx> extends ServiceOptions {
    * the transport's breaker. See the README's "Flow control".
    */
   flowControl?: FlowControlOptions;
+  /**
+   * Per-key ordering of messages added with a `key`: one message of a key
+   * is sent at a time, in creation order; `dead` says what a dead message
+   * does to the rest of its key (default `block`). See the README's "Ordering".
+   */
+  ordering?: OrderingOptions;
 }
 
 /** How messages of one type are delivered. */
@@ -206,13 +216,14 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
   const config = resolveServiceOptions(options, 'createOutbox');
   const { clock, logger } = config;
   const sendAfterCommit = options.sendAfterCommit ?? true;
+  const ordering = resolveOrdering(options.ordering, 'createOutbox');
   const routes = new Map<string, { transport: Transport; policy: RetryPolicy; batch: ResolvedBatch | undefined }>();
   const events = new Events<OutboxEventMap>(() => logger);
   const openTransactions = new WeakMap<object, { token: string; added: Added[] }>();
   /** markSent for every attempt that succeeded while the previous markSent was in flight, in one statement. */
   const completions = new CoalescingBatcher<Claim, boolean>(
     async (claims) => {
-      const marked = new Set(await store.markSent(claims));
+      const marked = new Set(await retryCompletion(() => store.markSent(claims)));
       return claims.map((claim) => marked.has(claim.id));
     },
     // `service` is created below; the window is only used once attempts run.
@@ -225,7 +236,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
     async (claims) => {
       await store.release(claims);
       const ids = claims.map((c) => c.id);
-      const rows = await store.claimDue({ ids, limit: ids.length, leaseMs: config.leaseMs, token: newClaimToken() });
+      const rows = await store.claimDue({ ids, limit: ids.length, leaseMs: config.leaseMs, token: newClaimToken(), deadKey: ordering.deadKey });
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => byId.get(id));
     },
@@ -288,9 +299,11 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
     { maxBatch: RECLAIM_BATCH },
   );
 
+  const wakeForKeys = coalescedWake(() => runner.wake());
+
   /** Claims only configured types: a process never takes messages it cannot send (rolling deploys). */
   function claimOptions(limit: number) {
-    return { limit, leaseMs: config.leaseMs, token: newClaimToken(), types: flow.claimable([...routes.keys()]) };
+    return { limit, leaseMs: config.leaseMs, token: newClaimToken(), types: flow.claimable([...routes.keys()]), deadKey: ordering.deadKey };
   }
 
   /** Claims with `claimWith`; without `ids`, first one message for each destination whose breaker waits for a probe. */
@@ -418,6 +431,12 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
   }
 
   async function record(delivery: Delivery, failure: unknown, started: number, policy: RetryPolicy): Promise<void> {
+    await recordOutcome(delivery, failure, started, policy);
+    // The next message of its key may be claimable now: claim it without waiting for the poll.
+    if (delivery.message.key !== undefined) wakeForKeys();
+  }
+
+  async function recordOutcome(delivery: Delivery, failure: unknown, started: number, policy: RetryPolicy): Promise<void> {
     const { message, claim, attempts, report } = delivery;
     if (isTransportError(failure) && (failure.notAttempted || failure.busy)) return giveBack(delivery, failure);
     if (!failure) {
@@ -508,8 +527,10 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
       // With the after-commit queue full, or a destination paused or its breaker open, rows are written unclaimed and left to the workers (no release needed later).
       const claim = open && sendAfterCommit && runner.hasRoom && flow.allClaimable(messages) ? { token: open.token, leaseMs: config.leaseMs } : undefined;
       const leasedAt = leaseClock();
-      await store.add(tx, messages, claim ? { claim } : {});
-      if (open) open.added.push(...messages.map((message) => ({ message, leasedAt, claimed: claim !== undefined })));
+      // A keyed message whose key has an earlier one waiting is left to the worker, which sends the key in order.
+      const unclaimed = claim ? await unclaimedForOrder(store, tx, messages, ordering) : undefined;
+      await store.add(tx, messages, claim ? { claim, ...(unclaimed?.size ? { unclaimed } : {}) } : {});
+      if (open) open.added.push(...messages.map((message) => ({ message, leasedAt, claimed: claim !== undefined && !unclaimed?.has(message.id) })));
       else for (const message of messages) events.emit('created', { message });
       return messages as Message<never>[];
     },

@@ -17,7 +17,21 @@ export interface ClaimOptions {
   leaseMs: number;
   /** Most rows to claim. */
   limit: number;
+  /**
+   * Keyed rows (see `Message.key`): what a `dead` row does to the later rows
+   * of its key. `block` (default): they stay unclaimable until it is
+   * replayed or deleted. `skip`: it is passed over. Whatever this says, a
+   * keyed row is claimed only while no earlier row of its key (in creation
+   * order) is waiting (due later, or claimed).
+   */
+  deadKey?: DeadKeyPolicy;
 }
+
+/**
+ * What a dead message does to the later messages of its key: `block` them
+ * (until it is replayed or deleted), or `skip` it and go on with the next.
+ */
+export type DeadKeyPolicy = 'block' | 'skip';
 
 /** A claim taken at insert time: the row is written already owned by `token`. */
 export interface InsertClaim {

@@ -1,7 +1,7 @@
 import type { JsonValue } from '../json.js';
 import type { Message } from '../message.js';
 import type { StoreOverview, StoreOverviewOptions } from './overview.js';
-import type { Claim, ClaimOptions, InsertClaim, PurgeOptions, RecordFilter, RetryOptions } from './claim.js';
+import type { Claim, ClaimOptions, DeadKeyPolicy, InsertClaim, PurgeOptions, RecordFilter, RetryOptions } from './claim.js';
 
 /** `received`: stored, handler to run; `processed`: handler succeeded; `dead`: handler given up. */
 export type InboxStatus = 'received' | 'processed' | 'dead';
@@ -31,6 +31,12 @@ export interface InboxRecord extends Message<JsonValue> {
 export interface InboxKey {
   readonly source: string;
   readonly id: string;
+}
+
+/** An ordering key as the inbox scopes it: within its sender's `source`. */
+export interface InboxOrderingKey {
+  readonly source: string;
+  readonly key: string;
 }
 
 /**
@@ -126,8 +132,21 @@ export interface InboxStore<Tx> {
   receiveMany?(tx: Tx, entries: readonly InboxEntry[]): Promise<boolean[]>;
 
   /**
+   * Optional, inside `tx` (before a `receive`): which of `keys` (an ordering
+   * key within its sender's `source`) have a message that holds the key's
+   * next turn: a `received` one (due, retrying, or claimed), or, with
+   * `deadKey: 'block'`, a `dead` one. The inbox stores a message of such a
+   * key unclaimed, for the worker to handle in order. One statement.
+   * Absent: every keyed message is left to the worker.
+   */
+  blockedKeys?(tx: Tx, keys: readonly InboxOrderingKey[], options: { deadKey: DeadKeyPolicy }): Promise<InboxOrderingKey[]>;
+
+  /**
    * Like {@link OutboxStore.claimDue} for `received` rows; with `types`, only
-   * rows of those types are candidates (an empty list claims nothing).
+   * rows of those types are candidates (an empty list claims nothing). A
+   * keyed row is a candidate only while no row of the same `(source, key)`
+   * received before it is `received` (nor `dead`, unless `deadKey` is
+   * `skip`), as the outbox's claim does in creation order.
    */
   claimDue(options: ClaimOptions & { types?: readonly string[] }): Promise<ClaimedInboxMessage[]>;
 

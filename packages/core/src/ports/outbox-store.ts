@@ -1,7 +1,7 @@
 import type { JsonValue } from '../json.js';
 import type { Message } from '../message.js';
 import type { StoreOverview, StoreOverviewOptions } from './overview.js';
-import type { Claim, ClaimOptions, InsertClaim, PurgeOptions, RecordFilter, RetryOptions, Unsubscribe } from './claim.js';
+import type { Claim, ClaimOptions, DeadKeyPolicy, InsertClaim, PurgeOptions, RecordFilter, RetryOptions, Unsubscribe } from './claim.js';
 
 /** `pending`: to be sent (possibly claimed by a worker right now); `sent`: delivered; `dead`: given up. */
 export type OutboxStatus = 'pending' | 'sent' | 'dead';
@@ -75,11 +75,26 @@ export interface OutboxStore<Tx> {
    * exist for others only once `tx` commits, and never if it rolls back.
    * With `claim`, the rows are written already claimed by `claim.token`
    * (attempts = 1, lease from now) so the writer can send them right after
-   * commit without another round trip. Rejects on a duplicate id.
+   * commit without another round trip; the ids in `unclaimed` are written
+   * unclaimed all the same. Rejects on a duplicate id.
    * SQL stores that can wake other processes (Postgres `NOTIFY`) do so here,
    * inside `tx`, so the signal is delivered at commit.
+   *
+   * A message's `key` is stored with it, and so is its place in creation
+   * order: messages are created in the order of `messages`, and after every
+   * message an earlier `add` (committed, or earlier in `tx`) wrote.
    */
-  add(tx: Tx, messages: readonly Message[], options?: { claim?: InsertClaim }): Promise<void>;
+  add(tx: Tx, messages: readonly Message[], options?: { claim?: InsertClaim; unclaimed?: ReadonlySet<string> }): Promise<void>;
+
+  /**
+   * Optional, inside the caller's transaction `tx` (before an `add`): which
+   * of `keys` have a message that holds the key's next turn: a `pending` one
+   * (due, due later, or claimed), or, with `deadKey: 'block'`, a `dead` one.
+   * The outbox writes a message of such a key unclaimed, for the worker to
+   * send in order, instead of sending it right after commit. One statement.
+   * Absent: every keyed message is left to the worker.
+   */
+  blockedKeys?(tx: Tx, keys: readonly string[], options: { deadKey: DeadKeyPolicy }): Promise<string[]>;
 
   /**
    * Atomically claims up to `limit` pending rows that are due
@@ -90,6 +105,10 @@ export interface OutboxStore<Tx> {
    * is live. With `ids`, only those rows are candidates; with `types`, only
    * rows of those types (an empty list claims nothing), so a process never
    * claims messages it has no transport for (e.g. during a rolling deploy).
+   * A keyed row is a candidate only while no earlier row of its key (in
+   * creation order) is `pending`, nor `dead` unless `deadKey` is `skip`: at
+   * most one row per key is ever claimed, and two concurrent callers never
+   * hold two rows of one key. One statement where the database allows.
    */
   claimDue(options: ClaimOptions & { ids?: readonly string[]; types?: readonly string[] }): Promise<ClaimedOutboxMessage[]>;
 

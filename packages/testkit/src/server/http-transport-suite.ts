@@ -89,6 +89,19 @@ export function runHttpTransportSuite(harness: HttpTransportHarness): void {
       expect(() => new Webhook(generateWebhookSecret()).verify(req.body, req.headers as Record<string, string>)).toThrow();
     });
 
+    it('sends an ordering key as the messagebox-key header and in the signed body; none for an unkeyed message', async () => {
+      const secret = generateWebhookSecret();
+      const keyed = createMessage({ type: 'payment.created', source: 'vault', payload: 1, key: 'account 7' }, { now: new Date() });
+      await transport({ secret }).send(keyed, { attempt: 1 });
+      await transport({ secret }).send(message(), { attempt: 1 });
+      const [withKey, without] = server.requests;
+      expect(withKey!.headers['messagebox-key']).toBe('account 7');
+      expect(JSON.parse(withKey!.body).key).toBe('account 7');
+      expect(new Webhook(secret).verify(withKey!.body, withKey!.headers as Record<string, string>)).toMatchObject({ key: 'account 7' });
+      expect(without!.headers['messagebox-key']).toBeUndefined();
+      expect(JSON.parse(without!.body).key).toBeUndefined();
+    });
+
     it('signs with every secret during a rotation', async () => {
       const [oldSecret, newSecret] = [generateWebhookSecret(), generateWebhookSecret()];
       await transport({ secret: [newSecret, oldSecret] }).send(message(), { attempt: 1 });
@@ -226,6 +239,15 @@ export function runHttpTransportSuite(harness: HttpTransportHarness): void {
       });
       await sendBatch(transport({ secret }), messages);
       expect(server.requests[1]!.headers['webhook-id']).not.toBe(batchId);
+    });
+
+    batchIt('sendBatch: each message of a batch carries its own key in the body', async () => {
+      answerBatch();
+      const keyed = (key?: string) => createMessage({ type: 'payment.created', source: 'vault', payload: 1, ...(key ? { key } : {}) }, { now: new Date() });
+      const messages = [keyed('a'), keyed(), keyed('b')];
+      await sendBatch(transport(), messages);
+      const items = JSON.parse(server.requests[0]!.body).messages as { key?: string }[];
+      expect(items.map((i) => i.key)).toEqual(['a', undefined, 'b']);
     });
 
     batchIt('sendBatch: one outcome per message from the answer (created, duplicate, rejected permanent or retryable)', async () => {

@@ -83,6 +83,8 @@ export const serverAdapterCases = [
   'batch: survives 200 generated batches of valid and malformed messages: one result each, exactly the created ones stored',
   'shedLoad: over maxBacklog answers 503 overloaded with Retry-After, single and batch, storing nothing; accepts again once the backlog drops',
   'shedLoad: over maxInFlightReceives answers 429 when asked to, storing nothing; bad shedLoad options are refused',
+  'ordering: stores the key from the body or the messagebox-key header; a header that differs from the body is refused with 422',
+  'ordering: a batch stores each message with its own key',
 ] as const;
 
 export type ServerAdapterCase = (typeof serverAdapterCases)[number];
@@ -654,6 +656,33 @@ export function runServerAdapterSuite(harness: ServerAdapterHarness, options: Se
         expect(await s.store.get({ source: 'testkit', id })).toMatchObject({ id, type: TYPE, payload: { n: i }, headers: { tenant: `t${i}` } });
       }
       expect(await s.count()).toBe(3);
+    });
+
+    test('ordering: stores the key from the body or the messagebox-key header; a header that differs from the body is refused with 422', async () => {
+      const s = await setup();
+      const fromBody = await s.post({ body: validBody({ key: 'account 1' }), headers: { 'messagebox-key': 'account 1' } });
+      expect(fromBody.response.status).toBe(200);
+      expect(await s.store.get({ source: 'testkit', id: fromBody.id })).toMatchObject({ key: 'account 1' });
+      const fromHeader = await s.post({ headers: { 'messagebox-key': 'account-2' } });
+      expect(fromHeader.response.status).toBe(200);
+      expect(await s.store.get({ source: 'testkit', id: fromHeader.id })).toMatchObject({ key: 'account-2' });
+      const unkeyed = await s.post();
+      expect((await s.store.get({ source: 'testkit', id: unkeyed.id }))?.key).toBeUndefined();
+      await expectRejected(await s.post({ body: validBody({ key: 'a' }), headers: { 'messagebox-key': 'b' } }), 422, 'invalid_message');
+      await expectRejected(await s.post({ body: validBody({ key: 'x'.repeat(256) }) }), 422, 'invalid_message');
+      await expectRejected(await s.post({ body: validBody({ key: 7 }) }), 422, 'invalid_message');
+      expect(await s.count()).toBe(3);
+    });
+
+    test('ordering: a batch stores each message with its own key', async () => {
+      const s = await setup();
+      const ids = [s.nextId(), s.nextId(), s.nextId()];
+      const { response, json } = await s.postBatch([item(ids[0]!, { key: 'k1' }), item(ids[1]!, { key: 'k2' }), item(ids[2]!, { key: '' })]);
+      expect(response.status).toBe(200);
+      expect(json.results.map((r: { status: string }) => r.status)).toEqual(['created', 'created', 'rejected']);
+      expect(await s.store.get({ source: 'testkit', id: ids[0]! })).toMatchObject({ key: 'k1' });
+      expect(await s.store.get({ source: 'testkit', id: ids[1]! })).toMatchObject({ key: 'k2' });
+      expect(await s.count()).toBe(2);
     });
 
     test('batch: answers duplicates inside a batch and across batches, storing each once', async () => {

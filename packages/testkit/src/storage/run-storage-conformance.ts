@@ -4,10 +4,11 @@ import { handlerPublishingCases } from './handler-publishing-cases.js';
 import { inboxCases } from './inbox-cases.js';
 import { operationsCases } from './operations-cases.js';
 import { outboxCases } from './outbox-cases.js';
+import { orderingCases } from './ordering-cases.js';
 import type { StorageCase, StorageConformanceOptions } from './types.js';
 
 /** Every case of the storage suite, in order. */
-export const storageCases: readonly StorageCase[] = [...outboxCases, ...inboxCases, ...handlerPublishingCases, ...handlerErrorCases, ...operationsCases];
+export const storageCases: readonly StorageCase[] = [...outboxCases, ...inboxCases, ...orderingCases, ...handlerPublishingCases, ...handlerErrorCases, ...operationsCases];
 
 /** Names of every case, for `skip`. */
 export const storageCaseNames: readonly string[] = storageCases.map((c) => c.name);

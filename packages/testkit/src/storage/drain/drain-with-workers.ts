@@ -19,6 +19,14 @@ export interface DrainOptions {
   killFirstWorkerAt?: number;
   /** Give up after this long. Default 90 s. */
   timeoutMs?: number;
+  /** Seed messages with ordering keys: message `n` gets key `k<n % keys>`. Default: no keys. */
+  keys?: number;
+  /** Share (0..1) of requests the receiver answers 500 at random. Default 0. */
+  failureRate?: number;
+  /** The workers' retry delay (first and every later one, no jitter cap beyond 4×). Default: the outbox's default policy. */
+  retryDelayMs?: number;
+  /** The workers' claim batch size. Default 100. */
+  batchSize?: number;
 }
 
 /** What happened during a drain. */
@@ -31,6 +39,12 @@ export interface DrainReport {
   /** From every worker ready to the last row marked sent. */
   durationMs: number;
   messagesPerSecond: number;
+  /** With `keys`: key → ids in the order they were seeded (creation order). */
+  expectedByKey: Map<string, string[]>;
+  /** With `keys`: key → ids in the order the receiver answered them 200. */
+  byKey: Map<string, string[]>;
+  /** Requests the receiver failed on purpose. */
+  failed: number;
 }
 
 const TYPE = 'drain.test';
@@ -44,17 +58,26 @@ const TYPE = 'drain.test';
 export async function drainWithWorkers(options: DrainOptions): Promise<DrainReport> {
   const { store } = options;
   const ids: string[] = [];
+  const expectedByKey = new Map<string, string[]>();
   const now = new Date();
   const batch = 1_000;
+  const keyOf = (n: number) => (options.keys ? `k${n % options.keys}` : undefined);
   for (let i = 0; i < options.messages; i += batch) {
-    const messages = Array.from({ length: Math.min(batch, options.messages - i) }, (_, j) =>
-      createMessage({ type: TYPE, payload: { n: i + j }, source: 'drain-seed' }, { now }),
-    );
+    const messages = Array.from({ length: Math.min(batch, options.messages - i) }, (_, j) => {
+      const key = keyOf(i + j);
+      return createMessage({ type: TYPE, payload: { n: i + j }, source: 'drain-seed', ...(key ? { key } : {}) }, { now });
+    });
     ids.push(...messages.map((m) => m.id));
+    for (const m of messages) {
+      if (m.key === undefined) continue;
+      const seeded = expectedByKey.get(m.key);
+      if (seeded) seeded.push(m.id);
+      else expectedByKey.set(m.key, [m.id]);
+    }
     await store.transaction((tx) => store.add(tx, messages));
   }
 
-  const receiver = await startCountingReceiver();
+  const receiver = await startCountingReceiver(options.failureRate ? { failureRate: options.failureRate } : {});
   const children: ChildProcess[] = [];
   const killed: string[] = [];
   const deadline = Date.now() + (options.timeoutMs ?? 90_000);
@@ -80,7 +103,16 @@ export async function drainWithWorkers(options: DrainOptions): Promise<DrainRepo
       await sleep(options.killFirstWorkerAt !== undefined && killed.length === 0 ? 5 : 50);
     }
     const durationMs = lastSentAt - started;
-    return { deliveries: new Map(receiver.deliveries), ids, killed, durationMs, messagesPerSecond: Math.round((options.messages / durationMs) * 1000) };
+    return {
+      deliveries: new Map(receiver.deliveries),
+      ids,
+      killed,
+      durationMs,
+      messagesPerSecond: Math.round((options.messages / durationMs) * 1000),
+      expectedByKey,
+      byKey: new Map(receiver.byKey),
+      failed: receiver.failed(),
+    };
   } finally {
     await Promise.all(children.map(stopWorker));
     await receiver.close();
@@ -101,6 +133,8 @@ function spawnWorker(options: DrainOptions, receiver: CountingReceiver, id: stri
       MB_MESSAGE_TYPE: TYPE,
       MB_LEASE_MS: String(options.leaseMs),
       MB_POLL_MS: String(options.pollIntervalMs ?? 100),
+      ...(options.retryDelayMs !== undefined ? { MB_RETRY_MS: String(options.retryDelayMs) } : {}),
+      ...(options.batchSize !== undefined ? { MB_BATCH_SIZE: String(options.batchSize) } : {}),
     },
   });
   workerIds.set(child, id);

@@ -43,10 +43,12 @@ export async function runDrainWorker(options: { store: OutboxStore<unknown>; tra
     source: `drain-${env.MB_WORKER_ID}`,
     leaseMs: Number(env.MB_LEASE_MS),
     pollIntervalMs: Number(env.MB_POLL_MS),
-    batchSize: 100,
+    batchSize: process.env.MB_BATCH_SIZE ? Number(process.env.MB_BATCH_SIZE) : 100,
     concurrency: 16,
     retention: false,
-    logger: silentLogger,
+    logger: process.env.MB_LOG_WARNINGS ? { ...silentLogger, warn: (f: object, m: string) => console.warn('[worker]', m, JSON.stringify(f).slice(0, 300)), error: (f: object, m: string) => console.error('[worker]', m, JSON.stringify(f).slice(0, 300)) } : silentLogger,
+    // MB_RETRY_MS (optional): a short retry delay, for runs whose receiver fails on purpose.
+    ...(process.env.MB_RETRY_MS ? { retry: { initialDelayMs: Number(process.env.MB_RETRY_MS), maxDelayMs: 4 * Number(process.env.MB_RETRY_MS), maxAttempts: 1_000 } } : {}),
   });
   outbox.configure(env.MB_MESSAGE_TYPE, { transport: options.transport });
   process.on('message', (msg) => {

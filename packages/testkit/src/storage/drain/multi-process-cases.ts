@@ -14,6 +14,8 @@ export interface MultiProcessDrainOptions {
   workerEnv(tablePrefix: string): Record<string, string>;
   /** Messages per drain. Default 10 000. */
   messages?: number;
+  /** Messages of the ordering case (spread over 50 keys). Default 10 000. */
+  orderedMessages?: number;
 }
 
 /**
@@ -53,6 +55,8 @@ export function runMultiProcessDrainCases(options: MultiProcessDrainOptions): vo
     expect(await storage.outbox.stats()).toMatchObject({ pending: 0, sent: messages, dead: 0 });
   });
 
+  runMultiProcessOrderingCase(options);
+
   it('kill -9 of one worker mid-run loses nothing: its claims are taken over after the lease', { timeout: 120_000 }, async () => {
     const storage = await options.setup('kill_');
     const report = await drainWithWorkers({
@@ -81,4 +85,51 @@ function expectNothingLost(report: DrainReport): void {
     return by.length !== 2 || !by.some((w) => report.killed.includes(w));
   });
   expect(unexplained).toEqual([]);
+}
+
+/**
+ * Registers the multi-process ordering case with Vitest (part of
+ * {@link runMultiProcessDrainCases}; call it alone for a store whose other
+ * multi-process cases live elsewhere): four worker processes drain 10,000
+ * messages over 50 ordering keys to a receiver over real HTTP that answers
+ * 500 to 15 % of the requests at random. For every key the receiver answered
+ * 200 to its messages in creation order, each message exactly once.
+ *
+ * @example
+ * describe('sqlite: ordering across processes', () => runMultiProcessOrderingCase({ name: 'sqlite', workerScript, setup, workerEnv }));
+ */
+export function runMultiProcessOrderingCase(options: MultiProcessDrainOptions): void {
+  const messages = options.orderedMessages ?? 10_000;
+  const keys = 50;
+  it(`4 workers, ${keys} keys, ${messages} messages, receiver failing 15 % at random: each key handled in creation order, each message once`, { timeout: 180_000 }, async () => {
+    const storage = await options.setup('order_');
+    const report = await drainWithWorkers({
+      store: storage.outbox,
+      workerScript: options.workerScript,
+      env: options.workerEnv('order_'),
+      workers: 4,
+      messages,
+      leaseMs: 30_000,
+      pollIntervalMs: 50,
+      keys,
+      failureRate: 0.15,
+      retryDelayMs: 5,
+      // Below the number of keys: a claim that fills its limit stops early, while one that cannot (fewer free keys than
+      // its limit) reads the whole waiting backlog, and on MariaDB locks it until commit (see mysqlKeyOrderMigration).
+      batchSize: 20,
+      timeoutMs: 170_000,
+    });
+    console.info(`[${options.name}] ordered drain: 4 workers, ${keys} keys, ${messages} messages in ${report.durationMs} ms (${report.messagesPerSecond} msg/s), ${report.failed} requests failed on purpose`);
+    expect(report.failed).toBeGreaterThan(0);
+    expect(report.ids.filter((id) => report.deliveries.get(id)?.length !== 1).map((id) => `${id} delivered ${report.deliveries.get(id)?.length ?? 0} times`)).toEqual([]);
+    expect(report.expectedByKey.size).toBe(keys);
+    const outOfOrder = [...report.expectedByKey].flatMap(([key, expected]) => {
+      const seen = report.byKey.get(key) ?? [];
+      const at = expected.findIndex((id, n) => seen[n] !== id);
+      return at < 0 && seen.length === expected.length ? [] : [`${key}: at ${at} expected ${expected[at]} (#${at}), got ${seen[at]} (#${expected.indexOf(seen[at]!)})`];
+    });
+    expect(outOfOrder).toEqual([]);
+    expect(new Set([...report.deliveries.values()].flat()).size).toBeGreaterThan(1);
+    expect(await storage.outbox.stats()).toMatchObject({ pending: 0, sent: messages, dead: 0 });
+  });
 }
