@@ -158,6 +158,20 @@ export interface MessageboxDialect {
    */
   afterAdd?(tx: AnyDb, tables: MessageboxTables): Promise<void>;
 
+  /**
+   * Optional: told once about each statement text that the store compiled
+   * once and runs many times (its hot statements, see `StatementCache`), so
+   * the dialect can have its driver prepare it once per connection (Postgres:
+   * a named prepared statement, parsed and planned once). The statement still
+   * runs as an ordinary `CompiledQuery` with this text. `key` names the
+   * operation (`outbox.add`, `postgres.claim…`); `parameters` is how many
+   * values it carries. Default: nothing (the driver prepares per call).
+   *
+   * @example
+   * reusedStatement: ({ sql, key }) => { if (!key.includes('claim')) namedStatements.add(sql); }
+   */
+  reusedStatement?(statement: { sql: string; key: string; parameters: number }): void;
+
   /** Wake-up across processes (Postgres: `LISTEN`); absent when the database has none. */
   watch?(tables: MessageboxTables, onWake: () => void): Promise<Unsubscribe>;
 

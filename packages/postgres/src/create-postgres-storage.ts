@@ -5,6 +5,7 @@ import pg from 'pg';
 import { createPostgresDialect } from './postgres-dialect.js';
 import type { ListenOptions } from './postgres-listener.js';
 import { defaultPoolConfig, guardPool } from './postgres-pool.js';
+import { namedStatementsOf } from './postgres-prepared-statements.js';
 
 /** Options both forms of {@link createPostgresStorage} share. */
 export interface PostgresStorageCommonOptions {
@@ -23,6 +24,16 @@ export interface PostgresStorageCommonOptions {
   notify?: boolean;
   /** Replaces the database clock (tests of backoff). */
   clock?: Clock;
+  /**
+   * Run the store's hot statements (add, markSent, receive, markProcessed;
+   * not the claims) as named prepared statements, so Postgres parses and
+   * plans each once per connection. Needs the pool: the storage's own
+   * (`connectionString`) or the `pool` you pass beside `db`. Default true;
+   * turn it off behind a pooler in transaction mode that does not keep
+   * prepared statements (PgBouncer before 1.21, or without
+   * `max_prepared_statements`).
+   */
+  preparedStatements?: boolean;
   /** Told about each connection error the pool guard catches (see {@link guardPool}). Default: a console warning. */
   onConnectionError?: (error: Error) => void;
 }
@@ -84,16 +95,17 @@ export function createPostgresStorage<DB>(options: PostgresStorageOptions<DB>): 
   let db: Kysely<DB>;
   let destroy: () => Promise<void>;
   let listen = options.listen;
+  let pool: pg.Pool | undefined;
   if (options.connectionString !== undefined) {
     if (typeof options.connectionString !== 'string' || options.connectionString === '') {
       throw new MessageboxError('invalid_options', '[messagebox] createPostgresStorage: connectionString must be a non-empty string');
     }
-    const pool = guardPool(new pg.Pool({ ...defaultPoolConfig, ...options.poolConfig, connectionString: options.connectionString }), guard);
+    pool = guardPool(new pg.Pool({ ...defaultPoolConfig, ...options.poolConfig, connectionString: options.connectionString }), guard);
     db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     destroy = () => db.destroy();
     if (listen === true) listen = options.connectionString;
   } else if (options.db) {
-    if (options.pool) guardPool(options.pool, guard);
+    if (options.pool) pool = guardPool(options.pool, guard);
     db = options.db;
     destroy = async () => undefined;
   } else {
@@ -101,7 +113,7 @@ export function createPostgresStorage<DB>(options: PostgresStorageOptions<DB>): 
   }
   const storage = createKyselyStorage({
     db,
-    dialect: createPostgresDialect({ listen, notify: options.notify }),
+    dialect: createPostgresDialect({ listen, notify: options.notify, ...(pool && options.preparedStatements !== false ? { namedStatements: namedStatementsOf(pool) } : {}) }),
     schema: options.schema,
     tablePrefix: options.tablePrefix,
     clock: options.clock,
