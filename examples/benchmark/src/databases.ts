@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPostgresStorage } from '@messagebox/postgres';
-import { createSqliteStorage } from '@messagebox/sqlite';
+import { cacheStatements, createSqliteStorage } from '@messagebox/sqlite';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
@@ -46,8 +46,10 @@ export function connect(ref: DatabaseRef, counter?: StatementCounter): AnyDb {
   const database = new Database(ref.url, { timeout: 10_000 });
   database.pragma('journal_mode = WAL');
   database.pragma(`synchronous = ${sqliteSynchronous()}`);
-  counter?.watchSqlite(database);
-  return new Kysely({ dialect: new SqliteDialect({ database }) });
+  // As the @messagebox/sqlite README advises: SQLite parses each statement text once (Kysely's driver prepares every statement it runs).
+  const cached = cacheStatements(database);
+  counter?.watchSqlite(cached);
+  return new Kysely({ dialect: new SqliteDialect({ database: cached }) });
 }
 
 /** messagebox storage on `db`, as the package READMEs set it up (Postgres wakes workers with LISTEN/NOTIFY). */
