@@ -137,6 +137,15 @@ export interface MessageboxDialect {
    */
   insertManyIfAbsent?(tx: AnyDb, insert: InsertManyIfAbsent): Promise<Record<string, unknown>[]>;
 
+  /**
+   * True when {@link insertManyIfAbsent} is one statement (Postgres, SQLite:
+   * `INSERT … ON CONFLICT DO NOTHING RETURNING`): a receive that shares its
+   * transaction with nothing else then runs it alone, as its own
+   * transaction (one round trip instead of BEGIN, INSERT, COMMIT). Default
+   * false (MySQL's takes a read and an insert, in the caller's transaction).
+   */
+  readonly oneStatementInsertMany?: boolean;
+
   /** Runs `fn` holding a lock that keeps concurrent `migrate()` calls apart. Default: none. */
   withMigrationLock?<T>(db: AnyDb, fn: (db: AnyDb) => Promise<T>): Promise<T>;
 

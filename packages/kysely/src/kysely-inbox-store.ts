@@ -93,6 +93,14 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
       return receiveMany(tx as unknown as AnyDb, entries);
     },
 
+    ...(dialect.insertManyIfAbsent && dialect.oneStatementInsertMany
+      ? {
+          // One statement, committed by the database on its own; more rows than one statement takes go in a transaction.
+          receiveManyCommitted: (entries: readonly InboxEntry[]) =>
+            entries.length <= INSERT_CHUNK ? receiveMany(options.db as unknown as AnyDb, entries) : committedTransaction(options.db, (tx) => receiveMany(tx as unknown as AnyDb, entries), dialectBegin(dialect)),
+        }
+      : {}),
+
     async claimDue(opts) {
       if (opts.limit <= 0 || opts.types?.length === 0) return [];
       const rows = await claimRows(context, shape, opts);

@@ -44,6 +44,7 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Mes
     updateReturningKeys: updateKeysWithReturning,
     insertIfAbsent: insertOnConflictDoNothing,
     insertManyIfAbsent: insertManyOnConflictDoNothing,
+    oneStatementInsertMany: true,
     withMigrationLock: (db: AnyDb, fn) =>
       db.transaction().execute(async (trx) => {
         await sql`select pg_advisory_xact_lock(hashtext('messagebox.migrate'))`.execute(trx);

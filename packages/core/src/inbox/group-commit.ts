@@ -18,7 +18,8 @@ interface Waiting {
 /**
  * Group commit of concurrent receives: one transaction and one
  * `receiveMany` (a multi-row insert-if-absent) for every receive that
- * arrived while the previous batch was being committed.
+ * arrived while the previous batch was being committed; with the store's
+ * `receiveManyCommitted`, that one statement alone (no BEGIN and COMMIT).
  *
  * A small state machine: idle until a receive arrives; it starts a batch at
  * the end of the current event-loop turn (`setImmediate`: no timer, so a
@@ -74,7 +75,7 @@ export class GroupCommit<Tx> {
   async #commit(batch: Waiting[]): Promise<void> {
     let results: boolean[];
     try {
-      results = await this.#store.transaction((tx) => this.#receiveAll(tx, batch.map((w) => w.entry)));
+      results = await this.#receiveCommitted(batch.map((w) => w.entry));
     } catch (error) {
       if (batch.length === 1) return batch[0]!.reject(error);
       await Promise.all(batch.map((w) => this.#receiveAlone(w.entry).then(w.resolve, w.reject)));
@@ -85,11 +86,18 @@ export class GroupCommit<Tx> {
 
   /** Receives one message of a failed batch again; a "duplicate" that carries its own claim was stored by that batch after all. */
   async #receiveAlone(entry: InboxEntry): Promise<GroupReceiveOutcome> {
-    const [isNew] = await this.#store.transaction((tx) => this.#receiveAll(tx, [entry]));
+    const [isNew] = await this.#receiveCommitted([entry]);
     if (isNew) return 'created';
     if (!entry.claim) return 'duplicate';
     const { source, id } = entry.message;
     return (await this.#store.release([{ source, id, token: entry.claim.token }])) > 0 ? 'created-unclaimed' : 'duplicate';
+  }
+
+  /** The entries received in a transaction of their own: `receiveManyCommitted` (one statement on SQL stores) when the store has it. */
+  #receiveCommitted(entries: readonly InboxEntry[]): Promise<boolean[]> {
+    const store = this.#store;
+    if (store.receiveManyCommitted) return store.receiveManyCommitted(entries);
+    return store.transaction((tx) => this.#receiveAll(tx, entries));
   }
 
   async #receiveAll(tx: Tx, entries: readonly InboxEntry[]): Promise<boolean[]> {

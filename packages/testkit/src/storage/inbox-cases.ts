@@ -354,6 +354,32 @@ export const inboxCases: StorageCase[] = [
   },
 
   {
+    name: 'inbox: receiveManyCommitted answers like receiveMany and its rows are committed when it resolves; concurrent calls insert each key exactly once',
+    run: async ({ inbox: store }, context) => {
+      if (!store.receiveManyCommitted) return context.skip('this store has no receiveManyCommitted (the inbox opens a transaction for receiveMany)');
+      const [stored, claimed, free] = [message(), message(), message()];
+      await receive(store, stored!);
+      const t = token();
+      const results = await store.receiveManyCommitted([{ message: stored! }, { message: claimed!, claim: { token: t, leaseMs: LONG } }, { message: free! }, { message: claimed! }]);
+      expect(results).toEqual([false, true, true, false]);
+      expect(await store.get(claimed!)).toMatchObject({ status: 'received', attempts: 1 });
+      expect(await store.get(free!)).toMatchObject({ status: 'received', attempts: 0, leaseUntil: null });
+      expect(await processed(store, { source: claimed!.source, id: claimed!.id, token: t })).toBe(true);
+      expect(await store.receiveManyCommitted([])).toEqual([]);
+      const all = Array.from({ length: 30 }, () => message());
+      const batches = [0, 10, 20].map((start) => Array.from({ length: 15 }, (_, i) => all[(start + i) % all.length]!));
+      const outcomes = await Promise.allSettled(batches.map((batch) => store.receiveManyCommitted!(batch.map((m) => ({ message: m })))));
+      const inserted = new Map<string, number>();
+      for (const [b, outcome] of outcomes.entries()) {
+        const answers = outcome.status === 'fulfilled' ? outcome.value : await store.receiveManyCommitted(batches[b]!.map((m) => ({ message: m })));
+        batches[b]!.forEach((m, i) => answers[i] && inserted.set(m.id, (inserted.get(m.id) ?? 0) + 1));
+      }
+      expect([...inserted.values()].every((n) => n === 1)).toBe(true);
+      expect(inserted.size).toBe(30);
+    },
+  },
+
+  {
     name: 'inbox: concurrent receiveMany batches with overlapping keys insert each key exactly once (a batch refused by a deadlock stores nothing)',
     run: async ({ inbox: store }, context) => {
       if (!store.receiveMany) return context.skip('this store has no receiveMany (the inbox falls back to receive)');
@@ -514,6 +540,8 @@ export const inboxCases: StorageCase[] = [
         if (entries.some((e) => e.message.id === poison.id)) throw refuse();
         return results;
       },
+      // The committed form refuses the same way; a refused batch stores nothing (its transaction rolls back).
+      ...(store.receiveManyCommitted ? { receiveManyCommitted: (entries) => failing.transaction((tx) => failing.receiveMany!(tx, entries)) } : {}),
     };
     const inbox = createInbox({ store: failing, unknownTypes: 'accept', logger: { debug() {}, info() {}, warn() {}, error() {} }, retention: false });
     const good = Array.from({ length: 12 }, () => message());
