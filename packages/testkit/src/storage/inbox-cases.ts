@@ -257,6 +257,17 @@ export const inboxCases: StorageCase[] = [
     expect(await claim(store)).toHaveLength(1);
   }),
 
+  c('release of 1,200 claims, each with its own token (an after-commit overflow given back), gives every row back', async (store) => {
+    const messages = Array.from({ length: 1_200 }, () => message());
+    const claims = messages.map((m) => ({ source: m.source, id: m.id, token: token() }));
+    await store.transaction(async (tx) => {
+      for (const [i, m] of messages.entries()) await store.receive(tx, m, { claim: { token: claims[i]!.token, leaseMs: LONG } });
+    });
+    expect(await store.release(claims)).toBe(1_200);
+    expect(await store.get(messages[1_199]!)).toMatchObject({ status: 'received', attempts: 0, leaseUntil: null });
+    expect((await store.claimDue({ limit: 2_000, leaseMs: LONG, token: token() })).length).toBe(1_200);
+  }),
+
   c('an insert-time claim on receive writes the row already owned', async (store) => {
     const m = message();
     const t = token();
