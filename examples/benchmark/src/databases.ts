@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPostgresStorage } from '@messagebox/postgres';
-import { createSqliteStorage } from '@messagebox/sqlite';
+import { cacheStatements, createSqliteStorage } from '@messagebox/sqlite';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
@@ -31,23 +31,30 @@ export function sqliteSynchronous(): 'FULL' | 'NORMAL' {
   return process.env.BENCH_SQLITE_SYNCHRONOUS?.toLowerCase() === 'normal' ? 'NORMAL' : 'FULL';
 }
 
+/** The pg pool under each Postgres Kysely instance `connect` made, passed to the storage as the README advises (guarded, named statements). */
+const pools = new WeakMap<AnyDb, pg.Pool>();
+
 /** A Kysely instance on `ref`, every statement counted by `counter` when given. */
 export function connect(ref: DatabaseRef, counter?: StatementCounter): AnyDb {
   if (ref.dialect === 'postgres') {
     const pool = new pg.Pool({ connectionString: ref.url, max: 10 });
     counter?.watchPool(pool);
-    return new Kysely({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+    pools.set(db, pool);
+    return db;
   }
   const database = new Database(ref.url, { timeout: 10_000 });
   database.pragma('journal_mode = WAL');
   database.pragma(`synchronous = ${sqliteSynchronous()}`);
-  counter?.watchSqlite(database);
-  return new Kysely({ dialect: new SqliteDialect({ database }) });
+  // As the @messagebox/sqlite README advises: SQLite parses each statement text once (Kysely's driver prepares every statement it runs).
+  const cached = cacheStatements(database);
+  counter?.watchSqlite(cached);
+  return new Kysely({ dialect: new SqliteDialect({ database: cached }) });
 }
 
 /** messagebox storage on `db`, as the package READMEs set it up (Postgres wakes workers with LISTEN/NOTIFY). */
 export function storageOn(ref: DatabaseRef, db: AnyDb, options: { listen?: boolean } = {}) {
-  return ref.dialect === 'postgres' ? createPostgresStorage({ db, listen: options.listen ? ref.url : false }) : createSqliteStorage({ db });
+  return ref.dialect === 'postgres' ? createPostgresStorage({ db, pool: pools.get(db), listen: options.listen ? ref.url : false }) : createSqliteStorage({ db });
 }
 
 /** Databases of one run: `create()` makes them, `drop()` removes whatever exists of them (also halfway through `create()`). */

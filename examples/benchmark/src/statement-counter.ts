@@ -71,7 +71,8 @@ export class StatementCounter {
     }
     if (!connection.inTransaction) {
       counts.transactions++;
-      if (INBOX.test(head)) counts.handle++;
+      // A receive committed on its own (one INSERT, no BEGIN/COMMIT) is the receive path; claims and releases the handle path.
+      if (INBOX.test(head)) counts[head.startsWith('insert into') ? 'receive' : 'handle']++;
       return;
     }
     connection.statements = (connection.statements ?? 0) + 1;

@@ -18,6 +18,18 @@ interface Template {
   slots: readonly number[];
 }
 
+/** Options of a {@link StatementCache}. */
+export interface StatementCacheOptions {
+  /** Most shapes kept compiled; the least recently used goes first. Default 128. */
+  maxShapes?: number;
+  /**
+   * Told once about each statement text the cache will run many times (see
+   * the dialect's `reusedStatement`): `key` is the `name` given to
+   * `execute`, `parameters` how many values it carries.
+   */
+  onCompiled?: (statement: { sql: string; key: string; parameters: number }) => void;
+}
+
 /**
  * Statements compiled once per shape and run with fresh parameters.
  *
@@ -44,11 +56,13 @@ interface Template {
 export class StatementCache {
   readonly #db: AnyDb;
   readonly #maxShapes: number;
+  readonly #onCompiled: StatementCacheOptions['onCompiled'];
   readonly #templates = new Map<string, Template | null>();
 
-  constructor(db: AnyDb, options: { maxShapes?: number } = {}) {
+  constructor(db: AnyDb, options: StatementCacheOptions = {}) {
     this.#db = db;
     this.#maxShapes = options.maxShapes ?? 128;
+    this.#onCompiled = options.onCompiled;
   }
 
   /** How many shapes are compiled (tests and diagnostics). */
@@ -93,6 +107,7 @@ export class StatementCache {
         const parameters = compiled.parameters.slice();
         for (let i = 0; i < slots.length; i += 2) parameters[slots[i]!] = null;
         template = { sql: compiled.sql, query: compiled.query, parameters, slots };
+        this.#onCompiled?.({ sql: compiled.sql, key: key.slice(0, key.indexOf('\u0001')), parameters: parameters.length });
       }
     }
     if (this.#templates.size >= this.#maxShapes) this.#templates.delete(this.#templates.keys().next().value!);

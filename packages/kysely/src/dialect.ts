@@ -137,6 +137,15 @@ export interface MessageboxDialect {
    */
   insertManyIfAbsent?(tx: AnyDb, insert: InsertManyIfAbsent): Promise<Record<string, unknown>[]>;
 
+  /**
+   * True when {@link insertManyIfAbsent} is one statement (Postgres, SQLite:
+   * `INSERT … ON CONFLICT DO NOTHING RETURNING`): a receive that shares its
+   * transaction with nothing else then runs it alone, as its own
+   * transaction (one round trip instead of BEGIN, INSERT, COMMIT). Default
+   * false (MySQL's takes a read and an insert, in the caller's transaction).
+   */
+  readonly oneStatementInsertMany?: boolean;
+
   /** Runs `fn` holding a lock that keeps concurrent `migrate()` calls apart. Default: none. */
   withMigrationLock?<T>(db: AnyDb, fn: (db: AnyDb) => Promise<T>): Promise<T>;
 
@@ -157,6 +166,20 @@ export interface MessageboxDialect {
    * dialect has no {@link insertOutboxRows}.
    */
   afterAdd?(tx: AnyDb, tables: MessageboxTables): Promise<void>;
+
+  /**
+   * Optional: told once about each statement text that the store compiled
+   * once and runs many times (its hot statements, see `StatementCache`), so
+   * the dialect can have its driver prepare it once per connection (Postgres:
+   * a named prepared statement, parsed and planned once). The statement still
+   * runs as an ordinary `CompiledQuery` with this text. `key` names the
+   * operation (`outbox.add`, `postgres.claim…`); `parameters` is how many
+   * values it carries. Default: nothing (the driver prepares per call).
+   *
+   * @example
+   * reusedStatement: ({ sql, key }) => { if (!key.includes('claim')) namedStatements.add(sql); }
+   */
+  reusedStatement?(statement: { sql: string; key: string; parameters: number }): void;
 
   /** Wake-up across processes (Postgres: `LISTEN`); absent when the database has none. */
   watch?(tables: MessageboxTables, onWake: () => void): Promise<Unsubscribe>;

@@ -103,6 +103,13 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
       const rows = await blockedKeyRows(tx as unknown as AnyDb, { table, waiting: 'received', scope: ['source'] }, keys.map((k) => ({ source: k.source, [ORDER_KEY]: k.key })), opts.deadKey);
       return rows.map((row) => ({ source: row.source!, key: row[ORDER_KEY]! }));
     },
+    ...(dialect.insertManyIfAbsent && dialect.oneStatementInsertMany
+      ? {
+          // One statement, committed by the database on its own; more rows than one statement takes go in a transaction.
+          receiveManyCommitted: (entries: readonly InboxEntry[]) =>
+            entries.length <= INSERT_CHUNK ? receiveMany(options.db as unknown as AnyDb, entries) : committedTransaction(options.db, (tx) => receiveMany(tx as unknown as AnyDb, entries), dialectBegin(dialect)),
+        }
+      : {}),
 
     async claimDue(opts) {
       if (opts.limit <= 0 || opts.types?.length === 0) return [];

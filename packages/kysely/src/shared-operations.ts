@@ -3,7 +3,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { constantFragment } from './statement-shape.js';
 import type { AnyDb, AnySelect, ClaimStatement } from './dialect.js';
 import { claimKeyIn, groupClaims, keysIn, ownedBy, ownedByGroups, recordFilter } from './filters.js';
-import type { StoreContext } from './store-context.js';
+import { chunks, type StoreContext } from './store-context.js';
 import { integer } from './time.js';
 import { countRecords, overviewOf } from './overview-queries.js';
 import { firstOfItsKey } from './key-order.js';
@@ -111,9 +111,22 @@ export function markDead(context: StoreContext, shape: TableShape, claim: Claim,
   return updateClaimed(context, context.db, shape, 'markDead', claim, { status: 'dead', last_error: options.error, lease_until: null, claim_token: null });
 }
 
-/** Fenced: clears the lease, gives back the attempt, makes the rows due now. One statement. */
-export async function releaseClaims({ db, time }: StoreContext, shape: TableShape, claims: readonly Claim[]): Promise<number> {
-  if (claims.length === 0) return 0;
+/**
+ * Most claims one release statement carries. Each claim of its own token is
+ * one more term of an OR: SQLite refuses an expression deeper than 1,000
+ * ("Expression tree is too large"), which a give-back of an after-commit
+ * overflow (one token per message) reached.
+ */
+const RELEASE_CHUNK = 250;
+
+/** Fenced: clears the lease, gives back the attempt, makes the rows due now. One statement per 250 claims. */
+export async function releaseClaims(context: StoreContext, shape: TableShape, claims: readonly Claim[]): Promise<number> {
+  let released = 0;
+  for (const chunk of chunks(claims, RELEASE_CHUNK)) released += await releaseChunk(context, shape, chunk);
+  return released;
+}
+
+async function releaseChunk({ db, time }: StoreContext, shape: TableShape, claims: readonly Claim[]): Promise<number> {
   const result = await db
     .updateTable(shape.table)
     .where((eb) => ownedBy(eb, claims, shape.waiting, shape.scope))

@@ -30,7 +30,7 @@ export function createStoreContext<DB>(options: KyselyStoreOptions<DB>): StoreCo
     dialect: options.dialect,
     tables: resolveTables(options),
     time: createStoreTime(options.dialect, options.clock),
-    statements: new StatementCache(options.db as unknown as AnyDb),
+    statements: new StatementCache(options.db as unknown as AnyDb, { onCompiled: options.dialect.reusedStatement?.bind(options.dialect) }),
   };
 }
 

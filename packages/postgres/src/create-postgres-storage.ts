@@ -6,6 +6,7 @@ import { createPostgresDialect } from './postgres-dialect.js';
 import type { ListenOptions } from './postgres-listener.js';
 import { defaultPoolConfig, guardPool } from './postgres-pool.js';
 import { warnUnguardedPool } from './unguarded-pool-warning.js';
+import { namedStatementsOf } from './postgres-prepared-statements.js';
 
 /** Options both forms of {@link createPostgresStorage} share. */
 export interface PostgresStorageCommonOptions {
@@ -24,6 +25,16 @@ export interface PostgresStorageCommonOptions {
   notify?: boolean;
   /** Replaces the database clock (tests of backoff). */
   clock?: Clock;
+  /**
+   * Run the store's hot statements (add, markSent, receive, markProcessed;
+   * not the claims) as named prepared statements, so Postgres parses and
+   * plans each once per connection. Needs the pool: the storage's own
+   * (`connectionString`) or the `pool` you pass beside `db`. Default true;
+   * turn it off behind a pooler in transaction mode that does not keep
+   * prepared statements (PgBouncer before 1.21, or without
+   * `max_prepared_statements`).
+   */
+  preparedStatements?: boolean;
   /** Told about each connection error the pool guard catches (see {@link guardPool}). Default: a console warning. */
   onConnectionError?: (error: Error) => void;
 }
@@ -87,22 +98,23 @@ export function createPostgresStorage<DB>(options: PostgresStorageOptions<DB>): 
   let db: Kysely<DB>;
   let destroy: () => Promise<void>;
   let listen = options.listen;
+  let pool: pg.Pool | undefined;
   if (options.connectionString !== undefined) {
     if (typeof options.connectionString !== 'string' || options.connectionString === '') {
       throw new MessageboxError('invalid_options', '[messagebox] createPostgresStorage: connectionString must be a non-empty string');
     }
-    const pool = guardPool(new pg.Pool({ ...defaultPoolConfig, ...options.poolConfig, connectionString: options.connectionString }), guard);
+    pool = guardPool(new pg.Pool({ ...defaultPoolConfig, ...options.poolConfig, connectionString: options.connectionString }), guard);
     db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     destroy = () => db.destroy();
     if (listen === true) listen = options.connectionString;
   } else if (options.db) {
-    const pool: unknown = options.pool;
-    if (pool === undefined) warnUnguardedPool();
-    else if (pool !== false) {
-      if (typeof (pool as pg.Pool | null)?.on !== 'function' || typeof (pool as pg.Pool).connect !== 'function') {
+    const given: unknown = options.pool;
+    if (given === undefined) warnUnguardedPool();
+    else if (given !== false) {
+      if (typeof (given as pg.Pool | null)?.on !== 'function' || typeof (given as pg.Pool).connect !== 'function') {
         throw new MessageboxError('invalid_options', 'createPostgresStorage: `pool` must be the pg.Pool under `db`, or false when you guard it yourself');
       }
-      guardPool(pool as pg.Pool, guard);
+      pool = guardPool(given as pg.Pool, guard);
     }
     db = options.db;
     destroy = async () => undefined;
@@ -111,7 +123,7 @@ export function createPostgresStorage<DB>(options: PostgresStorageOptions<DB>): 
   }
   const storage = createKyselyStorage({
     db,
-    dialect: createPostgresDialect({ listen, notify: options.notify }),
+    dialect: createPostgresDialect({ listen, notify: options.notify, ...(pool && options.preparedStatements !== false ? { namedStatements: namedStatementsOf(pool) } : {}) }),
     schema: options.schema,
     tablePrefix: options.tablePrefix,
     clock: options.clock,

@@ -10,4 +10,5 @@ export { createPostgresDialect, type PostgresDialectOptions } from './postgres-d
 export { listenForWakeUps, type ListenOptions } from './postgres-listener.js';
 export { pgTransaction, type PgQuery, type PgQueryable, type PgQueryResult } from './pg-transaction.js';
 export { guardPool, type GuardPoolOptions } from './postgres-pool.js';
+export { namedStatementsOf, type NamedStatements } from './postgres-prepared-statements.js';
 export type { MessageboxStorage } from '@messagebox/kysely';

@@ -5,6 +5,7 @@ import { postgresCreateMigrationsTable, postgresCreateTables, postgresDestinatio
 import { postgresKeyOrderMigration } from './postgres-key-order-ddl.js';
 import { listenForWakeUps, type ListenOptions } from './postgres-listener.js';
 import { insertOutboxRowsAndNotify, outboxChannel } from './postgres-notify.js';
+import type { NamedStatements } from './postgres-prepared-statements.js';
 
 /** Options of {@link createPostgresDialect}. */
 export interface PostgresDialectOptions {
@@ -12,6 +13,13 @@ export interface PostgresDialectOptions {
   notify?: boolean;
   /** Connection for `LISTEN` (enables `outbox.watch`). Default: off, workers poll. */
   listen?: ListenOptions | false;
+  /**
+   * Run the store's hot statements as named prepared statements on this
+   * registry's pool (see `namedStatementsOf(pool)`). Default: none, every
+   * statement is parsed and planned per call. `createPostgresStorage` passes
+   * one unless `preparedStatements: false`.
+   */
+  namedStatements?: NamedStatements;
 }
 
 /**
@@ -39,6 +47,7 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Mes
     updateReturningKeys: updateKeysWithReturning,
     insertIfAbsent: insertOnConflictDoNothing,
     insertManyIfAbsent: insertManyOnConflictDoNothing,
+    oneStatementInsertMany: true,
     withMigrationLock: (db: AnyDb, fn) =>
       db.transaction().execute(async (trx) => {
         await sql`select pg_advisory_xact_lock(hashtext('messagebox.migrate'))`.execute(trx);
@@ -46,6 +55,8 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Mes
       }),
   };
   if (options.notify !== false) dialect.insertOutboxRows = insertOutboxRowsAndNotify;
+  const named = options.namedStatements;
+  if (named) dialect.reusedStatement = (statement) => named.add(statement);
   if (listen) dialect.watch = (tables, onWake) => listenForWakeUps(listen, outboxChannel(tables), onWake);
   return dialect;
 }

@@ -30,4 +30,5 @@ export const sqliteDialect: MessageboxDialect = {
   insertIfAbsent: insertOnConflictDoNothing,
   transaction: sqliteTransaction,
   insertManyIfAbsent: insertManyOnConflictDoNothing,
+  oneStatementInsertMany: true,
 };

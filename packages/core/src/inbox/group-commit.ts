@@ -22,7 +22,10 @@ interface Waiting {
 /**
  * Group commit of concurrent receives: one transaction and one
  * `receiveMany` (a multi-row insert-if-absent) for every receive that
- * arrived while the previous batch was being committed.
+ * arrived while the previous batch was being committed; with the store's
+ * `receiveManyCommitted`, that one statement alone (no BEGIN and COMMIT),
+ * unless the batch holds keyed messages whose order must be checked in the
+ * transaction of their insert.
  *
  * A small state machine: idle until a receive arrives; it starts a batch at
  * the end of the current event-loop turn (`setImmediate`: no timer, so a
@@ -80,7 +83,7 @@ export class GroupCommit<Tx> {
   async #commit(batch: Waiting[]): Promise<void> {
     let results: GroupReceiveOutcome[];
     try {
-      results = await this.#store.transaction((tx) => this.#receiveAll(tx, batch.map((w) => w.entry)));
+      results = await this.#receiveCommitted(batch.map((w) => w.entry));
     } catch (error) {
       if (batch.length === 1) return batch[0]!.reject(error);
       await Promise.all(batch.map((w) => this.#receiveAlone(w.entry).then(w.resolve, w.reject)));
@@ -91,11 +94,24 @@ export class GroupCommit<Tx> {
 
   /** Receives one message of a failed batch again; a "duplicate" that carries its own claim was stored by that batch after all. */
   async #receiveAlone(entry: InboxEntry): Promise<GroupReceiveOutcome> {
-    const [outcome] = await this.#store.transaction((tx) => this.#receiveAll(tx, [entry]));
+    const [outcome] = await this.#receiveCommitted([entry]);
     if (outcome !== 'duplicate') return outcome!;
     if (!entry.claim) return 'duplicate';
     const { source, id } = entry.message;
     return (await this.#store.release([{ source, id, token: entry.claim.token }])) > 0 ? 'created-unclaimed' : 'duplicate';
+  }
+
+  /**
+   * The entries received in a transaction of their own: `receiveManyCommitted`
+   * (one statement on SQL stores) when the store has it and no entry's key
+   * order needs checking beside its insert.
+   */
+  async #receiveCommitted(given: readonly InboxEntry[]): Promise<GroupReceiveOutcome[]> {
+    const store = this.#store;
+    if (store.receiveManyCommitted && !(this.#order && given.some((entry) => entry.message.key !== undefined))) {
+      return (await store.receiveManyCommitted(given)).map((isNew) => (isNew ? 'created' : 'duplicate'));
+    }
+    return store.transaction((tx) => this.#receiveAll(tx, given));
   }
 
   async #receiveAll(tx: Tx, given: readonly InboxEntry[]): Promise<GroupReceiveOutcome[]> {

@@ -142,6 +142,21 @@ export interface InboxStore<Tx> {
   blockedKeys?(tx: Tx, keys: readonly InboxOrderingKey[], options: { deadKey: DeadKeyPolicy }): Promise<InboxOrderingKey[]>;
 
   /**
+   * Optional: {@link receiveMany} in a transaction of its own, committed
+   * (durable) when it resolves, in as few round trips as the store allows
+   * (SQL stores whose insert-if-absent is one statement: that statement
+   * alone, run by the database as its own transaction, without BEGIN and
+   * COMMIT). Same answers and guarantees as `receiveMany`; on rejection
+   * nothing may be assumed stored (the inbox receives those messages again
+   * one at a time, as after a failed `receiveMany`). The inbox's group commit
+   * uses it for receives that share no transaction with a handler.
+   *
+   * @example
+   * const [isNew] = await store.receiveManyCommitted([{ message, claim: { token, leaseMs: 60_000 } }]);
+   */
+  receiveManyCommitted?(entries: readonly InboxEntry[]): Promise<boolean[]>;
+
+  /**
    * Like {@link OutboxStore.claimDue} for `received` rows; with `types`, only
    * rows of those types are candidates (an empty list claims nothing). A
    * keyed row is a candidate only while no row of the same `(source, key)`

@@ -257,6 +257,17 @@ export const inboxCases: StorageCase[] = [
     expect(await claim(store)).toHaveLength(1);
   }),
 
+  c('release of 1,200 claims, each with its own token (an after-commit overflow given back), gives every row back', async (store) => {
+    const messages = Array.from({ length: 1_200 }, () => message());
+    const claims = messages.map((m) => ({ source: m.source, id: m.id, token: token() }));
+    await store.transaction(async (tx) => {
+      for (const [i, m] of messages.entries()) await store.receive(tx, m, { claim: { token: claims[i]!.token, leaseMs: LONG } });
+    });
+    expect(await store.release(claims)).toBe(1_200);
+    expect(await store.get(messages[1_199]!)).toMatchObject({ status: 'received', attempts: 0, leaseUntil: null });
+    expect((await store.claimDue({ limit: 2_000, leaseMs: LONG, token: token() })).length).toBe(1_200);
+  }),
+
   c('an insert-time claim on receive writes the row already owned', async (store) => {
     const m = message();
     const t = token();
@@ -350,6 +361,32 @@ export const inboxCases: StorageCase[] = [
       await expect(store.transaction(async (tx) => { await store.receiveMany!(tx, [{ message: rolledBack }]); throw new Error('rollback'); })).rejects.toThrow('rollback');
       expect(await store.get(rolledBack)).toBeNull();
       expect(await store.transaction((tx) => store.receiveMany!(tx, []))).toEqual([]);
+    },
+  },
+
+  {
+    name: 'inbox: receiveManyCommitted answers like receiveMany and its rows are committed when it resolves; concurrent calls insert each key exactly once',
+    run: async ({ inbox: store }, context) => {
+      if (!store.receiveManyCommitted) return context.skip('this store has no receiveManyCommitted (the inbox opens a transaction for receiveMany)');
+      const [stored, claimed, free] = [message(), message(), message()];
+      await receive(store, stored!);
+      const t = token();
+      const results = await store.receiveManyCommitted([{ message: stored! }, { message: claimed!, claim: { token: t, leaseMs: LONG } }, { message: free! }, { message: claimed! }]);
+      expect(results).toEqual([false, true, true, false]);
+      expect(await store.get(claimed!)).toMatchObject({ status: 'received', attempts: 1 });
+      expect(await store.get(free!)).toMatchObject({ status: 'received', attempts: 0, leaseUntil: null });
+      expect(await processed(store, { source: claimed!.source, id: claimed!.id, token: t })).toBe(true);
+      expect(await store.receiveManyCommitted([])).toEqual([]);
+      const all = Array.from({ length: 30 }, () => message());
+      const batches = [0, 10, 20].map((start) => Array.from({ length: 15 }, (_, i) => all[(start + i) % all.length]!));
+      const outcomes = await Promise.allSettled(batches.map((batch) => store.receiveManyCommitted!(batch.map((m) => ({ message: m })))));
+      const inserted = new Map<string, number>();
+      for (const [b, outcome] of outcomes.entries()) {
+        const answers = outcome.status === 'fulfilled' ? outcome.value : await store.receiveManyCommitted(batches[b]!.map((m) => ({ message: m })));
+        batches[b]!.forEach((m, i) => answers[i] && inserted.set(m.id, (inserted.get(m.id) ?? 0) + 1));
+      }
+      expect([...inserted.values()].every((n) => n === 1)).toBe(true);
+      expect(inserted.size).toBe(30);
     },
   },
 
@@ -514,6 +551,8 @@ export const inboxCases: StorageCase[] = [
         if (entries.some((e) => e.message.id === poison.id)) throw refuse();
         return results;
       },
+      // The committed form refuses the same way; a refused batch stores nothing (its transaction rolls back).
+      ...(store.receiveManyCommitted ? { receiveManyCommitted: (entries) => failing.transaction((tx) => failing.receiveMany!(tx, entries)) } : {}),
     };
     const inbox = createInbox({ store: failing, unknownTypes: 'accept', logger: { debug() {}, info() {}, warn() {}, error() {} }, retention: false });
     const good = Array.from({ length: 12 }, () => message());

@@ -250,6 +250,17 @@ export const outboxCases: StorageCase[] = [
     expect((await store.stats()).dead).toBe(1);
   }),
 
+  c('release of 1,200 claims, each with its own token (after-commit claims given back), gives every row back', async (store) => {
+    const messages = Array.from({ length: 1_200 }, () => message());
+    const claims = messages.map((m, i) => ({ id: m.id, token: `release-${i}-${m.id}` }));
+    await store.transaction(async (tx) => {
+      for (const [i, m] of messages.entries()) await store.add(tx, [m], { claim: { token: claims[i]!.token, leaseMs: LONG } });
+    });
+    expect(await store.release(claims)).toBe(1_200);
+    expect(await store.get(messages[1_199]!.id)).toMatchObject({ status: 'pending', attempts: 0, leaseUntil: null });
+    expect((await store.claimDue({ limit: 2_000, leaseMs: LONG, token: 'again' })).length).toBe(1_200);
+  }),
+
   c('release gives rows back: attempts decremented, claimable at once', async (store) => {
     const messages = [message(), message()];
     await add(store, messages);

@@ -1,0 +1,84 @@
+import { createMessage } from '@messagebox/core';
+import { requireDatabase } from '@messagebox/testkit';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresStorage, namedStatementsOf } from '../src/index.js';
+import { createTestDatabase, probePostgres, type TestDatabase } from './support/test-database.js';
+
+const reachable = await requireDatabase('PostgreSQL', probePostgres);
+const message = (payload: number) => createMessage({ type: 'a.b', payload, source: 'test' }, { now: new Date() });
+
+describe.runIf(reachable)('postgres named prepared statements', () => {
+  let database: TestDatabase;
+  const opened: Kysely<unknown>[] = [];
+  beforeAll(async () => void (database = await createTestDatabase()));
+  afterAll(async () => {
+    await Promise.all(opened.map((db) => db.destroy()));
+    await database?.drop();
+  });
+
+  /** One connection, so `pg_prepared_statements` (per session) shows what the store prepared. */
+  const open = () => {
+    const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+    opened.push(db);
+    return { pool, db };
+  };
+  const prepared = async (db: Kysely<unknown>) =>
+    (await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements order by name`.execute(db)).rows;
+
+  const round = async (storage: ReturnType<typeof createPostgresStorage>, k: number) => {
+    await storage.outbox.transaction((tx) => storage.outbox.add(tx, [message(k)]));
+    const [claimed] = await storage.outbox.claimDue({ limit: 1, leaseMs: 30_000, token: `t${k}` });
+    expect(await storage.outbox.markSent([claimed!])).toEqual([claimed!.id]);
+    const received = message(k);
+    expect(await storage.inbox.transaction((tx) => storage.inbox.receiveMany!(tx, [{ message: received, claim: { token: `r${k}`, leaseMs: 30_000 } }]))).toEqual([true]);
+    expect(await storage.inbox.transaction((tx) => storage.inbox.markProcessed(tx, { source: 'test', id: received.id, token: `r${k}` }))).toBe(true);
+    return { sent: claimed!.id, processed: received.id };
+  };
+
+  it('with the pool passed, add, markSent, receive and markProcessed run named (claims do not), and keep doing their work', async () => {
+    const { pool, db } = open();
+    const storage = createPostgresStorage({ db, pool, tablePrefix: 'named_' });
+    await storage.migrate();
+    await round(storage, 1);
+    const second = await round(storage, 2);
+    const statements = await prepared(db);
+    const texts = statements.map((s) => s.statement.toLowerCase());
+    expect(statements.every((s) => s.name.startsWith('messagebox_'))).toBe(true);
+    expect(texts.some((t) => t.includes('insert into "named_outbox"'))).toBe(true);
+    expect(texts.some((t) => t.startsWith('update "named_outbox"') && t.includes('"status" ='))).toBe(true);
+    expect(texts.some((t) => t.startsWith('insert into "named_inbox"'))).toBe(true);
+    expect(texts.some((t) => t.startsWith('update "named_inbox"'))).toBe(true);
+    expect(texts.some((t) => t.includes('skip locked'))).toBe(false);
+    expect(namedStatementsOf(pool).size).toBe(statements.length);
+    expect(await storage.outbox.get(second.sent)).toMatchObject({ status: 'sent', payload: 2 });
+    expect(await storage.inbox.get({ source: 'test', id: second.processed })).toMatchObject({ status: 'processed', payload: 2 });
+  });
+
+  it('preparedStatements: false, or no pool, prepares nothing', async () => {
+    for (const options of [{ preparedStatements: false }, { withoutPool: true }]) {
+      const { pool, db } = open();
+      const storage = 'withoutPool' in options ? createPostgresStorage({ db, tablePrefix: 'plain_' }) : createPostgresStorage({ db, pool, tablePrefix: 'plain_', ...options });
+      await storage.migrate();
+      await round(storage, 1);
+      await round(storage, 2);
+      expect(await prepared(db)).toEqual([]);
+    }
+  });
+
+  it('a failed named statement (fenced out, duplicate key) fails like an unnamed one and the connection stays usable', async () => {
+    const { pool, db } = open();
+    const storage = createPostgresStorage({ db, pool, tablePrefix: 'fail_' });
+    await storage.migrate();
+    const m = message(1);
+    await storage.outbox.transaction((tx) => storage.outbox.add(tx, [m]));
+    await expect(storage.outbox.transaction((tx) => storage.outbox.add(tx, [m]))).rejects.toThrow();
+    expect(await storage.outbox.markSent([{ id: m.id, token: 'not-the-claim' }])).toEqual([]);
+    const other = message(2);
+    await storage.outbox.transaction((tx) => storage.outbox.add(tx, [other]));
+    expect((await storage.outbox.get(other.id))?.status).toBe('pending');
+    expect((await prepared(db)).length).toBeGreaterThan(0);
+  });
+});
