@@ -143,7 +143,8 @@ const cases: Case[] = [
     async run(broker, received) {
       const t = broker.transport({ timeoutMs: 3_000 });
       const store = createMemoryOutboxStore();
-      const outbox = createOutbox({ store, source: 'shop', logger: silentLogger, pollIntervalMs: 100, retry: { initialDelayMs: 50, maxDelayMs: 500, maxAttempts: 1_000 } });
+      // No circuit breaker: with the replies held every attempt times out, and an open breaker would stop the retries this case is about.
+      const outbox = createOutbox({ store, source: 'shop', logger: silentLogger, pollIntervalMs: 100, retry: { initialDelayMs: 50, maxDelayMs: 500, maxAttempts: 1_000 }, flowControl: { breaker: false } });
       outbox.configure(BROKER_ROUTED_TYPE, { transport: t });
       let failures = 0;
       outbox.events.on('failed', () => void failures++);
