@@ -21,8 +21,8 @@ const receive = (store: Inbox, messages: Message[]) => store.transaction(async (
 const claimInbox = (store: Inbox, options: { deadKey?: DeadKeyPolicy } = {}) =>
   store.claimDue({ token: token(), leaseMs: LONG, limit: 100, ...(options.deadKey ? { deadKey: options.deadKey } : {}) });
 
-const o = (name: string, run: (outbox: Outbox) => Promise<void>): StorageCase => ({ name: `ordering: outbox: ${name}`, run: (stores) => run(stores.outbox) });
-const i = (name: string, run: (inbox: Inbox) => Promise<void>): StorageCase => ({ name: `ordering: inbox: ${name}`, run: (stores) => run(stores.inbox) });
+const o = (name: string, run: (outbox: Outbox) => Promise<void>): StorageCase => ({ name: `outbox: ordering: ${name}`, run: (stores) => run(stores.outbox) });
+const i = (name: string, run: (inbox: Inbox) => Promise<void>): StorageCase => ({ name: `inbox: ordering: ${name}`, run: (stores) => run(stores.inbox) });
 
 /** Per-key ordering (`Message.key`): what every store must do with keyed rows, on both sides. */
 export const orderingCases: StorageCase[] = [
