@@ -13,7 +13,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 it('drains through RabbitMQ and NATS beside HTTP in the same run, and reports them', { timeout: 300_000 }, async () => {
   const options = parseOptions(
-    ['--messages=50', '--repeats=1', '--dialects=postgres', '--senders=1', '--deliveries=per-message', '--brokers=amqp,nats', '--latency-samples=3', `--out=${out}`, '--quiet'],
+    ['--messages=50', '--repeats=1', '--dialects=postgres', '--senders=1', '--deliveries=per-message', '--brokers=amqp,nats', '--keys=none', '--latency-samples=3', `--out=${out}`, '--quiet'],
     {},
   );
   const results = await runBenchmark(options);
