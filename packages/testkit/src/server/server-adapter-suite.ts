@@ -948,7 +948,7 @@ function nest(depth: number): unknown {
 function failing<Tx>(store: InboxStore<Tx>): InboxStore<Tx> {
   return new Proxy(store, {
     get(target, property) {
-      if (property === 'transaction' || property === 'receive') {
+      if (property === 'transaction' || property === 'receive' || property === 'receiveMany' || property === 'receiveManyCommitted') {
         return () => Promise.reject(new Error('database is down'));
       }
       const value = Reflect.get(target, property, target) as unknown;
