@@ -1,5 +1,5 @@
 import { createMessage } from '@messagebox/core';
-import { requireDatabase } from '@messagebox/testkit';
+import { requireDatabase, runHotStatementRound } from '@messagebox/testkit';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,15 +28,7 @@ describe.runIf(reachable)('postgres named prepared statements', () => {
   const prepared = async (db: Kysely<unknown>) =>
     (await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements order by name`.execute(db)).rows;
 
-  const round = async (storage: ReturnType<typeof createPostgresStorage>, k: number) => {
-    await storage.outbox.transaction((tx) => storage.outbox.add(tx, [message(k)]));
-    const [claimed] = await storage.outbox.claimDue({ limit: 1, leaseMs: 30_000, token: `t${k}` });
-    expect(await storage.outbox.markSent([claimed!])).toEqual([claimed!.id]);
-    const received = message(k);
-    expect(await storage.inbox.transaction((tx) => storage.inbox.receiveMany!(tx, [{ message: received, claim: { token: `r${k}`, leaseMs: 30_000 } }]))).toEqual([true]);
-    expect(await storage.inbox.transaction((tx) => storage.inbox.markProcessed(tx, { source: 'test', id: received.id, token: `r${k}` }))).toBe(true);
-    return { sent: claimed!.id, processed: received.id };
-  };
+  const round = (storage: ReturnType<typeof createPostgresStorage>, k: number) => runHotStatementRound(storage, k);
 
   it('with the pool passed, add, markSent, receive and markProcessed run named (claims do not), and keep doing their work', async () => {
     const { pool, db } = open();

@@ -6,6 +6,7 @@ import { StatementCache, type AnyDb } from '@messagebox/kysely';
 import Database from 'better-sqlite3';
 import { Kysely, sql, SqliteDialect, type KyselyPlugin } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runHotStatementRound } from '@messagebox/testkit';
 import { createSqliteStorage } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'messagebox-compiled-'));
@@ -29,15 +30,7 @@ describe('hot statements compiled once per shape', () => {
     const { db, compiled } = open();
     const storage = createSqliteStorage({ db });
     await storage.migrate();
-    const round = async (k: number) => {
-      await storage.outbox.transaction((tx) => storage.outbox.add(tx, [message(k)]));
-      const [claimed] = await storage.outbox.claimDue({ limit: 1, leaseMs: 30_000, token: `t${k}` });
-      expect(await storage.outbox.markSent([claimed!])).toEqual([claimed!.id]);
-      const received = message(k);
-      expect(await storage.inbox.transaction((tx) => storage.inbox.receiveMany!(tx, [{ message: received, claim: { token: `r${k}`, leaseMs: 30_000 } }]))).toEqual([true]);
-      expect(await storage.inbox.transaction((tx) => storage.inbox.markProcessed(tx, { source: 'test', id: received.id, token: `r${k}` }))).toBe(true);
-      return { sent: claimed!.id, processed: received.id };
-    };
+    const round = (k: number) => runHotStatementRound(storage, k);
     await round(1);
     const before = compiled.length;
     const second = await round(2);

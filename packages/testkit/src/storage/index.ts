@@ -9,3 +9,4 @@ export { sqlLiteral } from './sql-literal.js';
 export * from './drain/index.js';
 export { expectInboxIdentityMigration, type InboxIdentityMigrationSetup } from './inbox-identity-migration-case.js';
 export { expectGroupCommitUnderLoad, type GroupCommitLoad } from './group-commit-load.js';
+export { runHotStatementRound, type HotStatementRound } from './hot-statement-round.js';
