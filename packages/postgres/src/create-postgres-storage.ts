@@ -2,6 +2,7 @@ import { MessageboxError, type Clock } from '@messagebox/core';
 import { createKyselyStorage, type MessageboxStorage } from '@messagebox/kysely';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
+import type { ClaimStatisticsOptions } from './claim-statistics.js';
 import { createPostgresDialect } from './postgres-dialect.js';
 import type { ListenOptions } from './postgres-listener.js';
 import { defaultPoolConfig, guardPool } from './postgres-pool.js';
@@ -35,6 +36,14 @@ export interface PostgresStorageCommonOptions {
    * `max_prepared_statements`).
    */
   preparedStatements?: boolean;
+  /**
+   * `ANALYZE` a table in the background (at most once a minute) when a claim
+   * on it came back full and slow: without statistics, after a burst that
+   * outran autovacuum or on a new table, Postgres sorts the whole backlog on
+   * every claim instead of walking the due index. Default
+   * `{ slowClaimMs: 10, minIntervalMs: 60_000 }`; `false` leaves it to autovacuum.
+   */
+  claimStatistics?: ClaimStatisticsOptions | false;
   /** Told about each connection error the pool guard catches (see {@link guardPool}). Default: a console warning. */
   onConnectionError?: (error: Error) => void;
 }
@@ -123,7 +132,7 @@ export function createPostgresStorage<DB>(options: PostgresStorageOptions<DB>): 
   }
   const storage = createKyselyStorage({
     db,
-    dialect: createPostgresDialect({ listen, notify: options.notify, ...(pool && options.preparedStatements !== false ? { namedStatements: namedStatementsOf(pool) } : {}) }),
+    dialect: createPostgresDialect({ listen, notify: options.notify, claimStatistics: options.claimStatistics, ...(pool && options.preparedStatements !== false ? { namedStatements: namedStatementsOf(pool) } : {}) }),
     schema: options.schema,
     tablePrefix: options.tablePrefix,
     clock: options.clock,

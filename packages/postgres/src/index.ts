@@ -7,6 +7,7 @@ export {
   type PostgresStorageOwnPoolOptions,
 } from './create-postgres-storage.js';
 export { createPostgresDialect, type PostgresDialectOptions } from './postgres-dialect.js';
+export type { ClaimStatisticsOptions } from './claim-statistics.js';
 export { listenForWakeUps, type ListenOptions } from './postgres-listener.js';
 export { pgTransaction, type PgQuery, type PgQueryable, type PgQueryResult } from './pg-transaction.js';
 export { guardPool, type GuardPoolOptions } from './postgres-pool.js';

@@ -1,5 +1,6 @@
 import { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateKeysWithReturning, updateWithReturning, type AnyDb, type MessageboxDialect } from '@messagebox/kysely';
 import { sql } from 'kysely';
+import { claimStatisticsKeeper, type ClaimStatisticsOptions } from './claim-statistics.js';
 import { postgresClaim } from './postgres-claim.js';
 import { postgresCreateMigrationsTable, postgresCreateTables, postgresDestinationStatesTable, postgresInboxIdentityMigration, postgresOperationsIndexes } from './postgres-ddl.js';
 import { postgresKeyOrderMigration } from './postgres-key-order-ddl.js';
@@ -20,6 +21,15 @@ export interface PostgresDialectOptions {
    * one unless `preparedStatements: false`.
    */
   namedStatements?: NamedStatements;
+  /**
+   * Refresh the planner's statistics of a table (`ANALYZE`, in the
+   * background, at most once a minute) when a claim on it came back full and
+   * slow, the sign of a plan that sorts the whole backlog because the table
+   * was never analyzed or a burst outran autovacuum. Default on
+   * (`{ slowClaimMs: 10, minIntervalMs: 60_000 }`); `false` leaves statistics
+   * to autovacuum.
+   */
+  claimStatistics?: ClaimStatisticsOptions | false;
 }
 
 /**
@@ -42,7 +52,7 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Mes
     operationsIndexes: postgresOperationsIndexes,
     destinationStatesTable: postgresDestinationStatesTable,
     keyOrderMigration: postgresKeyOrderMigration,
-    claim: postgresClaim,
+    claim: postgresClaim(options.claimStatistics === false ? undefined : claimStatisticsKeeper(options.claimStatistics)),
     updateReturningIds: updateWithReturning,
     updateReturningKeys: updateKeysWithReturning,
     insertIfAbsent: insertOnConflictDoNothing,

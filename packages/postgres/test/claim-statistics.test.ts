@@ -1,0 +1,94 @@
+import { createMessage, MessageboxError } from '@messagebox/core';
+import { requireDatabase } from '@messagebox/testkit';
+import { sql, type Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimStatisticsKeeper } from '../src/claim-statistics.js';
+import { createPostgresStorage, type PostgresStorage } from '../src/index.js';
+import { createTestDatabase, probePostgres, type TestDatabase } from './support/test-database.js';
+
+const reachable = await requireDatabase('PostgreSQL', probePostgres);
+
+/** When `ANALYZE` (not autovacuum's) last ran on `table`, or null; read in a fresh snapshot of the statistics. */
+async function lastAnalyze(db: Kysely<unknown>, table: string): Promise<Date | null> {
+  const { rows } = await sql<{ at: Date | null }>`select last_analyze as at from pg_stat_user_tables where relname = ${table}`.execute(db);
+  await sql`select pg_stat_clear_snapshot()`.execute(db);
+  return rows[0]?.at ?? null;
+}
+
+async function waitForAnalyze(db: Kysely<unknown>, table: string): Promise<Date> {
+  for (let i = 0; i < 600; i++) {
+    const at = await lastAnalyze(db, table);
+    if (at) return at;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${table} was not analyzed within 30 s`);
+}
+
+const messages = (n: number) => Array.from({ length: n }, (_, i) => createMessage({ type: 't', payload: i }, { source: 's', now: new Date() }));
+
+describe.runIf(reachable)('postgres: a slow full claim refreshes the planner statistics of its table', () => {
+  let database: TestDatabase;
+  let storage: PostgresStorage<unknown>;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    storage = createPostgresStorage({ connectionString: database.url, tablePrefix: 'stats_', claimStatistics: { slowClaimMs: 0 } });
+    await storage.migrate();
+  });
+  afterAll(async () => {
+    await storage?.destroy();
+    await database?.drop();
+  });
+
+  it('a claim that came back full analyzes the outbox table once; the drain goes on meanwhile', { timeout: 60_000 }, async () => {
+    await storage.outbox.transaction((tx) => storage.outbox.add(tx, messages(500)));
+    expect(await lastAnalyze(storage.db, 'stats_outbox')).toBeNull();
+    const first = await storage.outbox.claimDue({ limit: 100, token: 'a', leaseMs: 60_000 });
+    expect(first).toHaveLength(100);
+    const analyzed = await waitForAnalyze(storage.db, 'stats_outbox');
+    const second = await storage.outbox.claimDue({ limit: 100, token: 'b', leaseMs: 60_000 });
+    expect(second).toHaveLength(100);
+    expect(new Set([...first, ...second].map((c) => c.id)).size).toBe(200);
+    // within the minute, no second ANALYZE
+    expect(await lastAnalyze(storage.db, 'stats_outbox')).toEqual(analyzed);
+  });
+
+  it('the inbox claim is watched the same way', { timeout: 60_000 }, async () => {
+    for (const message of messages(50)) await storage.inbox.transaction((tx) => storage.inbox.receive(tx, message));
+    const claimed = await storage.inbox.claimDue({ limit: 50, token: 'i', leaseMs: 60_000 });
+    expect(claimed).toHaveLength(50);
+    await waitForAnalyze(storage.db, 'stats_inbox');
+  });
+});
+
+describe.runIf(reachable)('postgres: the claim statistics keeper', () => {
+  let database: TestDatabase;
+  let db: Kysely<unknown>;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    db = database.connect(2);
+    await sql`create table kept (n int)`.execute(db);
+    await sql`insert into kept select generate_series(1, 100)`.execute(db);
+  });
+  afterAll(() => database?.drop());
+
+  it('analyzes only after a claim that was full and slow, and not again within the interval', { timeout: 60_000 }, async () => {
+    const keeper = claimStatisticsKeeper({ slowClaimMs: 20, minIntervalMs: 60_000 });
+    keeper.observe(db, 'kept', { rows: 99, limit: 100, ms: 500 }); // not full
+    keeper.observe(db, 'kept', { rows: 100, limit: 100, ms: 5 }); // fast
+    // a statement on the same pool after both: had either started an ANALYZE, it would have been sent first
+    await sql`select 1`.execute(db);
+    expect(await lastAnalyze(db, 'kept')).toBeNull();
+    keeper.observe(db, 'kept', { rows: 100, limit: 100, ms: 25 });
+    const at = await waitForAnalyze(db, 'kept');
+    keeper.observe(db, 'kept', { rows: 100, limit: 100, ms: 25 });
+    await sql`select 1`.execute(db);
+    expect(await lastAnalyze(db, 'kept')).toEqual(at);
+  });
+
+  it('refuses options that are not finite non-negative numbers, naming the option', () => {
+    expect(() => claimStatisticsKeeper({ slowClaimMs: -1 })).toThrow(MessageboxError);
+    expect(() => claimStatisticsKeeper({ minIntervalMs: Number.NaN })).toThrow(/claimStatistics\.minIntervalMs/);
+    expect(() => claimStatisticsKeeper('fast' as never)).toThrow(/claimStatistics must be an object or false/);
+    expect(() => createPostgresStorage({ connectionString: 'postgres://x@127.0.0.1/none', claimStatistics: { slowClaimMs: Infinity } })).toThrow(/claimStatistics\.slowClaimMs/);
+  });
+});
