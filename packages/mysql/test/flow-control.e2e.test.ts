@@ -1,9 +1,8 @@
 import { createAdaptorServer } from '@hono/node-server';
 import { honoInbox } from '@messagebox/hono';
-import { listenOnLoopback, requireDatabase, runFlowControlSuite } from '@messagebox/testkit';
+import { honoOverHttp, requireDatabase, runFlowControlSuite } from '@messagebox/testkit';
 import { createHttpTransport } from '@messagebox/transport-http';
 import { Hono } from 'hono';
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { createMysqlStorage } from '../src/index.js';
 import { createTestDatabase, probeMysql, type TestDatabase } from './support/test-database.js';
@@ -24,11 +23,6 @@ describe.runIf(reachable)('mysql → HTTP (hono) → mysql', () => {
       await storage.migrate();
       return { outbox: storage.outbox, inbox: storage.inbox, close: () => db.destroy() };
     },
-    async serve(inbox, options, port) {
-      const http = createAdaptorServer({ fetch: new Hono().all('/inbox', honoInbox(inbox, options)).fetch }) as Server;
-      await new Promise<void>((resolve) => http.listen(port, '127.0.0.1', resolve));
-      return listenOnLoopback(http);
-    },
-    transport: (options) => createHttpTransport({ ...options, timeoutMs: 10_000 }),
+    ...honoOverHttp({ Hono, createAdaptorServer, honoInbox, createHttpTransport }),
   });
 });

@@ -13,7 +13,8 @@ import {
   type Transport,
 } from '@messagebox/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunningServer } from './loopback.js';
+import type { Server } from 'node:http';
+import { listenOnLoopback, type RunningServer } from './loopback.js';
 import { unusedPort } from './recording-server.js';
 
 /**
@@ -24,8 +25,7 @@ import { unusedPort } from './recording-server.js';
  * runFlowControlSuite({
  *   name: 'postgres + hono',
  *   createStorage: async () => { const s = createPostgresStorage({ db, tablePrefix: next() }); await s.migrate(); return { ...s, close: async () => {} }; },
- *   serve: (inbox, options, port) => serveHono(inbox, options, port),
- *   transport: (options) => createHttpTransport({ ...options, timeoutMs: 10_000 }),
+ *   ...honoOverHttp({ Hono, createAdaptorServer, honoInbox, createHttpTransport }),
  * });
  */
 export interface FlowControlHarness {
@@ -37,6 +37,47 @@ export interface FlowControlHarness {
   serve(inbox: InboxReceiver, options: InboxRequestHandlerOptions, port: number): Promise<RunningServer>;
   /** An HTTP transport to `url` (e.g. `createHttpTransport`). */
   transport(options: { url: string; secret: string; name: string; maxConnections: number }): Transport;
+}
+
+/** A Fetch handler, as Hono's `app.fetch` and `@hono/node-server` take it. */
+type FetchHandler = (request: Request) => Response | Promise<Response>;
+
+/**
+ * The pieces {@link honoOverHttp} wires, passed in: testkit cannot depend on
+ * `@messagebox/hono` or `@messagebox/transport-http` (their tests use testkit).
+ */
+export interface HonoHttpParts {
+  /** `Hono` from `hono`. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  Hono: new () => { all(path: string, handler: any): { fetch: FetchHandler } };
+  /** `createAdaptorServer` from `@hono/node-server`. */
+  createAdaptorServer(options: { fetch: FetchHandler }): unknown;
+  /** `honoInbox` from `@messagebox/hono`. */
+  honoInbox(inbox: InboxReceiver, options: InboxRequestHandlerOptions): unknown;
+  /** `createHttpTransport` from `@messagebox/transport-http`. */
+  createHttpTransport(options: { url: string; secret: string; name: string; maxConnections: number; timeoutMs: number }): Transport;
+}
+
+/**
+ * The `serve` and `transport` of a {@link FlowControlHarness} for a Hono
+ * inbox endpoint (on `@hono/node-server`, at `/inbox` on 127.0.0.1) and the
+ * HTTP transport with a 10 s deadline, so a storage's test file passes only
+ * its storage.
+ *
+ * @example
+ * import { createAdaptorServer } from '@hono/node-server';
+ * import { honoInbox } from '@messagebox/hono';
+ * import { createHttpTransport } from '@messagebox/transport-http';
+ * import { Hono } from 'hono';
+ *
+ * runFlowControlSuite({ name: 'postgres + hono', createStorage, ...honoOverHttp({ Hono, createAdaptorServer, honoInbox, createHttpTransport }) });
+ */
+export function honoOverHttp(parts: HonoHttpParts): Pick<FlowControlHarness, 'serve' | 'transport'> {
+  return {
+    serve: (inbox, options, port) =>
+      listenOnLoopback(parts.createAdaptorServer({ fetch: new parts.Hono().all('/inbox', parts.honoInbox(inbox, options)).fetch }) as Server, port),
+    transport: (options) => parts.createHttpTransport({ ...options, timeoutMs: 10_000 }),
+  };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

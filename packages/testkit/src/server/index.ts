@@ -11,4 +11,4 @@ export { signWithReference, type SignedRequest } from './signed-request.js';
 export { runHttpTransportSuite, type HttpTransportHarness, type HttpTransportSuiteOptions } from './http-transport-suite.js';
 export { startRecordingServer, unusedPort, type ReceivedRequest, type RecordingServer } from './recording-server.js';
 export { runSchemaValidationSuite, type SchemaValidationSuiteOptions } from './schema-validation-suite.js';
-export { runFlowControlSuite, type FlowControlHarness } from './flow-control-suite.js';
+export { honoOverHttp, runFlowControlSuite, type FlowControlHarness, type HonoHttpParts } from './flow-control-suite.js';

@@ -9,19 +9,20 @@ export interface RunningServer {
 }
 
 /**
- * Starts `server` on 127.0.0.1 with an OS-chosen port; `close()` also ends
- * kept-alive connections.
+ * Starts `server` on 127.0.0.1 on `port` (default 0: an OS-chosen port);
+ * `close()` also ends kept-alive connections. A server already listening is
+ * kept where it is.
  *
  * @example
  * const running = await listenOnLoopback(createServer(app));
  * await fetch(`${running.url}/inbox`, { method: 'POST' });
  * await running.close();
  */
-export async function listenOnLoopback(server: Server): Promise<RunningServer> {
-  if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+export async function listenOnLoopback(server: Server, port = 0): Promise<RunningServer> {
+  if (!server.listening) await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const { port: bound } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
