@@ -292,7 +292,7 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
     onPause: (event) => events.emit('paused', event),
     wake: () => runner.wake(),
   });
-  /** Claims given back untouched because their destination is paused or its breaker open, a statement for all that come together. */
+  /** Claims given back untouched (their destination is paused or its breaker open, or stop() dropped them before the send), a statement for all that come together. */
   const deferrals = new CoalescingBatcher<Claim, undefined>(
     async (claims) => {
       await store.release(claims);
@@ -404,22 +404,20 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
         for (const delivery of ready) if (!failures.has(delivery) && !skipped.has(delivery) && !stopped.has(delivery) && !deferred.has(delivery)) failures.set(delivery, error ?? new Error('transport rejected without a reason'));
       }
     }
-    const released = deliveries.filter((delivery) => stopped.has(delivery));
     for (const { report } of deferred) if (report) report.deferred++;
-    const unsent = released.length + deferred.size;
-    const giveBackUnsent = async () => {
-      await Promise.all([released.length ? store.release(released.map((d) => d.claim)) : undefined, ...[...deferred].map((d) => deferrals.run(d.claim))]);
-    };
+    // Dropped by stop() or held back by flow control: given back untouched, through the one batcher.
+    const unsent = deliveries.filter((delivery) => stopped.has(delivery) || deferred.has(delivery));
+    const giveBackUnsent = async () => void (await Promise.all(unsent.map((delivery) => deferrals.run(delivery.claim))));
     const settled = deliveries.filter((delivery) => {
       if (stopped.has(delivery) || deferred.has(delivery)) return false;
       if (!skipped.has(delivery)) return true;
       if (delivery.report) delivery.report.fenced++;
       return false;
     });
-    if (!settled.length) return unsent ? giveBackUnsent : undefined;
+    if (!settled.length) return unsent.length ? giveBackUnsent : undefined;
     for (const { report } of settled) if (report) report.attempted++;
     return async () => {
-      if (unsent) await giveBackUnsent();
+      if (unsent.length) await giveBackUnsent();
       const results = await Promise.allSettled(settled.map((delivery) => record(delivery, failures.get(delivery), started, policyOf(delivery))));
       let firstError: unknown;
       results.forEach((result, i) => {
