@@ -1,11 +1,11 @@
-import { MessageboxError, type Clock } from '@messagebox/core';
+import { MessageboxError, type Clock, type Logger } from '@messagebox/core';
 import { createKyselyStorage, type MessageboxStorage } from '@messagebox/kysely';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { ClaimStatisticsOptions } from './claim-statistics.js';
 import { createPostgresDialect } from './postgres-dialect.js';
 import type { ListenOptions } from './postgres-listener.js';
-import { defaultPoolConfig, guardPool } from './postgres-pool.js';
+import { connectionErrorWarning, defaultPoolConfig, guardPool } from './postgres-pool.js';
 import { warnUnguardedPool } from './unguarded-pool-warning.js';
 import { namedStatementsOf } from './postgres-prepared-statements.js';
 
@@ -44,8 +44,14 @@ export interface PostgresStorageCommonOptions {
    * `{ slowClaimMs: 10, minIntervalMs: 60_000 }`; `false` leaves it to autovacuum.
    */
   claimStatistics?: ClaimStatisticsOptions | false;
-  /** Told about each connection error the pool guard catches (see {@link guardPool}). Default: a console warning. */
+  /** Told about each connection error the pool guard catches (see {@link guardPool}). Default: a warning on `logger`. */
   onConnectionError?: (error: Error) => void;
+  /**
+   * Where the storage's own warnings go: a pool it cannot guard, and
+   * connection errors when `onConnectionError` is not given. Default: the
+   * console logger. Pass the one your outbox and inbox log to.
+   */
+  logger?: Logger;
 }
 
 /** {@link createPostgresStorage} on your own Kysely instance. */
@@ -103,7 +109,7 @@ export interface PostgresStorage<DB> extends MessageboxStorage<Transaction<DB>> 
  * const storage = createPostgresStorage({ db, pool, listen: connectionString });
  */
 export function createPostgresStorage<DB>(options: PostgresStorageOptions<DB>): PostgresStorage<DB> {
-  const guard = { onError: options.onConnectionError };
+  const guard = { onError: options.onConnectionError ?? (options.logger ? connectionErrorWarning(options.logger) : undefined) };
   let db: Kysely<DB>;
   let destroy: () => Promise<void>;
   let listen = options.listen;
@@ -118,7 +124,7 @@ export function createPostgresStorage<DB>(options: PostgresStorageOptions<DB>): 
     if (listen === true) listen = options.connectionString;
   } else if (options.db) {
     const given: unknown = options.pool;
-    if (given === undefined) warnUnguardedPool();
+    if (given === undefined) warnUnguardedPool(options.logger);
     else if (given !== false) {
       if (typeof (given as pg.Pool | null)?.on !== 'function' || typeof (given as pg.Pool).connect !== 'function') {
         throw new MessageboxError('invalid_options', 'createPostgresStorage: `pool` must be the pg.Pool under `db`, or false when you guard it yourself');

@@ -28,7 +28,7 @@ export interface GuardPoolOptions {
 export function guardPool(pool: pg.Pool, options: GuardPoolOptions = {}): pg.Pool {
   if (guarded.has(pool)) return pool;
   guarded.add(pool);
-  const onError = options.onError ?? warnOnConsole();
+  const onError = options.onError ?? connectionErrorWarning(createConsoleLogger());
   const listening = new WeakSet<pg.PoolClient>();
   const failed = new WeakSet<pg.PoolClient>();
   const report = (client: pg.PoolClient, error: Error) => {
@@ -45,8 +45,8 @@ export function guardPool(pool: pg.Pool, options: GuardPoolOptions = {}): pg.Poo
   return pool;
 }
 
-function warnOnConsole(): (error: Error) => void {
-  const logger: Logger = createConsoleLogger();
+/** The default `onError` of {@link guardPool}: a warning on `logger`. */
+export function connectionErrorWarning(logger: Logger): (error: Error) => void {
   return (error) => logger.warn({ error: describeError(error) }, 'a PostgreSQL connection failed; its client is discarded');
 }
 

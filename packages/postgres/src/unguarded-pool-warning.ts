@@ -1,4 +1,4 @@
-import { createConsoleLogger } from '@messagebox/core';
+import { createConsoleLogger, type Logger } from '@messagebox/core';
 
 /** What {@link warnUnguardedPool} says. */
 export const UNGUARDED_POOL_WARNING =
@@ -9,12 +9,13 @@ export const UNGUARDED_POOL_WARNING =
 let warned = false;
 
 /**
- * Warns once per process (on the console logger, level warn) that a storage
- * on your `db` runs on a pool it could not guard. `createPostgresStorage`
- * calls it when `db` comes without `pool` (and without `pool: false`).
+ * Warns once per process (level warn, on `logger`: the storage's `logger`
+ * option, else the console logger) that a storage on your `db` runs on a
+ * pool it could not guard. `createPostgresStorage` calls it when `db` comes
+ * without `pool` (and without `pool: false`).
  */
-export function warnUnguardedPool(): void {
+export function warnUnguardedPool(logger?: Logger): void {
   if (warned) return;
   warned = true;
-  createConsoleLogger().warn({}, UNGUARDED_POOL_WARNING);
+  (logger ?? createConsoleLogger()).warn({}, UNGUARDED_POOL_WARNING);
 }
