@@ -2,6 +2,7 @@ import { describeError, isMessageboxError, MessageboxError } from '@messagebox/c
 import { JetStreamApiCodes, JetStreamApiError, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connectionHandle, type NatsConnectionOptions } from './nats-connection.js';
 import { DEFAULT_NATS_ACK_WAIT_MS, DEFAULT_NATS_MAX_ACK_PENDING, ensureDurableConsumer } from './nats-durable-consumer.js';
+import { subjectsOverlap } from './nats-subjects.js';
 
 /**
  * Options of {@link createNatsTopology}.
@@ -25,7 +26,8 @@ export interface NatsTopologyOptions extends NatsConnectionOptions {
   /**
    * Where the inbox consumer publishes messages that can never be stored
    * (its `deadLetterSubject`): a second stream, `deadLetterStream`, captures
-   * it. Must not match the stream's `subjects`. Default: none.
+   * it. Must not overlap the stream's `subjects` (refused with
+   * `invalid_options` before anything is created). Default: none.
    */
   deadLetterSubject?: string;
   /** The stream capturing `deadLetterSubject`. Default `<stream>_DEAD`. */
@@ -80,6 +82,14 @@ export function createNatsTopology(options: NatsTopologyOptions): NatsTopology {
   const deadLetterSubject = options.deadLetterSubject;
   if (deadLetterSubject !== undefined && (typeof deadLetterSubject !== 'string' || deadLetterSubject === '')) {
     throw new MessageboxError('invalid_options', 'createNatsTopology: `deadLetterSubject` must be a non-empty subject');
+  }
+  // JetStream refuses a second stream on subjects the first captures, after the first and its consumer were made: check before anything is.
+  const captured = deadLetterSubject === undefined ? undefined : subjects.find((s) => subjectsOverlap(s, deadLetterSubject));
+  if (captured !== undefined) {
+    throw new MessageboxError(
+      'invalid_options',
+      `createNatsTopology: \`deadLetterSubject\` "${deadLetterSubject}" overlaps the subject "${captured}" of stream "${stream}": dead letters would be captured by the stream they came from; pick a subject outside its subjects (e.g. "${stream}_dead.${durable}")`,
+    );
   }
   const deadLetterStream = deadLetterSubject === undefined ? undefined : (options.deadLetterStream ?? `${stream}_DEAD`);
   const maxAckPending = options.maxAckPending ?? DEFAULT_NATS_MAX_ACK_PENDING;

@@ -3,6 +3,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNatsInboxConsumer, createNatsTopology, createNatsTransport, type NatsTopology } from '../src/index.js';
+import { subjectsOverlap } from '../src/nats-subjects.js';
 import { NATS_URL, probeNats, uniqueName, waitFor } from './support/nats.js';
 
 const reachable = await probeNats();
@@ -14,6 +15,13 @@ describe('createNatsTopology: options', () => {
     for (const options of [{ ...base, stream: '' }, { servers: NATS_URL, stream: 'S' }, { ...base, subjects: [] }, { ...base, maxAckPending: 0 }, { ...base, deadLetterSubject: '' }, { stream: 'S', durable: 'd' }]) {
       expect(() => createNatsTopology(options as never)).toThrow(expect.objectContaining({ code: 'invalid_options' }));
     }
+  });
+
+  it('matches subjects as NATS does: `*` one token, `>` one or more', () => {
+    const overlapping = [['ORDERS.>', 'ORDERS.dead'], ['ORDERS.>', 'ORDERS.dead.x'], ['ORDERS.*', 'ORDERS.dead'], ['ORDERS.*.x', 'ORDERS.a.*'], ['>', 'dead'], ['ORDERS.dead', 'ORDERS.dead'], ['*.dead', 'ORDERS.>']];
+    const apart = [['ORDERS.>', 'ORDERS'], ['ORDERS.>', 'ORDERS_dead.x'], ['ORDERS.*', 'ORDERS.dead.x'], ['ORDERS.a', 'ORDERS.b'], ['ORDERS.*.x', 'ORDERS.a.y'], ['*', 'a.b']];
+    for (const [a, b] of overlapping) expect([a, b, subjectsOverlap(a!, b!), subjectsOverlap(b!, a!)]).toEqual([a, b, true, true]);
+    for (const [a, b] of apart) expect([a, b, subjectsOverlap(a!, b!), subjectsOverlap(b!, a!)]).toEqual([a, b, false, false]);
   });
 
   it('captures <stream>.> by default; the dead-letter stream is named after the stream', () => {
@@ -66,6 +74,33 @@ describe.runIf(reachable)('createNatsTopology against NATS JetStream', () => {
       await expect(jsm.streams.info(stream)).rejects.toThrow(/stream not found/i);
       await expect(jsm.streams.info(`${stream}_DEAD`)).rejects.toThrow(/stream not found/i);
       await expect(t.delete()).rejects.toMatchObject({ code: 'invalid_options' }); // closed: a topology is not used after close()
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it('a deadLetterSubject the stream captures is refused with invalid_options naming both subjects, and no stream is created', async () => {
+    const stream = uniqueName().toUpperCase();
+    for (const [subjects, deadLetterSubject, captured] of [
+      [undefined, `${stream}.dead`, `${stream}.>`],
+      [[`${stream}.orders.*`, `${stream}.audit.>`], `${stream}.audit.dead.shipping`, `${stream}.audit.>`],
+      [[`${stream}.*.placed`], `${stream}.dead.*`, `${stream}.*.placed`],
+    ] as const) {
+      let refused: unknown;
+      try {
+        const t = createNatsTopology({ servers: NATS_URL, stream, durable: 'shipping', deadLetterSubject, ...(subjects ? { subjects } : {}) });
+        declared.push(t);
+        await t.declare();
+      } catch (error) {
+        refused = error;
+      }
+      expect(refused).toMatchObject({ code: 'invalid_options', message: expect.stringContaining(`"${deadLetterSubject}" overlaps the subject "${captured}"`) });
+    }
+    const nc = await connect({ servers: NATS_URL });
+    try {
+      const jsm = await jetstreamManager(nc);
+      await expect(jsm.streams.info(stream)).rejects.toThrow(/stream not found/i);
+      await expect(jsm.streams.info(`${stream}_DEAD`)).rejects.toThrow(/stream not found/i);
     } finally {
       await nc.close();
     }
