@@ -45,7 +45,7 @@ describe.runIf(reachable)('postgres: a statement error caught inside outbox.tran
     it(`rejects and sends nothing, with ${name}`, async () => {
       const db = connect();
       const prefix = `ab${own.length}${name.length}_`;
-      const storage = createPostgresStorage({ db, tablePrefix: prefix });
+      const storage = createPostgresStorage({ db, pool: false, tablePrefix: prefix });
       await storage.migrate();
       const transport = recordingTransport();
       const outbox = createOutbox({ store: storage.outbox, source: 'vault', logger: silent }).configure('t', { transport });
@@ -64,7 +64,7 @@ describe.runIf(reachable)('postgres: a statement error caught inside outbox.tran
   }
 
   it('rejects when the failed statement was an add run already compiled (the same shape as the add before it), its error caught', async () => {
-    const storage = createPostgresStorage({ db: kyselies['a Kysely that resolves a COMMIT turned into ROLLBACK (0.28.0–0.28.18)'](), tablePrefix: 'abc_' });
+    const storage = createPostgresStorage({ db: kyselies['a Kysely that resolves a COMMIT turned into ROLLBACK (0.28.0–0.28.18)'](), pool: false, tablePrefix: 'abc_' });
     await storage.migrate();
     const first = createMessage({ type: 't', payload: 1, source: 'vault' }, { now: new Date() });
     await storage.outbox.transaction((tx) => storage.outbox.add(tx, [createMessage({ type: 't', payload: 0, source: 'vault' }, { now: new Date() })]));
@@ -79,7 +79,7 @@ describe.runIf(reachable)('postgres: a statement error caught inside outbox.tran
 
   it('commits and sends when the failed statement was rolled back to a savepoint (the transaction is intact)', async () => {
     const db = kyselies['a Kysely that resolves a COMMIT turned into ROLLBACK (0.28.0–0.28.18)']();
-    const storage = createPostgresStorage({ db, tablePrefix: 'sp_' });
+    const storage = createPostgresStorage({ db, pool: false, tablePrefix: 'sp_' });
     await storage.migrate();
     const transport = recordingTransport();
     const outbox = createOutbox({ store: storage.outbox, source: 'vault', logger: silent }).configure('t', { transport });
@@ -94,7 +94,7 @@ describe.runIf(reachable)('postgres: a statement error caught inside outbox.tran
     expect(await storage.outbox.get(message.id)).toMatchObject({ status: 'sent' });
   });
   it('rejects and sends nothing when a ROLLBACK TO SAVEPOINT undid a message it added (no statement failed)', async () => {
-    const storage = createPostgresStorage({ db: database.connect(4), tablePrefix: 'spr_' });
+    const storage = createPostgresStorage({ db: database.connect(4), pool: false, tablePrefix: 'spr_' });
     await storage.migrate();
     const transport = recordingTransport();
     const outbox = createOutbox({ store: storage.outbox, source: 'vault', logger: silent }).configure('t', { transport });
@@ -113,7 +113,7 @@ describe.runIf(reachable)('postgres: a statement error caught inside outbox.tran
   });
 
   it('commits and sends when a ROLLBACK TO SAVEPOINT undid none of its messages', async () => {
-    const storage = createPostgresStorage({ db: database.connect(4), tablePrefix: 'spk_' });
+    const storage = createPostgresStorage({ db: database.connect(4), pool: false, tablePrefix: 'spk_' });
     await storage.migrate();
     const transport = recordingTransport();
     const outbox = createOutbox({ store: storage.outbox, source: 'vault', logger: silent }).configure('t', { transport });

@@ -33,7 +33,7 @@ describe.runIf(reachable)('postgres: statements per handled message (counted on 
   async function setup(prefix: string) {
     const { pool, log } = countingPool(database.url);
     const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
-    const storage = createPostgresStorage({ db, tablePrefix: prefix, listen: false });
+    const storage = createPostgresStorage({ db, pool, tablePrefix: prefix, listen: false });
     await storage.migrate();
     await sql`create table ${sql.id(`${prefix}ledger`)} (id text primary key)`.execute(db);
     const messages: Message[] = Array.from({ length: MESSAGES }, (_, n) => createMessage({ type: 'payment.created', payload: { n }, source: 'bench' }, { now: new Date() }));

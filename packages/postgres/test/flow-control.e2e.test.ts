@@ -19,7 +19,7 @@ describe.runIf(reachable)('postgres → HTTP (hono) → postgres', () => {
     name: 'postgres + hono',
     async createStorage() {
       const db = database.connect(10);
-      const storage = createPostgresStorage({ db, tablePrefix: `fc${tables++}_`, listen: false });
+      const storage = createPostgresStorage({ db, pool: false, tablePrefix: `fc${tables++}_`, listen: false });
       await storage.migrate();
       return { outbox: storage.outbox, inbox: storage.inbox, close: () => db.destroy() };
     },

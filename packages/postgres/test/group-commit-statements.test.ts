@@ -30,7 +30,7 @@ describe.runIf(reachable)('postgres: group commit of inbox receives', () => {
   it('32 concurrent receivers cost at most 1.2 statements per received message (counted on the pg clients), each stored once', async () => {
     const { pool, counter } = countingPool(database.url);
     const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
-    const storage = createPostgresStorage({ db });
+    const storage = createPostgresStorage({ db, pool });
     await storage.migrate();
     const load = await expectGroupCommitUnderLoad({ store: storage.inbox, statements: () => counter.statements });
     console.log(`[postgres] group commit: ${load.receives} receives by 32 callers: ${load.perMessage.toFixed(3)} statements per receive (without: ${load.perMessageUnbatched.toFixed(3)})`);

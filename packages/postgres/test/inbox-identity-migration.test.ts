@@ -40,7 +40,7 @@ describe.runIf(reachable)('postgres: migration 0002_inbox_identity_source_id', (
 
   it('swaps the primary key of an inbox keyed by id for (source, id), keeping rows', async () => {
     const db = database.connect();
-    const storage = createPostgresStorage({ db, schema: 'legacy', tablePrefix: 'app_' });
+    const storage = createPostgresStorage({ db, pool: false, schema: 'legacy', tablePrefix: 'app_' });
     await expectInboxIdentityMigration({
       createLegacyTables: async () => {
         for (const statement of legacy('legacy', 'app_')) await sql.raw(statement).execute(db);
@@ -58,7 +58,7 @@ describe.runIf(reachable)('postgres: migration 0002_inbox_identity_source_id', (
 
   it('does nothing to an inbox created with (source, id) already', async () => {
     const db = database.connect();
-    const storage = createPostgresStorage({ db, tablePrefix: 'fresh_' });
+    const storage = createPostgresStorage({ db, pool: false, tablePrefix: 'fresh_' });
     expect(await storage.migrate()).toContain('0002_inbox_identity_source_id');
     await storage.inbox.transaction(async (tx) => {
       expect(await storage.inbox.receive(tx, { id: 'x', source: 'a', type: 't', payload: 1, headers: {}, createdAt: new Date() })).toBe(true);

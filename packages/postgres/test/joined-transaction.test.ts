@@ -38,7 +38,7 @@ describe.runIf(reachable)('postgres: the outbox joins a transaction the applicat
     database = await createTestDatabase();
     db = database.connect(4);
     pool = new pg.Pool({ connectionString: database.url, max: 4 });
-    storage = createPostgresStorage({ db, tablePrefix: 'jt_' });
+    storage = createPostgresStorage({ db, pool: false, tablePrefix: 'jt_' });
     await storage.migrate();
     await sql`create table jt_payment (id text primary key, amount integer not null)`.execute(db);
     await promisify(execFile)(process.execPath, [prismaCli, 'generate', '--schema', schema], {

@@ -15,7 +15,7 @@ runMigrationFilesCases({
         const client = new pg.Client({ connectionString: database.url });
         await client.connect();
         try {
-          await test({ run: (sql) => client.query(sql), storage: () => createPostgresStorage({ db }) });
+          await test({ run: (sql) => client.query(sql), storage: () => createPostgresStorage({ db, pool: false }) });
         } finally {
           await client.end();
           await db.destroy();

@@ -14,7 +14,7 @@ describe.runIf(reachable)('postgres: several worker processes', () => {
   afterAll(() => database?.drop());
 
   const storageFor = async (tablePrefix: string) => {
-    const storage = createPostgresStorage({ db: database.connect(), tablePrefix });
+    const storage = createPostgresStorage({ db: database.connect(), pool: false, tablePrefix });
     await storage.migrate();
     return storage;
   };

@@ -52,7 +52,7 @@ describe.runIf(reachable)('postgres named prepared statements', () => {
   it('preparedStatements: false, or no pool, prepares nothing', async () => {
     for (const options of [{ preparedStatements: false }, { withoutPool: true }]) {
       const { pool, db } = open();
-      const storage = 'withoutPool' in options ? createPostgresStorage({ db, tablePrefix: 'plain_' }) : createPostgresStorage({ db, pool, tablePrefix: 'plain_', ...options });
+      const storage = 'withoutPool' in options ? createPostgresStorage({ db, pool: false, tablePrefix: 'plain_' }) : createPostgresStorage({ db, pool, tablePrefix: 'plain_', ...options });
       await storage.migrate();
       await round(storage, 1);
       await round(storage, 2);

@@ -18,7 +18,7 @@ describe.runIf(reachable)('postgres storage', () => {
 
   it('migrate() is idempotent, also when several run at once, and honours schema and prefix', async () => {
     const db = database.connect();
-    const storages = Array.from({ length: 3 }, () => createPostgresStorage({ db, schema: 'billing', tablePrefix: 'mb_' }));
+    const storages = Array.from({ length: 3 }, () => createPostgresStorage({ db, pool: false, schema: 'billing', tablePrefix: 'mb_' }));
     const applied = await Promise.all(storages.map((s) => s.migrate()));
     expect(applied.flat()).toEqual(migrations.map((m) => m.name));
     expect(await storages[0]!.migrate()).toEqual([]);
@@ -31,7 +31,7 @@ describe.runIf(reachable)('postgres storage', () => {
 
   it('migrationSql() builds working tables when run by another tool', async () => {
     const db = database.connect();
-    const storage = createPostgresStorage({ db, schema: 'own_tool' });
+    const storage = createPostgresStorage({ db, pool: false, schema: 'own_tool' });
     const statements = storage.migrationSql();
     expect(statements[0]).toBe('CREATE SCHEMA IF NOT EXISTS "own_tool"');
     for (const statement of statements) await sql.raw(statement).execute(db);
@@ -43,7 +43,7 @@ describe.runIf(reachable)('postgres storage', () => {
   it('the claim statement uses the partial index of pending rows beside many sent rows', async () => {
     const log: CompiledQuery[] = [];
     const db = database.connect(4, log);
-    const storage = createPostgresStorage({ db, tablePrefix: 'plan_' });
+    const storage = createPostgresStorage({ db, pool: false, tablePrefix: 'plan_' });
     await storage.migrate();
     await storage.outbox.transaction((tx) => storage.outbox.add(tx, Array.from({ length: 5_000 }, () => message())));
     await sql`update plan_outbox set status = 'sent', sent_at = 0 where id in (select id from plan_outbox limit 4990)`.execute(db);
@@ -61,7 +61,7 @@ describe.runIf(reachable)('postgres storage', () => {
   it('a keyed claim reads the due index and probes the key-order index per keyed candidate; blockedKeys reads it too (both sides)', async () => {
     const log: CompiledQuery[] = [];
     const db = database.connect(4, log);
-    const storage = createPostgresStorage({ db, tablePrefix: 'kplan_' });
+    const storage = createPostgresStorage({ db, pool: false, tablePrefix: 'kplan_' });
     await storage.migrate();
     const keyed = (n: number) => createMessage({ type: 'a.b', payload: n, source: 'test', key: `k${n % 50}` }, { now: new Date() });
     const rows = Array.from({ length: 5_000 }, (_, n) => keyed(n));
@@ -90,13 +90,13 @@ describe.runIf(reachable)('postgres storage', () => {
 
   it('markSent of an expired claim is fenced out even while the new claim is committing (row re-checked under lock)', async () => {
     const db = database.connect(4);
-    const storage = createPostgresStorage({ db, tablePrefix: 'race_' });
+    const storage = createPostgresStorage({ db, pool: false, tablePrefix: 'race_' });
     await storage.migrate();
     const m = message();
     await storage.outbox.transaction((tx) => storage.outbox.add(tx, [m]));
     expect(await storage.outbox.claimDue({ token: 'old', leaseMs: 50, limit: 1 })).toHaveLength(1);
     const trx = await db.startTransaction().execute();
-    const inside = createPostgresStorage({ db: trx, tablePrefix: 'race_' });
+    const inside = createPostgresStorage({ db: trx, pool: false, tablePrefix: 'race_' });
     let taken: unknown[] = [];
     for (let i = 0; i < 500 && taken.length === 0; i++) {
       await sleep(10); // until the old lease has expired in database time
@@ -116,21 +116,21 @@ describe.runIf(reachable)('postgres storage', () => {
 
   it('an injected clock replaces database time', async () => {
     await expectInjectedClock(async (clock) => {
-      const storage = createPostgresStorage({ db: database.connect(), tablePrefix: 'clock_', clock });
+      const storage = createPostgresStorage({ db: database.connect(), pool: false, tablePrefix: 'clock_', clock });
       await storage.migrate();
       return storage.outbox;
     });
   });
 
   it('without listen there is no watch; notify can be switched off', async () => {
-    const storage = createPostgresStorage({ db: database.connect(), tablePrefix: 'nolisten_', notify: false });
+    const storage = createPostgresStorage({ db: database.connect(), pool: false, tablePrefix: 'nolisten_', notify: false });
     expect(storage.outbox.watch).toBeUndefined();
   });
 
   it('add is one statement in the caller\'s transaction, NOTIFY included; rows inserted already claimed notify nobody', { timeout: 30_000 }, async () => {
     const log: CompiledQuery[] = [];
     const db = database.connect(4, log);
-    const storage = createPostgresStorage({ db, tablePrefix: 'oneadd_' });
+    const storage = createPostgresStorage({ db, pool: false, tablePrefix: 'oneadd_' });
     await storage.migrate();
     const channel = storage.tables.outboxRef;
     const listener = new pg.Client({ connectionString: database.url });
@@ -169,7 +169,7 @@ describe.runIf(reachable)('postgres storage', () => {
       await until(() => payloads.length === 3);
       expect((await storage.outbox.stats()).pending).toBe(1_202);
 
-      const quiet = createPostgresStorage({ db, tablePrefix: 'oneadd_', notify: false });
+      const quiet = createPostgresStorage({ db, pool: false, tablePrefix: 'oneadd_', notify: false });
       const plain = await quiet.outbox.transaction(async (tx) => {
         const before = log.length;
         await quiet.outbox.add(tx, [message()]);
@@ -184,7 +184,7 @@ describe.runIf(reachable)('postgres storage', () => {
 
   it('the listener reconnects after its connection is killed and wakes again', { timeout: 30_000 }, async () => {
     const db = database.connect();
-    const storage = createPostgresStorage({ db, tablePrefix: 'relisten_', listen: database.url });
+    const storage = createPostgresStorage({ db, pool: false, tablePrefix: 'relisten_', listen: database.url });
     await storage.migrate();
     let wakes = 0;
     const unsubscribe = await storage.outbox.watch!(() => void wakes++);

@@ -29,7 +29,7 @@ describe.runIf(reachable)('postgres: statements the sender runs per message', ()
 
   it('a worker drains a backlog with well under 0.1 statements per message (counted: claims and markSent)', { timeout: 120_000 }, async () => {
     const log: CompiledQuery[] = [];
-    const storage = createPostgresStorage({ db: database.connect(10, log), tablePrefix: 'count_', listen: false });
+    const storage = createPostgresStorage({ db: database.connect(10, log), pool: false, tablePrefix: 'count_', listen: false });
     await storage.migrate();
     const total = 5_000;
     await storage.outbox.transaction((tx) => storage.outbox.add(tx, Array.from({ length: total }, (_, i) => createMessage({ type: 't', payload: i }, { source: 's', now: new Date() }))));
@@ -50,7 +50,7 @@ describe.runIf(reachable)('postgres: statements the sender runs per message', ()
     for (let i = 0; i < 12_000 && transport.sent.size < total; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     await outbox.stop();
     const statements = log.length;
-    const observer = createPostgresStorage({ db: database.connect(1), tablePrefix: 'count_', listen: false });
+    const observer = createPostgresStorage({ db: database.connect(1), pool: false, tablePrefix: 'count_', listen: false });
     expect(await observer.outbox.stats()).toMatchObject({ pending: 0, sent: total, dead: 0 });
     expect(transport.sent.size).toBe(total);
     expect(statements / total).toBeLessThan(0.1); // the bound; 0.11 before completions were batched across in-flight sends

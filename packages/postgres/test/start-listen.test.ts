@@ -15,7 +15,7 @@ describe.runIf(reachable)('postgres: outbox start() when LISTEN cannot connect',
   it('rejects with nothing started; once the listener can connect, start() subscribes and NOTIFY wakes the worker', { timeout: 60_000 }, async () => {
     const url = new URL(database.url);
     const listen = { host: url.hostname, port: 1, user: 'postgres', database: database.name, connectionTimeoutMillis: 3_000 }; // nothing listens on port 1
-    const storage = createPostgresStorage({ db: database.connect(4), tablePrefix: 'listen_', listen });
+    const storage = createPostgresStorage({ db: database.connect(4), pool: false, tablePrefix: 'listen_', listen });
     await storage.migrate();
     const sent: Message[] = [];
     const transport: Transport = { name: 'recording', send: async (m) => void sent.push(m) };

@@ -18,7 +18,7 @@ describe.runIf(reachable)('postgres', () => {
   runStorageConformance({
     name: 'postgres',
     setup: async ({ id }) => {
-      const storage = createPostgresStorage({ db, tablePrefix: `${id}_`, listen: database.url });
+      const storage = createPostgresStorage({ db, pool: false, tablePrefix: `${id}_`, listen: database.url });
       await storage.migrate();
       return { outbox: storage.outbox, inbox: storage.inbox };
     },

@@ -44,7 +44,10 @@ function testPool(url: string, max: number): pg.Pool {
   return pool;
 }
 
-/** A scratch database; `connect(poolSize = 10, log?)` gives a new Kysely instance on it. */
+/**
+ * A scratch database; `connect(poolSize = 10, log?)` gives a new Kysely instance on it. Its pool listens for its
+ * own errors and is not handed out: storages on it pass `pool: false` (no unguarded-pool warning, no named statements).
+ */
 export type TestDatabase = ScratchDatabase<Kysely<unknown>, [poolSize?: number, log?: CompiledQuery[]]>;
 
 /** Creates `mb_<random>` for this test run; `drop()` removes it with everything connected to it. */
