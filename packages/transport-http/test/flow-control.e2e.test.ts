@@ -1,12 +1,11 @@
 import { createAdaptorServer } from '@hono/node-server';
 import { honoInbox } from '@messagebox/hono';
 import { createSqliteStorage } from '@messagebox/sqlite';
-import { listenOnLoopback, runFlowControlSuite } from '@messagebox/testkit';
+import { honoOverHttp, runFlowControlSuite } from '@messagebox/testkit';
 import Database from 'better-sqlite3';
 import { Hono } from 'hono';
 import { Kysely, SqliteDialect } from 'kysely';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHttpTransport } from '../src/index.js';
@@ -28,10 +27,5 @@ runFlowControlSuite({
       },
     };
   },
-  async serve(inbox, options, port) {
-    const http = createAdaptorServer({ fetch: new Hono().all('/inbox', honoInbox(inbox, options)).fetch }) as Server;
-    await new Promise<void>((resolve) => http.listen(port, '127.0.0.1', resolve));
-    return listenOnLoopback(http);
-  },
-  transport: (options) => createHttpTransport({ ...options, timeoutMs: 10_000 }),
+  ...honoOverHttp({ Hono, createAdaptorServer, honoInbox, createHttpTransport }),
 });
