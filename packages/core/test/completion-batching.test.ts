@@ -72,6 +72,22 @@ describe('coalescing batcher', () => {
     expect(writes).toEqual([[1], [2, 3]]);
   });
 
+  it('an urgent request ends the window at once and takes what queued before it along', async () => {
+    const writes: number[][] = [];
+    const batcher = new CoalescingBatcher<number, number>(async (items) => (writes.push([...items]), [...items]), {
+      maxBatch: 10,
+      windowMs: 3_600_000, // an hour: only urgency can let these through within the test's time
+      moreExpected: () => true,
+    });
+    const waiting = batcher.run(1);
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve)); // the drain started and waits for its window
+    expect(writes).toEqual([]);
+    expect(await Promise.all([waiting, batcher.run(2, { urgent: true })])).toEqual([1, 2]);
+    expect(writes).toEqual([[1, 2]]);
+    expect(await batcher.run(3, { urgent: true })).toBe(3); // urgent from the start: no wait either
+    expect(writes).toEqual([[1, 2], [3]]);
+  });
+
   it('rejects the requests of a failed write and goes on with the next', async () => {
     let calls = 0;
     const batcher = new CoalescingBatcher<number, number>(async (items) => {

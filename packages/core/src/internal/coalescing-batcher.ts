@@ -9,7 +9,9 @@
  * while `moreExpected()` (default: always) says other requests may still
  * join it. A lone request with nothing else in flight is written at once:
  * waiting could batch nothing, and only delays it (and, on an idle machine,
- * lets the processes on the path fall asleep between messages).
+ * lets the processes on the path fall asleep between messages). An urgent
+ * request (`run(item, { urgent: true })`) ends the wait: its batch is
+ * written at once, with whatever has queued so far.
  *
  * `write` gets the batch and returns one result per item, in order; when it
  * rejects, every request of that batch rejects with its error.
@@ -19,8 +21,10 @@ export class CoalescingBatcher<T, R> {
   readonly #maxBatch: number;
   readonly #windowMs: number;
   readonly #moreExpected: () => boolean;
-  #queue: Array<{ item: T; at: number; resolve: (result: R) => void; reject: (error: unknown) => void }> = [];
+  #queue: Array<{ item: T; at: number; urgent: boolean; resolve: (result: R) => void; reject: (error: unknown) => void }> = [];
   #busy = false;
+  /** Ends the window's wait early (set while waiting). */
+  #endWait: (() => void) | undefined;
 
   constructor(write: (items: readonly T[]) => Promise<readonly R[]>, options: { maxBatch: number; windowMs?: number; moreExpected?: () => boolean }) {
     this.#write = write;
@@ -29,9 +33,12 @@ export class CoalescingBatcher<T, R> {
     this.#moreExpected = options.moreExpected ?? (() => true);
   }
 
-  run(item: T): Promise<R> {
+  /** Queues `item` for the next write; with `urgent`, that write does not wait for the window. */
+  run(item: T, options?: { urgent?: boolean }): Promise<R> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ item, at: performance.now(), resolve, reject });
+      const urgent = options?.urgent === true;
+      this.#queue.push({ item, at: performance.now(), urgent, resolve, reject });
+      if (urgent) this.#endWait?.();
       if (!this.#busy) {
         this.#busy = true;
         setImmediate(() => void this.#drain());
@@ -42,7 +49,7 @@ export class CoalescingBatcher<T, R> {
   async #drain(): Promise<void> {
     while (this.#queue.length) {
       const wait = this.#queue[0]!.at + this.#windowMs - performance.now();
-      if (this.#queue.length < this.#maxBatch && wait > 0 && this.#moreExpected()) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (this.#queue.length < this.#maxBatch && wait > 0 && this.#moreExpected() && !this.#queue.some((entry) => entry.urgent)) await this.#waitAtMost(wait);
       const batch = this.#queue.splice(0, this.#maxBatch);
       try {
         const results = await this.#write(batch.map((entry) => entry.item));
@@ -52,5 +59,16 @@ export class CoalescingBatcher<T, R> {
       }
     }
     this.#busy = false;
+  }
+
+  #waitAtMost(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#endWait = done;
+    }).finally(() => (this.#endWait = undefined));
   }
 }

@@ -440,7 +440,8 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
     const { message, claim, attempts, report } = delivery;
     if (isTransportError(failure) && (failure.notAttempted || failure.busy)) return giveBack(delivery, failure);
     if (!failure) {
-      const marked = await completions.run(claim);
+      // A keyed row holds back the next of its key until it reads sent: marked at once, not after the window.
+      const marked = await completions.run(claim, { urgent: message.key !== undefined });
       if (report) report[marked ? 'sent' : 'fenced']++;
       if (marked) events.emit('sent', { message, attempts, durationMs: clock.now() - started });
       else logger.warn({ id: message.id, type: message.type }, 'sent, but another worker had taken the message over; it may be delivered twice');
