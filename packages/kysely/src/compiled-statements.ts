@@ -16,6 +16,8 @@ interface Template {
   parameters: readonly unknown[];
   /** Pairs (position in `parameters`, index of the input's value). */
   slots: readonly number[];
+  /** The `name` given to `execute`, until `onCompiled` was told about the text (when it first runs). */
+  unannounced?: string;
 }
 
 /** Options of a {@link StatementCache}. */
@@ -23,7 +25,7 @@ export interface StatementCacheOptions {
   /** Most shapes kept compiled; the least recently used goes first. Default 128. */
   maxShapes?: number;
   /**
-   * Told once about each statement text the cache will run many times (see
+   * Told once about each statement text the cache will run many times, when it first runs it (see
    * the dialect's `reusedStatement`): `key` is the `name` given to
    * `execute`, `parameters` how many values it carries.
    */
@@ -71,7 +73,7 @@ export class StatementCache {
   }
 
   async execute<I, R>(conn: AnyDb, name: string, input: I, build: (db: AnyDb, input: I) => Compilable<R>): Promise<QueryResult<R>> {
-    const compiled = this.#fromTemplate(name, input, build);
+    const compiled = this.#fromTemplate(name, input, build, true);
     if (compiled === undefined) return conn.executeQuery(build(conn, input));
     expectAnswer(conn, compiled.queryId);
     return conn.executeQuery(compiled);
@@ -83,11 +85,15 @@ export class StatementCache {
    * sends its text later (Postgres writes deferred outbox rows with COMMIT).
    */
   compile<I, R>(name: string, input: I, build: (db: AnyDb, input: I) => Compilable<R>): CompiledQuery<R> {
-    return this.#fromTemplate(name, input, build) ?? build(this.#db, input).compile();
+    return this.#fromTemplate(name, input, build, false) ?? build(this.#db, input).compile();
   }
 
-  /** The statement for `input` from its shape's template (compiled now on first use); undefined when it must be built per call. */
-  #fromTemplate<I, R>(name: string, input: I, build: (db: AnyDb, input: I) => Compilable<R>): CompiledQuery<R> | undefined {
+  /**
+   * The statement for `input` from its shape's template (compiled now on
+   * first use); undefined when it must be built per call. `runs`: it is about
+   * to run here, so `onCompiled` hears of its text now if it has not yet.
+   */
+  #fromTemplate<I, R>(name: string, input: I, build: (db: AnyDb, input: I) => Compilable<R>, runs: boolean): CompiledQuery<R> | undefined {
     const values: unknown[] = [];
     const shape = shapeOf(input, values);
     if (shape === undefined || values.length > MAX_VALUES) return undefined;
@@ -99,6 +105,10 @@ export class StatementCache {
       this.#templates.set(key, template);
     }
     if (template === null) return undefined;
+    if (runs && template.unannounced !== undefined) {
+      this.#onCompiled?.({ sql: template.sql, key: template.unannounced, parameters: template.parameters.length });
+      template.unannounced = undefined;
+    }
     const parameters = template.parameters.slice();
     const slots = template.slots;
     for (let i = 0; i < slots.length; i += 2) parameters[slots[i]!] = values[slots[i + 1]!];
@@ -121,8 +131,7 @@ export class StatementCache {
       if (!foreign) {
         const parameters = compiled.parameters.slice();
         for (let i = 0; i < slots.length; i += 2) parameters[slots[i]!] = null;
-        template = { sql: compiled.sql, query: compiled.query, parameters, slots };
-        this.#onCompiled?.({ sql: compiled.sql, key: key.slice(0, key.indexOf('\u0001')), parameters: parameters.length });
+        template = { sql: compiled.sql, query: compiled.query, parameters, slots, unannounced: key.slice(0, key.indexOf('\u0001')) };
       }
     }
     if (this.#templates.size >= this.#maxShapes) this.#templates.delete(this.#templates.keys().next().value!);

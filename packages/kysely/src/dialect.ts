@@ -219,9 +219,10 @@ export interface MessageboxDialect {
    * commits and the transaction rejects (`MessageboxError` `store_failed`,
    * the database's error as `cause`). The outbox store's `transaction()`
    * uses it to write the rows `add` is given at COMMIT (see
-   * {@link insertOutboxRows}). Default: none, rows are inserted at `add`.
+   * {@link insertOutboxRows}); `atCommit` undefined: not in this one, rows
+   * are inserted at `add`. Default: none, rows are inserted at `add`.
    */
-  transactionWithCommitStatements?<T>(db: AnyDb, fn: (tx: AnyTx, atCommit: AtCommit) => Promise<T>): Promise<T>;
+  transactionWithCommitStatements?<T>(db: AnyDb, fn: (tx: AnyTx, atCommit: AtCommit | undefined) => Promise<T>): Promise<T>;
 
   /**
    * DDL of migration `0003_mysql_claim_order`: an index that yields due rows

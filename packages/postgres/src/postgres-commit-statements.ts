@@ -43,7 +43,9 @@ function commitStatementsDriver(queued: readonly string[]): Driver {
  * `MessageboxDialect.transactionWithCommitStatements` for Postgres: a Kysely
  * transaction on the caller's Kysely instance (its connection, plugins and
  * executor, as `db.transaction()`), whose COMMIT also runs the statements
- * queued with `atCommit`, in the same round trip. A failure of one of them
+ * queued with `atCommit`, in the same round trip. `atCommit` is undefined
+ * when the driver under `db` cannot send several statements in one query
+ * (asked once per instance; pg can). A failure of one of them
  * rejects with `MessageboxError` `store_failed` (the database's error as
  * `cause`) and commits nothing.
  *
@@ -53,8 +55,13 @@ function commitStatementsDriver(queued: readonly string[]): Driver {
  *   atCommit(`insert into audit (note) values (${pg.escapeLiteral(note)})`);
  * });
  */
-export function postgresTransactionWithCommitStatements<T>(db: AnyDb, fn: (tx: AnyTx, atCommit: AtCommit) => Promise<T>): Promise<T> {
+export async function postgresTransactionWithCommitStatements<T>(db: AnyDb, fn: (tx: AnyTx, atCommit: AtCommit | undefined) => Promise<T>): Promise<T> {
+  if (!(await runsSeveralStatements(db))) return transactionOf(db, [], (tx) => fn(tx, undefined));
   const queued: string[] = [];
+  return transactionOf(db, queued, (tx) => fn(tx, (statement) => void queued.push(statement)));
+}
+
+function transactionOf<T>(db: AnyDb, queued: string[], fn: (tx: AnyTx) => Promise<T>): Promise<T> {
   const driver = commitStatementsDriver(queued);
   const dialect: Dialect = {
     createDriver: () => driver,
@@ -62,5 +69,30 @@ export function postgresTransactionWithCommitStatements<T>(db: AnyDb, fn: (tx: A
     createAdapter: () => new PostgresAdapter(),
     createIntrospector: (kysely) => new PostgresIntrospector(kysely),
   };
-  return new TransactionBuilder({ config: { dialect }, dialect, driver, executor: db.getExecutor() }).execute((tx) => fn(tx, (statement) => void queued.push(statement)));
+  return new TransactionBuilder({ config: { dialect }, dialect, driver, executor: db.getExecutor() }).execute(fn);
+}
+
+/** Per Kysely instance: whether its driver runs a query of several statements (pg does: no parameters, the simple query protocol). */
+const severalStatements = new WeakMap<object, boolean>();
+/** Postgres refuses several statements in one extended-protocol query ("cannot insert multiple commands into a prepared statement"). */
+const SYNTAX_ERROR = '42601';
+
+/**
+ * True when `db`'s driver sends a query without parameters so that Postgres
+ * runs several statements in it: asked once per Kysely instance (`select 1;
+ * select 1`), the answer kept. A driver that always uses the extended
+ * protocol gets false, and its rows are inserted at `add`. A failure for
+ * another reason (the server unreachable) is not kept: false for now.
+ */
+async function runsSeveralStatements(db: AnyDb): Promise<boolean> {
+  const known = severalStatements.get(db);
+  if (known !== undefined) return known;
+  try {
+    await db.executeQuery(CompiledQuery.raw('select 1; select 1'));
+    severalStatements.set(db, true);
+    return true;
+  } catch (error) {
+    if ((error as { code?: unknown } | undefined)?.code === SYNTAX_ERROR) severalStatements.set(db, false);
+    return false;
+  }
 }

@@ -1,6 +1,6 @@
-import { createOutbox, isMessageboxError, type Message, type Transport } from '@messagebox/core';
+import { createMessage, createOutbox, isMessageboxError, type Message, type Transport } from '@messagebox/core';
 import { requireDatabase } from '@messagebox/testkit';
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStorage, pgTransaction } from '../src/index.js';
@@ -38,6 +38,8 @@ describe.runIf(reachable)('postgres: outbox.transaction() writes the rows add() 
 
   it('takes three round trips (BEGIN, the business INSERT, the outbox INSERT with COMMIT), and the message is stored and sent', async () => {
     const { storage, outbox, transport } = await setUp();
+    await outbox.transaction((tx) => outbox.add(tx, { type: 't', payload: { n: 0 } })); // the first one also asks whether the driver runs several statements in one query
+    await outbox.idle();
     log.length = 0;
     const message = await outbox.transaction(async (tx) => {
       await tx.insertInto('business').values({ id: 1 }).execute();
@@ -48,8 +50,22 @@ describe.runIf(reachable)('postgres: outbox.transaction() writes the rows add() 
     expect(statements[0]).toBe('begin');
     expect(statements[2]).toMatch(/^insert into "wac\d+_outbox".*;\ncommit$/s);
     await outbox.idle();
-    expect(transport.sent.map((m) => m.id)).toEqual([message.id]);
+    expect(transport.sent.map((m) => m.id).at(-1)).toBe(message.id);
     expect(await storage.outbox.get(message.id)).toMatchObject({ status: 'sent', payload: { n: 1 }, source: 'vault', type: 't' });
+  });
+
+  it('the COMMIT of rows written unclaimed notifies the workers (pg_notify in it), that of claimed rows does not', async () => {
+    const { storage } = await setUp();
+    const commitOf = async (claim?: { token: string; leaseMs: number }) => {
+      log.length = 0;
+      const message = createMessage({ type: 't', payload: 1 }, { source: 'vault', now: new Date() });
+      await storage.outbox.transaction((tx) => storage.outbox.add(tx, [message], claim ? { claim } : {}));
+      const commit = log.at(-1)!.sql;
+      expect(await storage.outbox.get(message.id)).toMatchObject({ attempts: claim ? 1 : 0 });
+      return commit;
+    };
+    expect(await commitOf()).toMatch(/pg_notify.*;\ncommit$/s);
+    expect(await commitOf({ token: 'mine', leaseMs: 60_000 })).not.toContain('pg_notify');
   });
 
   it('writes values that need escaping exactly, with standard_conforming_strings on and off', async () => {
@@ -138,6 +154,34 @@ describe.runIf(reachable)('postgres: outbox.transaction() writes the rows add() 
       thrown = await outbox.add(tx, { type: 't', payload: { n: Number.NaN } }).catch((error: unknown) => error);
     });
     expect(thrown).toMatchObject({ code: 'invalid_payload' });
+  });
+
+  it('with a driver that sends every query over the extended protocol (no several statements in one), inserts at add and commits', async () => {
+    const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+    pool.on('acquire', (client) => {
+      const query = client.query.bind(client) as (config: unknown) => Promise<unknown>;
+      (client as unknown as { query: unknown }).query = (config: string | object, values?: unknown[]) =>
+        query(typeof config === 'string' ? { text: config, values: values ?? [], queryMode: 'extended' } : { ...config, queryMode: 'extended' });
+    });
+    const extended = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      const storage = createPostgresStorage({ db: extended, pool, tablePrefix: 'ext_' });
+      await storage.migrate();
+      const transport = recordingTransport();
+      const outbox = createOutbox({ store: storage.outbox, source: 'vault', logger: silent }).configure('t', { transport });
+      let inside = -1;
+      const message = await outbox.transaction(async (tx) => {
+        const added = await outbox.add(tx, { type: 't', payload: 1 });
+        inside = (await sql<{ n: number }>`select count(*)::int as n from ext_outbox where id = ${added.id}`.execute(tx)).rows[0]!.n;
+        return added;
+      });
+      await outbox.idle();
+      expect(inside).toBe(1);
+      expect(transport.sent.map((m) => m.id)).toEqual([message.id]);
+      expect(await storage.outbox.get(message.id)).toMatchObject({ status: 'sent' });
+    } finally {
+      await extended.destroy();
+    }
   });
 
   it('inserts at once where the row must be in the table before COMMIT: keyed messages, after a savepoint, writeAtCommit: false, pgTransaction', async () => {
