@@ -6,6 +6,9 @@ const BEGIN = CompiledQuery.raw('begin');
 const COMMIT = CompiledQuery.raw('commit');
 const ROLLBACK = CompiledQuery.raw('rollback');
 
+/** A Postgres error code: the server answered, and a failed transaction block is rolled back. */
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
 const unused = () => Promise.reject(new Error('[messagebox] the COMMIT-statements driver only begins, commits and rolls back transactions'));
 
 /**
@@ -26,9 +29,11 @@ function commitStatementsDriver(queued: readonly string[]): Driver {
       try {
         await connection.executeQuery(CompiledQuery.raw(`${queued.join(';\n')};\ncommit`));
       } catch (error) {
+        // Without an SQLSTATE the server did not answer (the connection broke): whether it committed is unknown, as for any COMMIT.
+        if (!SQLSTATE.test(String((error as { code?: unknown } | undefined)?.code))) throw error;
         throw new MessageboxError(
           'store_failed',
-          `the transaction was rolled back, not committed: a statement it queued for COMMIT (the outbox rows that add() wrote) failed: ${(error as Error | undefined)?.message ?? String(error)}`,
+          `the transaction was rolled back, not committed: its COMMIT, which also writes the outbox rows add() was given, failed: ${(error as Error).message}`,
           { cause: error },
         );
       }
