@@ -22,6 +22,8 @@ export interface BenchmarkOptions {
   keys: number[];
   /** Unloaded latency samples (and enqueue pairs) per round. `--latency-samples` / `BENCH_LATENCY_SAMPLES`, default 200. */
   latencySamples: number;
+  /** `latency`: only the unloaded latency and enqueue overhead runs (no drains, ceilings or `--full`). `--only` / `BENCH_ONLY`, default everything. */
+  only?: 'latency';
   /** Postgres server where the benchmark may CREATE DATABASE. `BENCH_DATABASE_URL`. */
   adminUrl: string;
   /** Where the JSON and Markdown results go. `--out` / `BENCH_OUT`, default `bench-results/` at the repository root. */
@@ -41,7 +43,7 @@ export interface BenchmarkOptions {
 }
 
 const usage = `usage: node dist/main.js [--messages=20000] [--repeats=3] [--full] [--dialects=postgres,sqlite]
-  [--senders=1,4] [--deliveries=${DELIVERIES.join(',')}] [--brokers=amqp,nats|none] [--keys=10,1000|none] [--latency-samples=200] [--out=DIR] [--timeout-s=S] [--sqlite-synchronous=full|normal] [--quiet]
+  [--senders=1,4] [--deliveries=${DELIVERIES.join(',')}] [--brokers=amqp,nats|none] [--keys=10,1000|none] [--latency-samples=200] [--only=latency] [--out=DIR] [--timeout-s=S] [--sqlite-synchronous=full|normal] [--quiet]
   node dist/main.js --from-json=FILE   (prints the tables of an earlier run)
   (or the same as BENCH_MESSAGES, BENCH_REPEATS, BENCH_FULL=1, BENCH_DIALECTS, ...; BENCH_DATABASE_URL for Postgres)`;
 
@@ -56,7 +58,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     if (!match) throw new Error(`[benchmark] unknown argument "${arg}"\n${usage}`);
     flags.set(match[1]!, match[2] ?? 'true');
   }
-  const known = ['messages', 'repeats', 'full', 'dialects', 'senders', 'deliveries', 'brokers', 'keys', 'latency-samples', 'out', 'timeout-s', 'sqlite-synchronous', 'quiet'];
+  const known = ['messages', 'repeats', 'full', 'dialects', 'senders', 'deliveries', 'brokers', 'keys', 'latency-samples', 'only', 'out', 'timeout-s', 'sqlite-synchronous', 'quiet'];
   for (const key of flags.keys()) if (!known.includes(key)) throw new Error(`[benchmark] unknown flag --${key}\n${usage}`);
   const get = (flag: string) => flags.get(flag) ?? env[`BENCH_${flag.toUpperCase().replaceAll('-', '_')}`];
   const int = (flag: string, fallback: number, min = 1) => {
@@ -73,6 +75,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
   const messages = int('messages', 20_000);
   const sqliteSynchronous = (get('sqlite-synchronous') || 'full').toLowerCase();
   if (sqliteSynchronous !== 'full' && sqliteSynchronous !== 'normal') throw new Error(`[benchmark] --sqlite-synchronous must be full or normal, got "${sqliteSynchronous}"`);
+  const only = get('only') || undefined;
+  if (only !== undefined && only !== 'latency') throw new Error(`[benchmark] --only must be latency, got "${only}"`);
   const bool = (flag: string) => ['1', 'true', 'yes'].includes(String(get(flag) ?? '').toLowerCase());
   return {
     messages,
@@ -84,6 +88,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv = p
     brokers: parseBrokers(list('brokers', 'amqp,nats')),
     keys: parseKeyCounts(list('keys', '10,1000')),
     latencySamples: int('latency-samples', 200),
+    ...(only ? { only } : {}),
     adminUrl: env.BENCH_DATABASE_URL || DEFAULT_ADMIN_URL,
     outDir: get('out') || fileURLToPath(new URL('../../../bench-results', import.meta.url)),
     timeoutMs: int('timeout-s', Math.max(120, Math.ceil(messages * 0.02))) * 1000,

@@ -20,6 +20,9 @@ export function markdown(results: BenchmarkResults): string {
       `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}; load average ${machine.loadAverageAtStart.map((l) => l.toFixed(1)).join(' ')} at start. ` +
       `${results.startedAt.slice(0, 16).replace('T', ' ')} UTC.` +
       (options.dialects.includes('sqlite') ? ` SQLite: WAL, synchronous = ${(options.sqliteSynchronous ?? 'normal').toUpperCase()}.` : ''),
+  );
+  const drainsFrom = lines.length;
+  lines.push(
     '',
     '| variant | acknowledged msg/s | handled msg/s | × ceiling (ack / handled) | statements/msg sender / receiver | transactions/msg sender / receiver¹ | CPU ms/msg senders (all / each) / receiver | Postgres backend CPU ms/msg sender / receiver | peak RSS MiB sender / receiver |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -45,6 +48,8 @@ export function markdown(results: BenchmarkResults): string {
       '¹ Counted too: every BEGIN plus every statement outside a transaction (autocommit); on Postgres the JSON has the pg_stat_database xact_commit + xact_rollback deltas of each side as a cross-check. ' +
       'CPU: `process.cpuUsage()` of the Node processes; Postgres backends from /proc (server on this machine only).',
   );
+  // `--only=latency`: no drain table.
+  if (!summary.ceilings.length && !summary.drains.length) lines.length = drainsFrom;
   if (summary.drains.length) {
     lines.push(
       '',

@@ -34,7 +34,7 @@ export async function runBenchmark(options: BenchmarkOptions, onRun?: (runs: Ben
   const startedAt = new Date();
   const loadAverageAtStart = loadavg();
   const context: RunContext = { adminUrl: options.adminUrl, timeoutMs: options.timeoutMs, log };
-  const variants = variantTable(options);
+  const variants = options.only === 'latency' ? [] : variantTable(options);
   const runs: BenchmarkResults['runs'] = { drains: [], ceilings: [], latency: [], full: [] };
   const total = options.repeats * (variants.length + options.dialects.length);
   let step = 0;
@@ -66,7 +66,7 @@ export async function runBenchmark(options: BenchmarkOptions, onRun?: (runs: Ben
       onRun?.(runs);
     }
   }
-  if (options.full) {
+  if (options.full && options.only !== 'latency') {
     const big = options.messages * 10;
     for (const dialect of options.dialects) {
       for (const delivery of options.deliveries) {

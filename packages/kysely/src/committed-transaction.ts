@@ -55,11 +55,14 @@ export function committedTransaction<DB, T>(
 }
 
 const ROLLBACK = /\brollback\b/i;
+const SAVEPOINT = /\bsavepoint\b/i;
 
 /** Tracks queries compiled through it that never returned a result, and raw statements that roll back (to a savepoint). */
 class UnansweredQueries implements KyselyPlugin {
   readonly #open = new Set<unknown>();
   #rolledBack = false;
+  /** A raw statement naming a savepoint ran: rows written from now on may be rolled back to it. */
+  savepoint = false;
 
   get any(): boolean {
     return this.#open.size > 0 || this.#rolledBack;
@@ -72,7 +75,11 @@ class UnansweredQueries implements KyselyPlugin {
 
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
     this.#open.add(args.queryId);
-    if (args.node.kind === 'RawNode' && ROLLBACK.test(args.node.sqlFragments.join(' '))) this.#rolledBack = true;
+    if (args.node.kind === 'RawNode') {
+      const text = args.node.sqlFragments.join(' ');
+      if (ROLLBACK.test(text)) this.#rolledBack = true;
+      if (SAVEPOINT.test(text)) this.savepoint = true;
+    }
     return args.node;
   }
 
@@ -90,6 +97,16 @@ class UnansweredQueries implements KyselyPlugin {
  */
 export function expectAnswer(conn: AnyDb, queryId: unknown): void {
   for (const plugin of conn.getExecutor().plugins) if (plugin instanceof UnansweredQueries) plugin.expect(queryId);
+}
+
+/**
+ * True when `conn` is a store transaction in which a raw statement naming a
+ * savepoint ran (`SAVEPOINT`, `ROLLBACK TO SAVEPOINT`): a row written from
+ * then on may be rolled back to it, so it must be written at once, where
+ * the database undoes it with the savepoint, not deferred to COMMIT.
+ */
+export function savepointOpened(conn: AnyDb): boolean {
+  return conn.getExecutor().plugins.some((plugin) => plugin instanceof UnansweredQueries && plugin.savepoint);
 }
 
 /** How a store opens its transactions: the dialect's `transaction` hook (SQLite `BEGIN IMMEDIATE`), or Kysely's default when it has none. */

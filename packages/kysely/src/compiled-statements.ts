@@ -16,6 +16,8 @@ interface Template {
   parameters: readonly unknown[];
   /** Pairs (position in `parameters`, index of the input's value). */
   slots: readonly number[];
+  /** The `name` given to `execute`, until `onCompiled` was told about the text (when it first runs). */
+  unannounced?: string;
 }
 
 /** Options of a {@link StatementCache}. */
@@ -23,7 +25,7 @@ export interface StatementCacheOptions {
   /** Most shapes kept compiled; the least recently used goes first. Default 128. */
   maxShapes?: number;
   /**
-   * Told once about each statement text the cache will run many times (see
+   * Told once about each statement text the cache will run many times, when it first runs it (see
    * the dialect's `reusedStatement`): `key` is the `name` given to
    * `execute`, `parameters` how many values it carries.
    */
@@ -71,9 +73,30 @@ export class StatementCache {
   }
 
   async execute<I, R>(conn: AnyDb, name: string, input: I, build: (db: AnyDb, input: I) => Compilable<R>): Promise<QueryResult<R>> {
+    const compiled = this.#fromTemplate(name, input, build, true);
+    if (compiled === undefined) return conn.executeQuery(build(conn, input));
+    expectAnswer(conn, compiled.queryId);
+    return conn.executeQuery(compiled);
+  }
+
+  /**
+   * The statement {@link execute} would run, compiled (once per shape, as
+   * there) on the cache's Kysely instance and not run: for a caller that
+   * sends its text later (Postgres writes deferred outbox rows with COMMIT).
+   */
+  compile<I, R>(name: string, input: I, build: (db: AnyDb, input: I) => Compilable<R>): CompiledQuery<R> {
+    return this.#fromTemplate(name, input, build, false) ?? build(this.#db, input).compile();
+  }
+
+  /**
+   * The statement for `input` from its shape's template (compiled now on
+   * first use); undefined when it must be built per call. `runs`: it is about
+   * to run here, so `onCompiled` hears of its text now if it has not yet.
+   */
+  #fromTemplate<I, R>(name: string, input: I, build: (db: AnyDb, input: I) => Compilable<R>, runs: boolean): CompiledQuery<R> | undefined {
     const values: unknown[] = [];
     const shape = shapeOf(input, values);
-    if (shape === undefined || values.length > MAX_VALUES) return conn.executeQuery(build(conn, input));
+    if (shape === undefined || values.length > MAX_VALUES) return undefined;
     const key = `${name}\u0001${shape}`;
     let template = this.#templates.get(key);
     if (template === undefined) template = this.#compile(key, input, build);
@@ -81,13 +104,15 @@ export class StatementCache {
       this.#templates.delete(key);
       this.#templates.set(key, template);
     }
-    if (template === null) return conn.executeQuery(build(conn, input));
+    if (template === null) return undefined;
+    if (runs && template.unannounced !== undefined) {
+      this.#onCompiled?.({ sql: template.sql, key: template.unannounced, parameters: template.parameters.length });
+      template.unannounced = undefined;
+    }
     const parameters = template.parameters.slice();
     const slots = template.slots;
     for (let i = 0; i < slots.length; i += 2) parameters[slots[i]!] = values[slots[i + 1]!];
-    const compiled: CompiledQuery<R> = { sql: template.sql, query: template.query, parameters, queryId: createQueryId() };
-    expectAnswer(conn, compiled.queryId);
-    return conn.executeQuery(compiled);
+    return { sql: template.sql, query: template.query, parameters, queryId: createQueryId() };
   }
 
   #compile<I>(key: string, input: I, build: (db: AnyDb, input: I) => Compilable<unknown>): Template | null {
@@ -106,8 +131,7 @@ export class StatementCache {
       if (!foreign) {
         const parameters = compiled.parameters.slice();
         for (let i = 0; i < slots.length; i += 2) parameters[slots[i]!] = null;
-        template = { sql: compiled.sql, query: compiled.query, parameters, slots };
-        this.#onCompiled?.({ sql: compiled.sql, key: key.slice(0, key.indexOf('\u0001')), parameters: parameters.length });
+        template = { sql: compiled.sql, query: compiled.query, parameters, slots, unannounced: key.slice(0, key.indexOf('\u0001')) };
       }
     }
     if (this.#templates.size >= this.#maxShapes) this.#templates.delete(this.#templates.keys().next().value!);
@@ -140,4 +164,13 @@ export function executeRequest<Req, R>(conn: AnyDb, name: string, request: Req, 
   if (!reuse) return conn.executeQuery(build(conn, request));
   const of = reuse.of as (input: unknown) => Req;
   return reuse.statements.execute(conn, `${name}\u0002${reuse.key}`, reuse.input, (db, input) => build(db, of(input)));
+}
+
+/**
+ * The statement {@link executeRequest} would run with `reuse`, compiled and
+ * not run (see {@link StatementCache.compile}).
+ */
+export function compileRequest<Req, R>(name: string, reuse: Reuse<Req>, build: (db: AnyDb, request: Req) => Compilable<R>): CompiledQuery<R> {
+  const of = reuse.of as (input: unknown) => Req;
+  return reuse.statements.compile(`${name}\u0002${reuse.key}`, reuse.input, (db, input) => build(db, of(input)));
 }

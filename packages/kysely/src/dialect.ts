@@ -76,6 +76,23 @@ export interface InsertManyIfAbsent {
 }
 
 /**
+ * Queues a statement to run with COMMIT (see
+ * `MessageboxDialect.transactionWithCommitStatements`): complete SQL text,
+ * every value in it written as a literal the dialect escaped.
+ */
+export type AtCommit = (statement: string) => void;
+
+/** Options of `MessageboxDialect.insertOutboxRows`. */
+export interface OutboxInsertOptions {
+  /** Also signal waiting workers (false for rows inserted already claimed). */
+  wake: boolean;
+  /** Lets the INSERT be compiled once per shape (its input is `rows`; see {@link executeRequest}). */
+  reuse?: Reuse<Record<string, unknown>[]>;
+  /** When given, the dialect may queue the INSERT to run with COMMIT instead of now, and then resolves true. */
+  atCommit?: AtCommit;
+}
+
+/**
  * Everything that differs between SQL databases; the stores in this package
  * are written once on top of it. Dialect packages (`@messagebox/postgres`,
  * `@messagebox/mysql`, `@messagebox/sqlite`) implement it, one file per role.
@@ -156,9 +173,11 @@ export interface MessageboxDialect {
    * false for rows inserted already claimed, which this process sends itself.
    * Default: a plain multi-row INSERT, then {@link afterAdd} when `wake`.
    * `options.reuse`, when given, lets the INSERT be compiled once per shape
-   * (its input is `rows`; see {@link executeRequest}).
+   * (its input is `rows`; see {@link executeRequest}). With `options.atCommit`
+   * (the dialect has {@link transactionWithCommitStatements}), it may hand
+   * the statement to `atCommit` instead of running it, and then resolves true.
    */
-  insertOutboxRows?(tx: AnyDb, tables: MessageboxTables, rows: Record<string, unknown>[], options: { wake: boolean; reuse?: Reuse<Record<string, unknown>[]> }): Promise<void>;
+  insertOutboxRows?(tx: AnyDb, tables: MessageboxTables, rows: Record<string, unknown>[], options: OutboxInsertOptions): Promise<boolean | void>;
 
   /**
    * Called inside the caller's transaction after an outbox `add` of rows that
@@ -191,6 +210,19 @@ export interface MessageboxDialect {
    * lock is taken under the busy timeout before the first statement).
    */
   transaction?<T>(db: AnyDb, fn: (tx: AnyTx) => Promise<T>): Promise<T>;
+
+  /**
+   * Optional: runs `fn` in a new write transaction, like {@link transaction},
+   * and hands it `atCommit`: statements given to it are sent together with
+   * COMMIT, in the same round trip (Postgres: the simple query protocol runs
+   * `INSERT …; COMMIT` as one message). When one of them fails, nothing
+   * commits and the transaction rejects (`MessageboxError` `store_failed`,
+   * the database's error as `cause`). The outbox store's `transaction()`
+   * uses it to write the rows `add` is given at COMMIT (see
+   * {@link insertOutboxRows}); `atCommit` undefined: not in this one, rows
+   * are inserted at `add`. Default: none, rows are inserted at `add`.
+   */
+  transactionWithCommitStatements?<T>(db: AnyDb, fn: (tx: AnyTx, atCommit: AtCommit | undefined) => Promise<T>): Promise<T>;
 
   /**
    * DDL of migration `0003_mysql_claim_order`: an index that yields due rows

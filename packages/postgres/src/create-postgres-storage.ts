@@ -24,6 +24,16 @@ export interface PostgresStorageCommonOptions {
   listen?: ListenOptions | false;
   /** Issue `pg_notify` in the statement that adds messages. Default true. */
   notify?: boolean;
+  /**
+   * Inside `outbox.transaction()`, write the messages `add` is given with the
+   * COMMIT, in its round trip, instead of at once: a transaction with `add`
+   * then costs one round trip more than one without (BEGIN, your statements,
+   * `INSERT …; COMMIT`), not two. The visible difference: a SELECT of the
+   * outbox table inside that transaction does not see them yet. Default true;
+   * `false` inserts at `add`. `pgTransaction` and transactions you open
+   * yourself always insert at once.
+   */
+  writeAtCommit?: boolean;
   /** Replaces the database clock (tests of backoff). */
   clock?: Clock;
   /**
@@ -138,7 +148,7 @@ export function createPostgresStorage<DB>(options: PostgresStorageOptions<DB>): 
   }
   const storage = createKyselyStorage({
     db,
-    dialect: createPostgresDialect({ listen, notify: options.notify, claimStatistics: options.claimStatistics, ...(pool && options.preparedStatements !== false ? { namedStatements: namedStatementsOf(pool) } : {}) }),
+    dialect: createPostgresDialect({ listen, notify: options.notify, claimStatistics: options.claimStatistics, writeAtCommit: options.writeAtCommit, ...(pool && options.preparedStatements !== false ? { namedStatements: namedStatementsOf(pool) } : {}) }),
     schema: options.schema,
     tablePrefix: options.tablePrefix,
     clock: options.clock,

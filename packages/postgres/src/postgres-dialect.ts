@@ -6,12 +6,21 @@ import { postgresCreateMigrationsTable, postgresCreateTables, postgresDestinatio
 import { postgresKeyOrderMigration } from './postgres-key-order-ddl.js';
 import { listenForWakeUps, type ListenOptions } from './postgres-listener.js';
 import { insertOutboxRowsAndNotify, outboxChannel } from './postgres-notify.js';
+import { postgresTransactionWithCommitStatements } from './postgres-commit-statements.js';
 import type { NamedStatements } from './postgres-prepared-statements.js';
 
 /** Options of {@link createPostgresDialect}. */
 export interface PostgresDialectOptions {
   /** Issue `NOTIFY` when messages are added (in the INSERT statement itself; not for rows inserted already claimed). Default true. */
   notify?: boolean;
+  /**
+   * In the store's own transactions (`outbox.transaction()`), write the rows
+   * `add` is given at COMMIT, in the COMMIT's round trip, instead of at once
+   * (one round trip fewer; a SELECT of the outbox inside the transaction does
+   * not see them). Default true. `pgTransaction` and transactions you open
+   * yourself always insert at once.
+   */
+  writeAtCommit?: boolean;
   /** Connection for `LISTEN` (enables `outbox.watch`). Default: off, workers poll. */
   listen?: ListenOptions | false;
   /**
@@ -64,7 +73,9 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Mes
         return fn(trx);
       }),
   };
-  if (options.notify !== false) dialect.insertOutboxRows = insertOutboxRowsAndNotify;
+  const notify = options.notify !== false;
+  dialect.insertOutboxRows = notify ? insertOutboxRowsAndNotify : (tx, tables, rows, o) => insertOutboxRowsAndNotify(tx, tables, rows, { ...o, wake: false });
+  if (options.writeAtCommit !== false) dialect.transactionWithCommitStatements = postgresTransactionWithCommitStatements;
   const named = options.namedStatements;
   if (named) dialect.reusedStatement = (statement) => named.add(statement);
   if (listen) dialect.watch = (tables, onWake) => listenForWakeUps(listen, outboxChannel(tables), onWake);

@@ -1,4 +1,5 @@
-import { executeRequest, type AnyDb, type MessageboxTables, type Reuse } from '@messagebox/kysely';
+import { compileRequest, executeRequest, type AnyDb, type MessageboxTables, type OutboxInsertOptions } from '@messagebox/kysely';
+import { inlineParameters } from './postgres-literals.js';
 import { sql } from 'kysely';
 
 /** The NOTIFY channel of an outbox table (Postgres identifiers are at most 63 bytes). */
@@ -16,18 +17,27 @@ export function outboxChannel(tables: MessageboxTables): string {
  * The CTE always runs to completion; Postgres delivers the notification at
  * commit, never on rollback. Without `wake` (rows inserted already claimed by
  * the after-commit path) it is the plain INSERT: waking every listening worker
- * into a claim that finds nothing helps no one.
+ * into a claim that finds nothing helps no one. With `atCommit` (the
+ * store's own `transaction()`), the statement is queued to run with COMMIT,
+ * its values written as escaped literals, instead of being run now.
  */
-export async function insertOutboxRowsAndNotify(tx: AnyDb, tables: MessageboxTables, rows: Record<string, unknown>[], options: { wake: boolean; reuse?: Reuse<Record<string, unknown>[]> }): Promise<void> {
-  if (!options.wake) {
-    await executeRequest(tx, 'postgres.insert', rows, options.reuse, (conn, r) => conn.insertInto(tables.outboxRef).values(r));
-    return;
+export async function insertOutboxRowsAndNotify(tx: AnyDb, tables: MessageboxTables, rows: Record<string, unknown>[], options: OutboxInsertOptions): Promise<boolean> {
+  const name = options.wake ? 'postgres.insert-notify' : 'postgres.insert';
+  const build = (conn: AnyDb, r: Record<string, unknown>[]) => (options.wake ? insertAndNotify(conn, tables, r) : conn.insertInto(tables.outboxRef).values(r));
+  // Inside the store's own transaction: the INSERT, its values written as literals, rides with COMMIT (one round trip fewer).
+  const text = options.atCommit && options.reuse ? inlineParameters(compileRequest(name, options.reuse, build)) : undefined;
+  if (text !== undefined) {
+    options.atCommit!(text);
+    return true;
   }
-  await executeRequest(tx, 'postgres.insert-notify', rows, options.reuse, (conn, r) =>
-    conn
-      .with('inserted', (db) => db.insertInto(tables.outboxRef).values(r).returning(sql.lit(1).as('one')))
-      .selectFrom('inserted')
-      .select(sql`pg_notify(${outboxChannel(tables)}, '')::text`.as('notified')) // text, not void: drivers such as Prisma's cannot read a void column
-      .limit(1),
-  );
+  await executeRequest(tx, name, rows, options.reuse, build);
+  return false;
+}
+
+function insertAndNotify(conn: AnyDb, tables: MessageboxTables, rows: Record<string, unknown>[]) {
+  return conn
+    .with('inserted', (db) => db.insertInto(tables.outboxRef).values(rows).returning(sql.lit(1).as('one')))
+    .selectFrom('inserted')
+    .select(sql`pg_notify(${outboxChannel(tables)}, '')::text`.as('notified')) // text, not void: drivers such as Prisma's cannot read a void column
+    .limit(1);
 }

@@ -130,7 +130,8 @@ describe.runIf(reachable)('postgres storage', () => {
   it('add is one statement in the caller\'s transaction, NOTIFY included; rows inserted already claimed notify nobody', { timeout: 30_000 }, async () => {
     const log: CompiledQuery[] = [];
     const db = database.connect(4, log);
-    const storage = createPostgresStorage({ db, pool: false, tablePrefix: 'oneadd_' });
+    // Inserted at add (as in pgTransaction and your own transactions); write-at-commit.test.ts covers rows written with COMMIT.
+    const storage = createPostgresStorage({ db, pool: false, tablePrefix: 'oneadd_', writeAtCommit: false });
     await storage.migrate();
     const channel = storage.tables.outboxRef;
     const listener = new pg.Client({ connectionString: database.url });
@@ -169,7 +170,7 @@ describe.runIf(reachable)('postgres storage', () => {
       await until(() => payloads.length === 3);
       expect((await storage.outbox.stats()).pending).toBe(1_202);
 
-      const quiet = createPostgresStorage({ db, pool: false, tablePrefix: 'oneadd_', notify: false });
+      const quiet = createPostgresStorage({ db, pool: false, tablePrefix: 'oneadd_', notify: false, writeAtCommit: false });
       const plain = await quiet.outbox.transaction(async (tx) => {
         const before = log.length;
         await quiet.outbox.add(tx, [message()]);

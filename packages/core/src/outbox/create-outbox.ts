@@ -150,6 +150,13 @@ export interface Outbox<Tx, M extends MessageMap = UntypedMessages, C extends Ty
    * `outbox.transaction()` it is attempted right after commit; in a
    * transaction you run yourself, call {@link Outbox.deliver} after commit or
    * let the worker pick it up.
+   *
+   * A store may write the row with the COMMIT of `outbox.transaction()`
+   * instead of at once (Postgres does, one round trip fewer: see
+   * `writeAtCommit`): the input is still checked here, but a SELECT of the
+   * outbox inside that transaction does not see the row, and a failure to
+   * write it (a duplicate `id`) rejects `outbox.transaction()` instead
+   * (`store_failed`), with nothing committed.
    */
   add<P = never, T extends C = C>(tx: Tx, input: OutboxAddInput<M, C, P, T>): Promise<OutboxAddResult<M, P, T>>;
   /** Like {@link Outbox.add} for several messages, in one insert. */

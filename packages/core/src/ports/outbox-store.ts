@@ -74,9 +74,13 @@ export interface OutboxStore<Tx> {
    * Writes messages as `pending` inside the caller's transaction `tx`; they
    * exist for others only once `tx` commits, and never if it rolls back.
    * With `claim`, the rows are written already claimed by `claim.token`
-   * (attempts = 1, lease from now) so the writer can send them right after
-   * commit without another round trip; the ids in `unclaimed` are written
-   * unclaimed all the same. Rejects on a duplicate id.
+   * (attempts = 1, lease from the insert) so the writer can send them right
+   * after commit without another round trip; the ids in `unclaimed` are
+   * written unclaimed all the same. Rejects on a duplicate id.
+   * A store may write unkeyed rows added in its own {@link transaction}
+   * with that transaction's COMMIT instead (Postgres: one round trip fewer):
+   * they are not visible inside `tx`, their lease starts at COMMIT, and a
+   * duplicate id rejects the transaction (`store_failed`), nothing committed.
    * SQL stores that can wake other processes (Postgres `NOTIFY`) do so here,
    * inside `tx`, so the signal is delivered at commit.
    *
