@@ -1,7 +1,7 @@
 import { MessageboxError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
-import { createHmacSha256, type HmacSha256 } from './hmac-sha256.js';
+import { base64Encode, createHmacSha256, type HmacSha256 } from './hmac-sha256.js';
 import { InboxRequestError } from './inbox-request-error.js';
 
 /** Prefix of a Standard Webhooks secret: `whsec_<base64 of the key bytes>`. */
@@ -9,8 +9,6 @@ export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 /** Default tolerance between a request's `webhook-timestamp` and the receiver's clock: ±5 minutes. */
 export const DEFAULT_WEBHOOK_TOLERANCE_SECONDS = 300;
 const MIN_SECRET_BYTES = 16;
-
-const encoder = new TextEncoder();
 
 /** Code of a {@link WebhookVerificationError}. */
 export type WebhookVerificationErrorCode = 'missing_signature' | 'invalid_signature' | 'timestamp_out_of_range';
@@ -97,10 +95,8 @@ export function createWebhookSigner(options: { secret: string | readonly string[
   const keys = importKeys(options.secret);
   return {
     async sign(input) {
-      const content = signedContent(input.id, input.timestamp, input.body);
-      const signatures = await Promise.all(
-        (await keys).map(async (hmac) => `v1,${base64Encode(await hmac(content))}`),
-      );
+      const prefix = signedPrefix(input.id, input.timestamp);
+      const signatures = await Promise.all((await keys).map(async (hmac) => `v1,${await hmac(prefix, input.body)}`));
       return signatures.join(' ');
     },
   };
@@ -179,9 +175,9 @@ export function createWebhookVerifier(options: WebhookVerifierOptions): WebhookV
         if (version === 'v1' && signature) candidates.push(signature);
       }
       if (candidates.length > 0) {
-        const content = signedContent(id, timestamp, body);
+        const prefix = signedPrefix(id, timestamp);
         for (const hmac of await keys) {
-          const expected = base64Encode(await hmac(content));
+          const expected = await hmac(prefix, body);
           let match = false;
           for (const candidate of candidates) match = constantTimeEqual(expected, candidate) || match;
           if (match) return { id, timestamp };
@@ -198,13 +194,9 @@ function importKeys(secret: string | readonly string[]): Promise<HmacSha256[]> {
   return createHmacSha256(secrets.map(parseWebhookSecret));
 }
 
-function signedContent(id: string, timestamp: number, body: string | Uint8Array): Uint8Array<ArrayBuffer> {
-  const prefix = encoder.encode(`${id}.${timestamp}.`);
-  const bytes = typeof body === 'string' ? encoder.encode(body) : body;
-  const out = new Uint8Array(prefix.length + bytes.length);
-  out.set(prefix);
-  out.set(bytes, prefix.length);
-  return out;
+/** What is signed before the body: `id.timestamp.` (the body's exact bytes follow). */
+function signedPrefix(id: string, timestamp: number): string {
+  return `${id}.${timestamp}.`;
 }
 
 /** Compares two strings in time that depends only on their lengths. */
@@ -213,12 +205,6 @@ function constantTimeEqual(a: string, b: string): boolean {
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return diff === 0;
-}
-
-function base64Encode(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
 }
 
 function base64Decode(text: string): Uint8Array<ArrayBuffer> {
