@@ -38,6 +38,11 @@ export async function readBodyWithLimit(request: Request, maxBytes: number, time
   } finally {
     clearTimeout(timer);
   }
+  return concatChunks(chunks, total);
+}
+
+/** @internal `chunks` (of `total` bytes) as one `Uint8Array`: the only chunk itself, or a copy of them all. */
+export function concatChunks(chunks: readonly Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(total);
   let offset = 0;

@@ -1,5 +1,5 @@
 import { InboxRequestError } from './inbox-request-error.js';
-import { assertDeclaredLength, timedOut, tooLarge } from './read-body.js';
+import { assertDeclaredLength, concatChunks, timedOut, tooLarge } from './read-body.js';
 
 /**
  * A Node.js request body (`http.IncomingMessage`, or any Readable of bytes)
@@ -72,12 +72,13 @@ export async function readNodeBody(body: NodeRequestBody, headers: Headers, maxB
     function onData(chunk: Uint8Array): void {
       total += chunk.byteLength;
       if (total > maxBytes) return fail(tooLarge(maxBytes));
-      chunks.push(chunk);
+      // A plain view, not the Node Buffer: the endpoint hands out Uint8Arrays.
+      chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     }
     function onEnd(): void {
       if (settled) return;
       detach();
-      resolve(concat(chunks, total));
+      resolve(concatChunks(chunks, total));
     }
     function onError(cause: unknown): void {
       fail(new InboxRequestError('unreadable_body', 400, 'the request body could not be read', { cause }));
@@ -91,19 +92,4 @@ export async function readNodeBody(body: NodeRequestBody, headers: Headers, maxB
     body.on('data', onData);
     body.resume();
   });
-}
-
-/** The chunks as one `Uint8Array` (a plain view, not a Node `Buffer`). */
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) {
-    const only = chunks[0]!;
-    return new Uint8Array(only.buffer, only.byteOffset, only.byteLength);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }

@@ -9,27 +9,15 @@ import {
   isInboxRequestError,
   isNodeRequestBody,
   silentLogger,
-  type InboxReceiver,
-  type Message,
 } from '../../src/index.js';
 import { readNodeBody } from '../../src/http/read-node-body.js';
+import { storingReceiver } from '../support.js';
 
 const secret = generateWebhookSecret();
 const signer = createWebhookSigner({ secret });
 const message = createMessage({ type: 'order.created', source: 'shop', payload: { total: 12.5 } }, { now: new Date() });
 
-function receiver() {
-  const stored: Message[] = [];
-  const inbox: InboxReceiver & { stored: Message[] } = {
-    stored,
-    accepts: (type) => type === 'order.created',
-    async receive(m) {
-      stored.push(m);
-      return { status: 'created' };
-    },
-  };
-  return inbox;
-}
+const receiver = storingReceiver;
 
 /** A signed request whose Fetch body is `fetchBody` (what the endpoint would read without the Node body), and the signed bytes. */
 async function signed(fetchBody?: string) {
