@@ -1,7 +1,11 @@
 import { nodeBuiltin } from '../internal/node-builtin.js';
 
-/** The base64 HMAC-SHA256, with one secret, of `prefix` (UTF-8) followed by `body` (its bytes, or a string as UTF-8). */
-export type HmacSha256 = (prefix: string, body: Uint8Array | string) => Promise<string>;
+/**
+ * The base64 HMAC-SHA256, with one secret, of `prefix` (UTF-8) followed by
+ * `body` (its bytes, or a string as UTF-8): a string at once with
+ * `node:crypto`, a promise with WebCrypto.
+ */
+export type HmacSha256 = (prefix: string, body: Uint8Array | string) => string | Promise<string>;
 
 type NodeCrypto = typeof import('node:crypto');
 let nodeCrypto: NodeCrypto | undefined | null = null;
@@ -21,7 +25,7 @@ export async function createHmacSha256(secrets: readonly Uint8Array[], options: 
   if (node) {
     return secrets.map((secret) => {
       const key = node.createSecretKey(secret);
-      return async (prefix, body) => node.createHmac('sha256', key).update(prefix).update(body).digest('base64');
+      return (prefix, body) => node.createHmac('sha256', key).update(prefix).update(body).digest('base64');
     });
   }
   const keys = await Promise.all(

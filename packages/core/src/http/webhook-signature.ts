@@ -92,12 +92,13 @@ export interface WebhookSigner {
  * const signature = await signer.sign({ id: 'msg_1', timestamp: Math.floor(Date.now() / 1000), body });
  */
 export function createWebhookSigner(options: { secret: string | readonly string[] }): WebhookSigner {
-  const keys = importKeys(options.secret);
+  const { keys, ready } = importKeys(options.secret);
   return {
     async sign(input) {
       const prefix = signedPrefix(input.id, input.timestamp);
-      const signatures = await Promise.all((await keys).map(async (hmac) => `v1,${await hmac(prefix, input.body)}`));
-      return signatures.join(' ');
+      const macs = (keys() ?? (await ready)).map((hmac) => hmac(prefix, input.body));
+      const signatures = macs.every((mac) => typeof mac === 'string') ? (macs as string[]) : await Promise.all(macs);
+      return signatures.map((signature) => `v1,${signature}`).join(' ');
     },
   };
 }
@@ -139,7 +140,7 @@ export interface WebhookVerifier {
  * const { id } = await verifier.verify(request.headers, new Uint8Array(await request.arrayBuffer()));
  */
 export function createWebhookVerifier(options: WebhookVerifierOptions): WebhookVerifier {
-  const keys = importKeys(options.secret);
+  const { keys, ready } = importKeys(options.secret);
   const tolerance = options.toleranceSeconds ?? DEFAULT_WEBHOOK_TOLERANCE_SECONDS;
   if (!Number.isFinite(tolerance) || tolerance < 0) {
     throw new MessageboxError('invalid_options', 'toleranceSeconds must be a number >= 0');
@@ -176,8 +177,9 @@ export function createWebhookVerifier(options: WebhookVerifierOptions): WebhookV
       }
       if (candidates.length > 0) {
         const prefix = signedPrefix(id, timestamp);
-        for (const hmac of await keys) {
-          const expected = await hmac(prefix, body);
+        for (const hmac of keys() ?? (await ready)) {
+          const mac = hmac(prefix, body);
+          const expected = typeof mac === 'string' ? mac : await mac;
           let match = false;
           for (const candidate of candidates) match = constantTimeEqual(expected, candidate) || match;
           if (match) return { id, timestamp };
@@ -188,10 +190,21 @@ export function createWebhookVerifier(options: WebhookVerifierOptions): WebhookV
   };
 }
 
-function importKeys(secret: string | readonly string[]): Promise<HmacSha256[]> {
+/**
+ * One HMAC function per secret: `ready` resolves with them, and `keys()`
+ * gives them at once once it has (undefined before), so a request after the
+ * first awaits nothing for its keys.
+ */
+function importKeys(secret: string | readonly string[]): { keys: () => HmacSha256[] | undefined; ready: Promise<HmacSha256[]> } {
   const secrets = typeof secret === 'string' ? [secret] : [...secret];
   if (secrets.length === 0) throw new MessageboxError('invalid_options', 'at least one webhook secret is required');
-  return createHmacSha256(secrets.map(parseWebhookSecret));
+  const ready = createHmacSha256(secrets.map(parseWebhookSecret));
+  let imported: HmacSha256[] | undefined;
+  ready.then(
+    (hmacs) => (imported = hmacs),
+    () => {}, // awaited (and so reported) by the first sign or verify
+  );
+  return { keys: () => imported, ready };
 }
 
 /** What is signed before the body: `id.timestamp.` (the body's exact bytes follow). */
