@@ -15,37 +15,55 @@ const lossy: Array<abstract new (...args: never[]) => object> = [Map, Set, WeakM
 
 export function assertJsonValue(value: unknown, what = 'payload'): asserts value is JsonValue {
   const seen = new Set<object>();
-  const visit = (v: unknown, path: string, inObject: boolean): void => {
+  // The path is kept as its parts and written out only for the error: a valid payload costs no string building.
+  const path: Array<string | number> = [];
+  const visit = (v: unknown, inObject: boolean): void => {
     switch (typeof v) {
       case 'string':
       case 'boolean':
         return;
       case 'number':
-        if (!Number.isFinite(v)) fail(path, `the number ${v}`);
+        if (!Number.isFinite(v)) fail(`the number ${v}`);
         return;
       case 'undefined':
-        if (!inObject) fail(path, 'undefined');
+        if (!inObject) fail('undefined');
         return;
       case 'bigint':
-        fail(path, 'a bigint (convert it to a string)');
+        fail('a bigint (convert it to a string)');
         return;
       case 'function':
       case 'symbol':
-        fail(path, `a ${typeof v}`);
+        fail(`a ${typeof v}`);
         return;
     }
     if (v === null) return;
     const obj = v as object;
     if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return;
-    if (lossy.some((type) => obj instanceof type) || ArrayBuffer.isView(obj)) fail(path, `a ${obj.constructor.name}`);
-    if (seen.has(obj)) fail(path, 'a circular reference');
+    const isArray = Array.isArray(obj);
+    if (!isArray && Object.getPrototypeOf(obj) !== Object.prototype && (lossy.some((type) => obj instanceof type) || ArrayBuffer.isView(obj))) {
+      fail(`a ${obj.constructor.name}`);
+    }
+    if (seen.has(obj)) fail('a circular reference');
     seen.add(obj);
-    if (Array.isArray(obj)) obj.forEach((item, i) => visit(item, `${path}[${i}]`, false));
-    else for (const [k, item] of Object.entries(obj)) visit(item, `${path}.${k}`, true);
+    if (isArray) {
+      for (let i = 0; i < obj.length; i++) {
+        if (!(i in obj)) continue; // a hole, as forEach skips it
+        path.push(i);
+        visit(obj[i], false);
+        path.pop();
+      }
+    } else {
+      for (const k of Object.keys(obj)) {
+        path.push(k);
+        visit((obj as Record<string, unknown>)[k], true);
+        path.pop();
+      }
+    }
     seen.delete(obj);
   };
-  const fail = (path: string, found: string): never => {
-    throw new MessageboxError('invalid_payload', `${what} cannot be serialised to JSON: ${truncateText(escapeControlCharacters(path), MAX_QUOTED_LENGTH)} is ${found}`);
+  const fail = (found: string): never => {
+    const written = '$' + path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${part}`)).join('');
+    throw new MessageboxError('invalid_payload', `${what} cannot be serialised to JSON: ${truncateText(escapeControlCharacters(written), MAX_QUOTED_LENGTH)} is ${found}`);
   };
-  visit(value, '$', false);
+  visit(value, false);
 }

@@ -99,6 +99,26 @@ describe('DestinationLimiter (AIMD)', () => {
     await run(limiter, async () => void called++);
     expect(called).toBe(1);
   });
+
+  it('an abort gives up every attempt waiting with that signal, and only those; later waits on a live signal still run', async () => {
+    const limiter = new DestinationLimiter(1);
+    let finish!: () => void;
+    const holding = run(limiter, () => new Promise<void>((resolve) => (finish = resolve)));
+    const stopping = new AbortController();
+    const other = new AbortController();
+    let called = 0;
+    const first = run(limiter, async () => void called++, 60_000, stopping.signal).catch((e: unknown) => e);
+    const second = run(limiter, async () => void called++, 60_000, stopping.signal).catch((e: unknown) => e);
+    const kept = run(limiter, async () => void called++, 60_000, other.signal);
+    stopping.abort();
+    expect(await first).toMatchObject({ notAttempted: true });
+    expect(await second).toMatchObject({ notAttempted: true });
+    expect(called).toBe(0);
+    const later = run(limiter, async () => void called++, 60_000, other.signal);
+    finish();
+    await Promise.all([holding, kept, later]);
+    expect(called).toBe(2);
+  });
 });
 
 describe('outbox: attempts in flight per transport', () => {

@@ -1,4 +1,4 @@
-import { TransportError, type Clock, type Message, type Transport } from '../src/index.js';
+import { TransportError, type Clock, type InboxReceiver, type Message, type Transport } from '../src/index.js';
 
 /** A transport that records what it delivered and fails while told to. */
 export function recordingTransport() {
@@ -34,3 +34,18 @@ export function manualClock(start = Date.parse('2030-01-01T00:00:00Z')): Clock &
 }
 
 export const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** An inbox endpoint's receiver that takes `order.created` and stores every message it is given (`stored`). */
+export function storingReceiver(overrides: Partial<InboxReceiver> = {}) {
+  const stored: Message[] = [];
+  const inbox: InboxReceiver & { stored: Message[] } = {
+    stored,
+    accepts: (type) => type === 'order.created',
+    async receive(m) {
+      stored.push(m);
+      return { status: 'created' };
+    },
+    ...overrides,
+  };
+  return inbox;
+}

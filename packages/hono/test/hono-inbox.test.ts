@@ -63,6 +63,23 @@ describe('honoInbox', () => {
     expect(await store.get({ source: 'shop', id: 'msg_parsed' })).toBeNull();
   });
 
+  it('on @hono/node-server, reads the body from Node\'s request without building the Fetch body', async () => {
+    const { store, inbox } = setup();
+    const after: Array<{ bodyUsed: boolean; incomingEnded: boolean }> = [];
+    const app = new Hono<{ Bindings: { incoming: import('node:http').IncomingMessage } }>();
+    app.use('/inbox', async (c, next) => {
+      await next();
+      after.push({ bodyUsed: c.req.raw.bodyUsed, incomingEnded: c.env.incoming.readableEnded });
+    });
+    app.all('/inbox', honoInbox(inbox, { secret, logger: silentLogger }));
+    const server = await serve(app);
+    const request = signed('msg_node');
+    const response = await fetch(`${server.url}/inbox`, { method: 'POST', headers: request.headers, body: request.body });
+    expect(response.status).toBe(200);
+    expect(await store.get({ source: 'shop', id: 'msg_node' })).not.toBeNull();
+    expect(after).toEqual([{ bodyUsed: false, incomingEnded: true }]);
+  });
+
   it('works through app.request() without a server (Fetch all the way)', async () => {
     const { store, inbox } = setup();
     const app = new Hono().all('/inbox', honoInbox(inbox, { secret, logger: silentLogger }));

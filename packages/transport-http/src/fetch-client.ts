@@ -11,12 +11,12 @@ import { MAX_RESPONSE_SNIPPET_BYTES, readBody, readModeFor, type HttpClient } fr
 export function createFetchClient(): HttpClient {
   return {
     kind: 'fetch',
-    async post({ url, headers, body, signal, readAll }) {
+    async post({ url, headers, body, abort, readAll }) {
       const response = await ofetch.raw(url.href, {
         method: 'POST',
         headers,
         body,
-        signal,
+        signal: abort.toSignal(),
         retry: 0,
         redirect: 'manual',
         ignoreResponseError: true,

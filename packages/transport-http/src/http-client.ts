@@ -1,3 +1,5 @@
+import type { ExchangeAbort } from './exchange-abort.js';
+
 /**
  * The one thing an HTTP transport's engine does: POST a request and read its
  * answer. `createUndiciClient` (Node, a pooled `undici` Agent) and
@@ -35,7 +37,8 @@ export interface HttpClientRequest {
   url: URL;
   headers: Record<string, string>;
   body: string;
-  signal: AbortSignal;
+  /** Aborts the exchange (its deadline, or the caller's signal). */
+  abort: ExchangeAbort;
   /** The caller needs the whole body of a 2xx answer (a batch's results). */
   readAll: boolean;
 }

@@ -25,8 +25,9 @@ export function createUndiciClient(settings: HttpClientSettings): HttpClient {
   });
   return {
     kind: 'undici',
-    async post({ url, headers, body, signal, readAll }) {
-      const response = await agent.request({ origin: url.origin, path: `${url.pathname}${url.search}`, method: 'POST', headers, body, signal });
+    async post({ url, headers, body, abort, readAll }) {
+      // undici takes an EventEmitter-like signal: the exchange's abort as is, no AbortController per request.
+      const response = await agent.request({ origin: url.origin, path: `${url.pathname}${url.search}`, method: 'POST', headers, body, signal: abort });
       const mode = readModeFor(response.statusCode, readAll);
       let text = '';
       if (mode === 'discard') await response.body.dump();

@@ -13,6 +13,7 @@ import {
   type WebhookRequest,
 } from '@messagebox/core';
 import { ConnectionGate, type GateOutcome } from './connection-gate.js';
+import { AbortLinks, ExchangeAbort } from './exchange-abort.js';
 import type { HttpAnswer, HttpClient, HttpClientSettings } from './http-client.js';
 import { resolveHttpTransportOptions, type HttpTransportOptions } from './http-transport-options.js';
 import { parseRetryAfter } from './retry-after.js';
@@ -34,6 +35,7 @@ export function createWebhookTransport(options: HttpTransportOptions, createClie
   const client = createClient(resolved);
   const gate = new ConnectionGate(maxConnections, queueTimeoutMs);
   const where = `${url.origin}${url.pathname}`;
+  const links = new AbortLinks();
   let closed = false;
 
   /** One POST through the connection gate, its deadline counted once it holds a connection; rejects with a `TransportError`. */
@@ -41,18 +43,16 @@ export function createWebhookTransport(options: HttpTransportOptions, createClie
     if (closed) throw new TransportError(`[messagebox] transport "${name}" is closed`, { retryable: true });
     const waited = await gate.acquire(external);
     if (waited !== 'acquired') throw notSent(waited, what);
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
-    const onExternalAbort = () => deadline.abort(external?.reason);
-    if (external?.aborted) onExternalAbort();
-    else external?.addEventListener('abort', onExternalAbort, { once: true });
+    const abort = new ExchangeAbort();
+    const timer = setTimeout(() => abort.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
+    const unlink = links.link(external, abort);
     try {
-      return await client.post({ url, headers: { ...extraHeaders, ...request.headers }, body: request.body, signal: deadline.signal, readAll });
+      return await client.post({ url, headers: { ...extraHeaders, ...request.headers }, body: request.body, abort, readAll });
     } catch (error) {
       throw requestFailure(error, what, external);
     } finally {
       clearTimeout(timer);
-      external?.removeEventListener('abort', onExternalAbort);
+      unlink();
       gate.release();
     }
   }

@@ -1,4 +1,5 @@
 import { createMessage, generateWebhookSecret, TransportError, type Message } from '@messagebox/core';
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFetchTransport, createHttpTransport, httpClientKind, parseRetryAfter } from '../src/index.js';
 import { startRecordingServer, unusedPort, type RecordingServer } from '@messagebox/testkit';
@@ -158,6 +159,23 @@ describe.each([
       const error = await failure(sending);
       expect(error.retryable).toBe(true);
       expect(error.message).toMatch(/aborted/);
+    });
+
+    it('sends sharing one signal (the worker\'s) put one abort listener on it, not one each; its abort ends every one, and a later signal still works', async () => {
+      server.respond(() => {});
+      const t = transport();
+      const controller = new AbortController();
+      const sending = [1, 2, 3].map((i) => failure(t.send(message({ id: `m${i}` }), { attempt: 1, signal: controller.signal })));
+      for (let i = 0; i < 500 && server.requests.length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(server.requests.length).toBe(3);
+      expect(getEventListeners(controller.signal, 'abort').length).toBe(1);
+      controller.abort();
+      for (const error of await Promise.all(sending)) {
+        expect(error.retryable).toBe(true);
+        expect(error.message).toMatch(/aborted/);
+      }
+      server.respond((_req, res) => res.writeHead(200).end());
+      await t.send(message({ id: 'm4' }), { attempt: 1, signal: new AbortController().signal });
     });
 
     it('after close() a send fails as retryable and opens no connection', async () => {

@@ -6,6 +6,7 @@ import { isPayloadValidationError } from '../catalog/validate-payload.js';
 import { escapeControlCharacters, quoteInput, truncateText } from '../text.js';
 import { InboxRequestError, isInboxRequestError, jsonResponse } from './inbox-request-error.js';
 import { readBodyWithLimit } from './read-body.js';
+import { isUnreadNodeBody, readNodeBody, type NodeRequestBody } from './read-node-body.js';
 import { createWebhookVerifier, type WebhookVerifier } from './webhook-signature.js';
 import { decodeWebhookBody, KEY_HEADER } from './wire-format.js';
 import { BATCH_CONTENT_TYPE, BatchTooLargeError, decodeWebhookBatchBody, type WebhookBatchResult } from './batch-wire-format.js';
@@ -89,8 +90,16 @@ export interface InboxRequestHandlerOptions {
   clock?: Clock;
 }
 
-/** A Fetch handler: `Request` in, `Response` out. Never rejects. */
-export type InboxRequestHandler = (request: Request) => Promise<Response>;
+/**
+ * A Fetch handler: `Request` in, `Response` out. Never rejects. A server
+ * adapter on Node.js may pass the request's Node body (`IncomingMessage`) as
+ * `source.nodeBody`: the endpoint then reads the bytes from it, not through
+ * `request.body`, as long as nothing read it before (see {@link NodeRequestBody}).
+ */
+export type InboxRequestHandler = (request: Request, source?: { nodeBody?: NodeRequestBody }) => Promise<Response>;
+
+/** Reads the request's body within `maxBytes` (and the handler's `bodyTimeoutMs`). */
+type BodyReader = (maxBytes: number) => Promise<Uint8Array>;
 
 /**
  * The inbox HTTP endpoint as a Fetch handler, for any server that speaks
@@ -176,31 +185,31 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
       ? undefined
       : new LoadShedder(options.shedLoad, { source: inbox.store, logger, emit: (event) => inbox.events?.emit('shed', event) });
 
-  async function handle(request: Request): Promise<Response> {
+  async function handle(request: Request, readBody: BodyReader): Promise<Response> {
     if (request.method !== 'POST') {
       throw new InboxRequestError('method_not_allowed', 405, `method ${request.method} is not allowed; send POST`, {
         headers: { allow: 'POST' },
       });
     }
-    if (!shedder) return accept(request);
+    if (!shedder) return accept(request, readBody);
     const ticket = await shedder.admit(isBatchContentType(request.headers.get('content-type')));
     try {
-      return await accept(request);
+      return await accept(request, readBody);
     } finally {
       ticket.done();
     }
   }
 
-  async function accept(request: Request): Promise<Response> {
+  async function accept(request: Request, readBody: BodyReader): Promise<Response> {
     const contentType = request.headers.get('content-type');
     if (isBatchContentType(contentType)) {
       if (!batchLimits) throw new InboxRequestError('unsupported_media_type', 415, 'this endpoint does not accept batches; send one message per request as application/json');
-      return handleBatch(request, batchLimits);
+      return handleBatch(request, readBody, batchLimits);
     }
     if (!isJsonContentType(contentType)) {
       throw new InboxRequestError('unsupported_media_type', 415, 'the content type must be application/json');
     }
-    const { id, timestamp, parsed } = await readSigned(request, maxBodyBytes);
+    const { id, timestamp, parsed } = await readSigned(request, readBody, maxBodyBytes);
     if (!id) throw new InboxRequestError('invalid_message', 422, 'the webhook-id header (the message id) is required');
     let message: Message;
     try {
@@ -221,8 +230,8 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
   }
 
   /** Reads the body within `maxBytes`, verifies its signature over the raw bytes, then parses it as JSON. */
-  async function readSigned(request: Request, maxBytes: number): Promise<{ id: string | null; timestamp: number | undefined; parsed: unknown; size: number }> {
-    const bytes = await readBodyWithLimit(request, maxBytes, bodyTimeoutMs);
+  async function readSigned(request: Request, readBody: BodyReader, maxBytes: number): Promise<{ id: string | null; timestamp: number | undefined; parsed: unknown; size: number }> {
+    const bytes = await readBody(maxBytes);
     let id: string | null;
     let timestamp: number | undefined;
     if (verifier) ({ id, timestamp } = await verifier.verify(request.headers, bytes));
@@ -240,8 +249,8 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
     return { id, timestamp, parsed, size: bytes.byteLength };
   }
 
-  async function handleBatch(request: Request, limits: { maxMessages: number; maxBytes: number }): Promise<Response> {
-    const { id: batchId, timestamp, parsed, size } = await readSigned(request, limits.maxBytes);
+  async function handleBatch(request: Request, readBody: BodyReader, limits: { maxMessages: number; maxBytes: number }): Promise<Response> {
+    const { id: batchId, timestamp, parsed, size } = await readSigned(request, readBody, limits.maxBytes);
     let items: ReturnType<typeof decodeWebhookBatchBody>;
     try {
       items = decodeWebhookBatchBody(parsed, { maxMessages: limits.maxMessages, defaultSource: options.defaultSource, fallbackTimestamp: timestamp });
@@ -323,9 +332,14 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
     return refusal;
   }
 
-  return async (request) => {
+  return async (request, source) => {
+    // A Node body nothing has read yet is read directly (no Fetch body stream); anything else through `request.body`.
+    const nodeBody = source?.nodeBody && isUnreadNodeBody(source.nodeBody) ? source.nodeBody : undefined;
+    const readBody: BodyReader = nodeBody
+      ? (maxBytes) => readNodeBody(nodeBody, request.headers, maxBytes, bodyTimeoutMs)
+      : (maxBytes) => readBodyWithLimit(request, maxBytes, bodyTimeoutMs);
     try {
-      return await handle(request);
+      return await handle(request, readBody);
     } catch (error) {
       if (isInboxRequestError(error)) {
         if (error.status >= 500) {
@@ -340,7 +354,8 @@ export function createInboxRequestHandler(inbox: InboxReceiver, options: InboxRe
     } finally {
       // Rejected before reading the body (405, 415, 413 by content-length): cancel it, so the
       // server drops the rest instead of leaving the connection stuck behind unread bytes.
-      if (!request.bodyUsed) request.body?.cancel().catch(() => {});
+      // A Node body read directly is left to the server, which drains what is unread.
+      if (!nodeBody && !request.bodyUsed) request.body?.cancel().catch(() => {});
     }
   };
 }

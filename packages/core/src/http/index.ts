@@ -35,6 +35,7 @@ export {
   type InboxRequestHandlerOptions,
 } from './inbox-request-handler.js';
 export { createBodyAlreadyReadError } from './read-body.js';
+export { isNodeRequestBody, type NodeRequestBody } from './read-node-body.js';
 export {
   BATCH_CONTENT_TYPE,
   BatchTooLargeError,

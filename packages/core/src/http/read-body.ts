@@ -8,8 +8,7 @@ import { InboxRequestError, isInboxRequestError } from './inbox-request-error.js
  */
 export async function readBodyWithLimit(request: Request, maxBytes: number, timeoutMs = Number.POSITIVE_INFINITY): Promise<Uint8Array> {
   if (request.bodyUsed) throw createBodyAlreadyReadError();
-  const declared = request.headers.get('content-length');
-  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+  assertDeclaredLength(request.headers, maxBytes);
   if (request.body === null) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -39,6 +38,11 @@ export async function readBodyWithLimit(request: Request, maxBytes: number, time
   } finally {
     clearTimeout(timer);
   }
+  return concatChunks(chunks, total);
+}
+
+/** @internal `chunks` (of `total` bytes) as one `Uint8Array`: the only chunk itself, or a copy of them all. */
+export function concatChunks(chunks: readonly Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(total);
   let offset = 0;
@@ -49,11 +53,19 @@ export async function readBodyWithLimit(request: Request, maxBytes: number, time
   return out;
 }
 
-function timedOut(timeoutMs: number): InboxRequestError {
+/** Refuses (413) a body whose `content-length` already says it is over `maxBytes`, before reading any of it. */
+export function assertDeclaredLength(headers: Headers, maxBytes: number): void {
+  const declared = headers.get('content-length');
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+}
+
+/** @internal The 408 of a body still incomplete after `timeoutMs`. */
+export function timedOut(timeoutMs: number): InboxRequestError {
   return new InboxRequestError('body_timeout', 408, `the request body did not arrive whole within ${timeoutMs} ms`);
 }
 
-function tooLarge(maxBytes: number): InboxRequestError {
+/** @internal The 413 of a body over `maxBytes`. */
+export function tooLarge(maxBytes: number): InboxRequestError {
   return new InboxRequestError('payload_too_large', 413, `the request body is larger than ${maxBytes} bytes`);
 }
 

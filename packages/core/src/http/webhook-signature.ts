@@ -1,7 +1,7 @@
 import { MessageboxError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
-import { createHmacSha256, type HmacSha256 } from './hmac-sha256.js';
+import { base64Encode, createHmacSha256, type HmacSha256 } from './hmac-sha256.js';
 import { InboxRequestError } from './inbox-request-error.js';
 
 /** Prefix of a Standard Webhooks secret: `whsec_<base64 of the key bytes>`. */
@@ -9,8 +9,6 @@ export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 /** Default tolerance between a request's `webhook-timestamp` and the receiver's clock: ±5 minutes. */
 export const DEFAULT_WEBHOOK_TOLERANCE_SECONDS = 300;
 const MIN_SECRET_BYTES = 16;
-
-const encoder = new TextEncoder();
 
 /** Code of a {@link WebhookVerificationError}. */
 export type WebhookVerificationErrorCode = 'missing_signature' | 'invalid_signature' | 'timestamp_out_of_range';
@@ -94,14 +92,13 @@ export interface WebhookSigner {
  * const signature = await signer.sign({ id: 'msg_1', timestamp: Math.floor(Date.now() / 1000), body });
  */
 export function createWebhookSigner(options: { secret: string | readonly string[] }): WebhookSigner {
-  const keys = importKeys(options.secret);
+  const { keys, ready } = importKeys(options.secret);
   return {
     async sign(input) {
-      const content = signedContent(input.id, input.timestamp, input.body);
-      const signatures = await Promise.all(
-        (await keys).map(async (hmac) => `v1,${base64Encode(await hmac(content))}`),
-      );
-      return signatures.join(' ');
+      const prefix = signedPrefix(input.id, input.timestamp);
+      const macs = (keys() ?? (await ready)).map((hmac) => hmac(prefix, input.body));
+      const signatures = macs.every((mac) => typeof mac === 'string') ? (macs as string[]) : await Promise.all(macs);
+      return signatures.map((signature) => `v1,${signature}`).join(' ');
     },
   };
 }
@@ -143,7 +140,7 @@ export interface WebhookVerifier {
  * const { id } = await verifier.verify(request.headers, new Uint8Array(await request.arrayBuffer()));
  */
 export function createWebhookVerifier(options: WebhookVerifierOptions): WebhookVerifier {
-  const keys = importKeys(options.secret);
+  const { keys, ready } = importKeys(options.secret);
   const tolerance = options.toleranceSeconds ?? DEFAULT_WEBHOOK_TOLERANCE_SECONDS;
   if (!Number.isFinite(tolerance) || tolerance < 0) {
     throw new MessageboxError('invalid_options', 'toleranceSeconds must be a number >= 0');
@@ -179,9 +176,10 @@ export function createWebhookVerifier(options: WebhookVerifierOptions): WebhookV
         if (version === 'v1' && signature) candidates.push(signature);
       }
       if (candidates.length > 0) {
-        const content = signedContent(id, timestamp, body);
-        for (const hmac of await keys) {
-          const expected = base64Encode(await hmac(content));
+        const prefix = signedPrefix(id, timestamp);
+        for (const hmac of keys() ?? (await ready)) {
+          const mac = hmac(prefix, body);
+          const expected = typeof mac === 'string' ? mac : await mac;
           let match = false;
           for (const candidate of candidates) match = constantTimeEqual(expected, candidate) || match;
           if (match) return { id, timestamp };
@@ -192,19 +190,26 @@ export function createWebhookVerifier(options: WebhookVerifierOptions): WebhookV
   };
 }
 
-function importKeys(secret: string | readonly string[]): Promise<HmacSha256[]> {
+/**
+ * One HMAC function per secret: `ready` resolves with them, and `keys()`
+ * gives them at once once it has (undefined before), so a request after the
+ * first awaits nothing for its keys.
+ */
+function importKeys(secret: string | readonly string[]): { keys: () => HmacSha256[] | undefined; ready: Promise<HmacSha256[]> } {
   const secrets = typeof secret === 'string' ? [secret] : [...secret];
   if (secrets.length === 0) throw new MessageboxError('invalid_options', 'at least one webhook secret is required');
-  return createHmacSha256(secrets.map(parseWebhookSecret));
+  const ready = createHmacSha256(secrets.map(parseWebhookSecret));
+  let imported: HmacSha256[] | undefined;
+  ready.then(
+    (hmacs) => (imported = hmacs),
+    () => {}, // awaited (and so reported) by the first sign or verify
+  );
+  return { keys: () => imported, ready };
 }
 
-function signedContent(id: string, timestamp: number, body: string | Uint8Array): Uint8Array<ArrayBuffer> {
-  const prefix = encoder.encode(`${id}.${timestamp}.`);
-  const bytes = typeof body === 'string' ? encoder.encode(body) : body;
-  const out = new Uint8Array(prefix.length + bytes.length);
-  out.set(prefix);
-  out.set(bytes, prefix.length);
-  return out;
+/** What is signed before the body: `id.timestamp.` (the body's exact bytes follow). */
+function signedPrefix(id: string, timestamp: number): string {
+  return `${id}.${timestamp}.`;
 }
 
 /** Compares two strings in time that depends only on their lengths. */
@@ -213,12 +218,6 @@ function constantTimeEqual(a: string, b: string): boolean {
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return diff === 0;
-}
-
-function base64Encode(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
 }
 
 function base64Decode(text: string): Uint8Array<ArrayBuffer> {

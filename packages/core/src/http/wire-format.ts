@@ -126,10 +126,11 @@ export function decodeWebhookBody(
     if (fields['timestamp'] === undefined) {
       throw invalid('"timestamp" is required (or a webhook-timestamp header to take it from)');
     }
-    if (typeof fields['timestamp'] !== 'string' || !ISO_8601.test(fields['timestamp'])) {
+    const match = typeof fields['timestamp'] === 'string' ? ISO_8601.exec(fields['timestamp']) : null;
+    if (!match) {
       throw invalid('"timestamp" must be an ISO 8601 date-time string, e.g. "2030-01-01T00:00:00.000Z"');
     }
-    const parsed = parseIsoDateTime(fields['timestamp']);
+    const parsed = parseIsoDateTime(match);
     if (!parsed) throw invalid(`"timestamp" is not a real date-time: ${quoteInput(fields['timestamp'])}`);
     createdAt = parsed;
   }
@@ -166,15 +167,18 @@ export function decodeWebhookBody(
 }
 
 /**
- * The instant an ISO 8601 date-time (as matched by `ISO_8601`) names, or
+ * The instant an ISO 8601 date-time (its `ISO_8601` match) names, or
  * undefined when a field is out of range (month 13, February 30, hour 24,
  * minute or second 60, offset hour 24): parsed by field and checked, never
  * left to `Date` to roll over. Digits past milliseconds are dropped.
  */
-function parseIsoDateTime(text: string): Date | undefined {
-  const m = ISO_8601.exec(text);
-  if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+function parseIsoDateTime(m: RegExpExecArray): Date | undefined {
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = Number(m[6]);
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   let offsetMinutes = 0;
@@ -185,6 +189,8 @@ function parseIsoDateTime(text: string): Date | undefined {
     offsetMinutes = (m[8] === '-' ? -1 : 1) * (offsetHour * 60 + offsetMinute);
   }
   const millis = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
+  // Date.UTC reads years 0-99 as 1900-1999: those (never a message's) go through setUTCFullYear.
+  if (year >= 100) return new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000);
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute, second, millis);

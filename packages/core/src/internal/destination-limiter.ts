@@ -1,6 +1,15 @@
 import { isTransportError, MessageboxError, TransportError } from '../errors.js';
 import type { Transport } from '../ports/transport.js';
 
+/** An attempt waiting for a slot. */
+interface Waiter {
+  readonly signal: AbortSignal;
+  take(): void;
+  giveUp(why: string): void;
+}
+
+const STOPPED = 'the worker stopped while this attempt waited for a free slot';
+
 /**
  * Bounds the attempts in flight to one transport, with AIMD: the limit starts
  * at `max`; a send that fails with `TransportError.timedOut` halves it (at
@@ -15,7 +24,9 @@ export class DestinationLimiter {
   #limit: number;
   #inFlight = 0;
   #round = 0;
-  readonly #waiting = new Set<() => void>();
+  readonly #waiting = new Set<Waiter>();
+  /** Signals this limiter listens to: one listener per signal (the worker's, shared by its attempts), not one per waiting attempt. */
+  readonly #watched = new WeakSet<AbortSignal>();
 
   constructor(max: number) {
     this.max = max;
@@ -53,33 +64,46 @@ export class DestinationLimiter {
     }
     return new Promise((resolve, reject) => {
       const settle = (error?: TransportError) => {
-        this.#waiting.delete(take);
+        this.#waiting.delete(waiter);
         clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
         if (error) reject(error);
         else resolve();
       };
-      const take = () => {
-        this.#inFlight++;
-        settle();
+      const waiter: Waiter = {
+        signal,
+        take: () => {
+          this.#inFlight++;
+          settle();
+        },
+        giveUp: (why) => settle(new TransportError(`[messagebox] transport "${name}": ${why}; the message was not sent and is given back`, { notAttempted: true })),
       };
-      const giveUp = (why: string) =>
-        settle(new TransportError(`[messagebox] transport "${name}": ${why}; the message was not sent and is given back`, { notAttempted: true }));
-      const onAbort = () => giveUp('the worker stopped while this attempt waited for a free slot');
       const timer = setTimeout(
-        () => giveUp(`no slot free within ${maxWaitMs} ms (${this.#inFlight} attempts in flight, limit ${this.#limit} of ${this.max})`),
+        () => waiter.giveUp(`no slot free within ${maxWaitMs} ms (${this.#inFlight} attempts in flight, limit ${this.#limit} of ${this.max})`),
         maxWaitMs,
       );
-      this.#waiting.add(take);
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.add(waiter);
+      if (signal.aborted) waiter.giveUp(STOPPED);
+      else this.#watch(signal);
     });
   }
 
+  /** Gives up every attempt waiting with `signal` once it aborts (one listener for all of them). */
+  #watch(signal: AbortSignal): void {
+    if (this.#watched.has(signal)) return;
+    this.#watched.add(signal);
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const waiter of [...this.#waiting]) if (waiter.signal === signal) waiter.giveUp(STOPPED);
+      },
+      { once: true },
+    );
+  }
+
   #next(): void {
-    for (const take of this.#waiting) {
+    for (const waiter of this.#waiting) {
       if (this.#inFlight >= this.#limit) return;
-      take();
+      waiter.take();
     }
   }
 }

@@ -5,27 +5,14 @@ import {
   decodeWebhookBody,
   generateWebhookSecret,
   silentLogger,
-  type InboxReceiver,
   type Logger,
-  type Message,
 } from '../../src/index.js';
+import { storingReceiver } from '../support.js';
 
 const secret = generateWebhookSecret();
 const signer = createWebhookSigner({ secret });
 
-function receiver(overrides: Partial<InboxReceiver> = {}) {
-  const stored: Message[] = [];
-  const inbox: InboxReceiver & { stored: Message[] } = {
-    stored,
-    accepts: (type) => type === 'order.created',
-    async receive(m) {
-      stored.push(m);
-      return { status: 'created' };
-    },
-    ...overrides,
-  };
-  return inbox;
-}
+const receiver = storingReceiver;
 
 async function signed(body: string | ReadableStream<Uint8Array>, init: { id?: string; timestamp?: number; text?: string } = {}) {
   const id = init.id ?? 'msg_1';
