@@ -49,6 +49,8 @@ export interface Usage {
   statements: StatementCounts;
   /** Peak resident set size of the process so far, in MiB. */
   maxRssMiB: number;
+  /** Heap used after a full GC at the end of the window (after the peak was read), in MiB: what stays reachable once drained. */
+  heapAfterGcMiB?: number;
   /** Warnings and errors logged, by message. */
   logs: Record<string, number>;
 }
@@ -63,10 +65,14 @@ export function measureWindow(counter: StatementCounter, logs: Record<string, nu
       const used = process.cpuUsage(cpu);
       const delta: Record<string, number> = {};
       for (const [k, v] of Object.entries(logs)) if (v - (logsBefore[k] ?? 0)) delta[k] = v - (logsBefore[k] ?? 0);
+      const maxRssMiB = process.resourceUsage().maxRSS / 1024;
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
       return {
         cpuMs: (used.user + used.system) / 1000,
         statements: subtractCounts(counter.snapshot(), statements),
-        maxRssMiB: process.resourceUsage().maxRSS / 1024,
+        maxRssMiB,
+        ...(gc ? { heapAfterGcMiB: process.memoryUsage().heapUsed / 2 ** 20 } : {}),
         logs: delta,
       };
     },
@@ -86,8 +92,8 @@ export function countingLogger(logs: Record<string, number>): Logger {
 export const wallNow = () => performance.timeOrigin + performance.now();
 
 /**
- * With `BENCH_HEAP_EVERY=N` and `--expose-gc` among the child's node flags
- * (`BENCH_NODE_ARGS=--expose-gc`): after every N messages this process has
+ * With `BENCH_HEAP_EVERY=N` (children run with `--expose-gc`, see
+ * children.ts): after every N messages this process has
  * handled (sent, or received), a full GC, then one line on stdout with
  * `process.memoryUsage()`, the committed size of V8's young and old
  * generations (`newSpace`, `oldSpace`) and the peak RSS so far (`maxRss`),
