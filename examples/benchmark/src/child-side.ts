@@ -1,4 +1,5 @@
 import type { Logger } from '@messagebox/core';
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { Note } from './children.js';
 import type { DatabaseRef, Dialect } from './databases.js';
 import type { StatementCounter, StatementCounts } from './statement-counter.js';
@@ -48,6 +49,8 @@ export interface Usage {
   statements: StatementCounts;
   /** Peak resident set size of the process so far, in MiB. */
   maxRssMiB: number;
+  /** Heap used after a full GC at the end of the window (after the peak was read), in MiB: what stays reachable once drained. */
+  heapAfterGcMiB?: number;
   /** Warnings and errors logged, by message. */
   logs: Record<string, number>;
 }
@@ -62,10 +65,14 @@ export function measureWindow(counter: StatementCounter, logs: Record<string, nu
       const used = process.cpuUsage(cpu);
       const delta: Record<string, number> = {};
       for (const [k, v] of Object.entries(logs)) if (v - (logsBefore[k] ?? 0)) delta[k] = v - (logsBefore[k] ?? 0);
+      const maxRssMiB = process.resourceUsage().maxRSS / 1024;
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
       return {
         cpuMs: (used.user + used.system) / 1000,
         statements: subtractCounts(counter.snapshot(), statements),
-        maxRssMiB: process.resourceUsage().maxRSS / 1024,
+        maxRssMiB,
+        ...(gc ? { heapAfterGcMiB: process.memoryUsage().heapUsed / 2 ** 20 } : {}),
         logs: delta,
       };
     },
@@ -83,3 +90,30 @@ export function countingLogger(logs: Record<string, number>): Logger {
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable between processes on one machine. */
 export const wallNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * With `BENCH_HEAP_EVERY=N` (children run with `--expose-gc`, see
+ * children.ts): after every N messages this process has
+ * handled (sent, or received), a full GC, then one line on stdout with
+ * `process.memoryUsage()`, the committed size of V8's young and old
+ * generations (`newSpace`, `oldSpace`) and the peak RSS so far (`maxRss`),
+ * in MiB. `heapUsed` after a GC is what stays reachable: it grows with the
+ * number of messages only if something is retained per message, whereas peak
+ * RSS also counts garbage not yet collected and heap V8 keeps committed.
+ * Call the returned function with the running count; a no-op unless asked.
+ */
+export function heapReporter(name: string): (count: number) => void {
+  const every = Number(process.env.BENCH_HEAP_EVERY);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!every || !gc) return () => {};
+  let next = every;
+  return (count) => {
+    if (count < next) return;
+    next += every;
+    gc();
+    const space = (name: string) => getHeapSpaceStatistics().find((s) => s.space_name === name)?.space_size ?? 0;
+    const usage = { ...process.memoryUsage(), newSpace: space('new_space'), oldSpace: space('old_space'), maxRss: process.resourceUsage().maxRSS * 1024 };
+    const mib = Object.fromEntries(Object.entries(usage).map(([k, v]) => [k, +(v / 2 ** 20).toFixed(1)]));
+    console.log(`[heap] ${name} pid ${process.pid} after ${count}: ${JSON.stringify(mib)}`);
+  };
+}

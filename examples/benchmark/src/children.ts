@@ -40,7 +40,8 @@ export class Child {
     const file = fileURLToPath(new URL(`./${script}.${fromSource ? 'ts' : 'js'}`, import.meta.url));
     this.process = fork(file, [], {
       env: { ...process.env, ...env },
-      execArgv: [...(fromSource ? ['--import', 'tsx', '--conditions=@messagebox/source'] : []), ...childNodeArgs(name)],
+      // --expose-gc: a process reports its heap after a full GC at the end of a run (measureWindow), and on BENCH_HEAP_EVERY.
+      execArgv: [...(fromSource ? ['--import', 'tsx', '--conditions=@messagebox/source'] : []), '--expose-gc', ...childNodeArgs(name)],
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
     running.add(this.process);

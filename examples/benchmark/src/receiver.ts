@@ -6,7 +6,7 @@ import { honoInbox } from '@messagebox/hono';
 import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
 import { startBrokerConsumerFromEnv } from './broker-routes.js';
-import { childSetup, countingLogger, databaseFromEnv, env, measureWindow, on, tell, wallNow, type Usage } from './child-side.js';
+import { childSetup, countingLogger, databaseFromEnv, env, heapReporter, measureWindow, on, tell, wallNow, type Usage } from './child-side.js';
 import { connect, storageOn } from './databases.js';
 import { MESSAGE_TYPE } from './messages.js';
 import { StatementCounter } from './statement-counter.js';
@@ -50,9 +50,11 @@ if (delivery.batchHandler) {
 inbox.events.on('received', () => {
   if (++received === expect) tell({ kind: 'received-all', at: wallNow() });
 });
+const reportHeap = heapReporter('receiver');
 inbox.events.on('handled', ({ message }) => {
   if (reportHandlerStart) tell({ kind: 'handled', id: message.id });
   if (++handled === expect) tell({ kind: 'handled-all', at: wallNow() });
+  reportHeap(handled);
 });
 
 const app = new Hono();

@@ -89,9 +89,9 @@ export function markdown(results: BenchmarkResults): string {
   }
   lines.push('');
   if (summary.scaling.length) {
-    lines.push('| drain | handled time small / big (s) | × (linear = 10) | peak RSS × sender / receiver |', '|---|---|---|---|');
+    lines.push('| drain | handled time small / big (s) | × (linear = 10) | peak RSS × sender / receiver | heap after GC × sender / receiver |', '|---|---|---|---|---|');
     for (const x of summary.scaling) {
-      lines.push(`| ${x.variant}, ${x.smallMessages.toLocaleString('en-US')} vs ${x.bigMessages.toLocaleString('en-US')} | ${fmt(x.smallHandledMs / 1000, 1)} / ${fmt(x.bigHandledMs / 1000, 1)} | ${fmt(x.handledTimeRatio, 2)} | ${fmt(x.senderRssRatio, 2)} / ${fmt(x.receiverRssRatio, 2)} |`);
+      lines.push(`| ${x.variant}, ${x.smallMessages.toLocaleString('en-US')} vs ${x.bigMessages.toLocaleString('en-US')} | ${fmt(x.smallHandledMs / 1000, 1)} / ${fmt(x.bigHandledMs / 1000, 1)} | ${fmt(x.handledTimeRatio, 2)} | ${fmt(x.senderRssRatio, 2)} / ${fmt(x.receiverRssRatio, 2)} | ${fmt(x.senderHeapRatio, 2)} / ${fmt(x.receiverHeapRatio, 2)} |`);
     }
   } else {
     lines.push(`Drain of ${(options.messages * 10).toLocaleString('en-US')} vs ${options.messages.toLocaleString('en-US')}: not measured (run with \`--full\`).`);

@@ -30,6 +30,8 @@ export interface SideUsage {
   databaseCpuMsPerMessage?: number;
   /** Highest peak RSS among the processes, MiB. */
   peakRssMiB: number;
+  /** Highest heap used after a full GC once drained, among the processes, MiB (grows with the messages only if something is kept per message). */
+  heapAfterGcMiB?: number;
   /** Warnings and errors the processes logged, by message. */
   logs: Record<string, number>;
 }
@@ -191,6 +193,7 @@ export function sideUsage(usages: readonly (Usage | undefined)[], messages: numb
     ...(pgTransactions === undefined ? {} : { pgTransactionsPerMessage: pgTransactions }),
     ...(databaseCpuMs === undefined ? {} : { databaseCpuMsPerMessage: databaseCpuMs }),
     peakRssMiB: Math.max(...known.map((u) => u.maxRssMiB)),
+    ...(known.every((u) => u.heapAfterGcMiB !== undefined) ? { heapAfterGcMiB: Math.max(...known.map((u) => u.heapAfterGcMiB!)) } : {}),
     logs,
   };
 }

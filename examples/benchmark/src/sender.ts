@@ -3,7 +3,7 @@
 import { createOutbox } from '@messagebox/core';
 import { createHttpTransport } from '@messagebox/transport-http';
 import { brokerTransportFromEnv } from './broker-routes.js';
-import { childSetup, countingLogger, databaseFromEnv, env, measureWindow, on, tell, wallNow } from './child-side.js';
+import { childSetup, countingLogger, databaseFromEnv, env, heapReporter, measureWindow, on, tell, wallNow } from './child-side.js';
 import { connect, storageOn } from './databases.js';
 import { MESSAGE_TYPE } from './messages.js';
 import { StatementCounter } from './statement-counter.js';
@@ -21,9 +21,11 @@ const outbox = createOutbox({ store: storage.outbox, source: 'bench', logger: co
 
 let sent = 0;
 let lastSentAt = 0;
+const reportHeap = heapReporter('sender');
 outbox.events.on('sent', () => {
   sent++;
   lastSentAt = wallNow();
+  reportHeap(sent);
 });
 let window: ReturnType<typeof measureWindow> | undefined;
 const progress = setInterval(() => tell({ kind: 'progress', sent, lastSentAt }), 250);

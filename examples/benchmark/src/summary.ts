@@ -68,6 +68,9 @@ export interface ScalingSummary {
   bigHandledMs: number;
   senderRssRatio: number;
   receiverRssRatio: number;
+  /** Heap used after a full GC once drained, big over the small drains' median (≈ 1 unless something is kept per message); NaN for runs without it. */
+  senderHeapRatio: number;
+  receiverHeapRatio: number;
 }
 
 export interface Summary {
@@ -161,6 +164,8 @@ export function summarize(runs: BenchmarkResults['runs'], options: Pick<Benchmar
       bigHandledMs: big.handledMs,
       senderRssRatio: big.sender.peakRssMiB / median((r) => r.sender.peakRssMiB),
       receiverRssRatio: big.receiver.peakRssMiB / median((r) => r.receiver.peakRssMiB),
+      senderHeapRatio: (big.sender.heapAfterGcMiB ?? Number.NaN) / median((r) => r.sender.heapAfterGcMiB ?? Number.NaN),
+      receiverHeapRatio: (big.receiver.heapAfterGcMiB ?? Number.NaN) / median((r) => r.receiver.heapAfterGcMiB ?? Number.NaN),
     };
   });
   return { drains, ceilings, latency, scaling };

@@ -39,6 +39,11 @@ it('drains, measures its ceiling and latency, and writes JSON and Markdown', asy
     expect(drain.sender.statements.total).toBeGreaterThan(0);
     expect(drain.handledMs).toBeGreaterThanOrEqual(drain.acknowledgedMs);
     expect(drain.receiver.pgTransactionsPerMessage).toBeGreaterThan(0);
+    // Every process reports its heap after a full GC once drained (what the --full drains compare), below its peak RSS.
+    for (const side of [drain.sender, drain.receiver]) {
+      expect(side.heapAfterGcMiB).toBeGreaterThan(0);
+      expect(side.heapAfterGcMiB).toBeLessThan(side.peakRssMiB);
+    }
   }
   expect(results.runs.ceilings.map((c) => c.variant).sort()).toEqual(['postgres ceiling, 2 clients']);
   for (const ceiling of results.runs.ceilings) expect(ceiling.server.statements).toMatchObject({ total: 150, begin: 50, commit: 50 });
