@@ -34,7 +34,7 @@ export async function readBodyWithLimit(request: Request, maxBytes: number, time
       if (error.code === 'body_timeout') reader.cancel().catch(() => {});
       throw error;
     }
-    throw new InboxRequestError('unreadable_body', 400, 'the request body could not be read', { cause: error });
+    throw unreadable(error);
   } finally {
     clearTimeout(timer);
   }
@@ -62,6 +62,11 @@ export function assertDeclaredLength(headers: Headers, maxBytes: number): void {
 /** @internal The 408 of a body still incomplete after `timeoutMs`. */
 export function timedOut(timeoutMs: number): InboxRequestError {
   return new InboxRequestError('body_timeout', 408, `the request body did not arrive whole within ${timeoutMs} ms`);
+}
+
+/** @internal The 400 of a body the client broke off sending. */
+export function unreadable(cause: unknown): InboxRequestError {
+  return new InboxRequestError('unreadable_body', 400, 'the request body could not be read', { cause });
 }
 
 /** @internal The 413 of a body over `maxBytes`. */

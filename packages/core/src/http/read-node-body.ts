@@ -1,5 +1,5 @@
-import { InboxRequestError } from './inbox-request-error.js';
-import { assertDeclaredLength, concatChunks, timedOut, tooLarge } from './read-body.js';
+import type { InboxRequestError } from './inbox-request-error.js';
+import { assertDeclaredLength, concatChunks, timedOut, tooLarge, unreadable } from './read-body.js';
 
 /**
  * A Node.js request body (`http.IncomingMessage`, or any Readable of bytes)
@@ -81,10 +81,10 @@ export async function readNodeBody(body: NodeRequestBody, headers: Headers, maxB
       resolve(concatChunks(chunks, total));
     }
     function onError(cause: unknown): void {
-      fail(new InboxRequestError('unreadable_body', 400, 'the request body could not be read', { cause }));
+      fail(unreadable(cause));
     }
     function onClose(): void {
-      fail(new InboxRequestError('unreadable_body', 400, 'the request body could not be read', { cause: new Error('the client closed the connection before the body was complete') }));
+      fail(unreadable(new Error('the client closed the connection before the body was complete')));
     }
     body.on('end', onEnd);
     body.on('error', onError);
