@@ -28,7 +28,7 @@ export function markdown(results: BenchmarkResults): string {
     '|---|---|---|---|---|---|---|---|---|',
   );
   for (const c of summary.ceilings) {
-    lines.push(`| **${c.variant}** (one INSERT per POST) | ${r(c.perSecond)} | – | 1.00 | – / ${s(c.serverStatementsPerMessage, 2)} | – / ${s(c.serverTransactionsPerMessage, 2)} | clients ${s(c.clientCpuMsPerMessage, 2)} / server ${s(c.serverCpuMsPerMessage, 2)} | – | – |`);
+    lines.push(`| **${c.variant}** (one INSERT per POST) | ${r(c.perSecond)} | – | 1.00 | – / ${s(c.serverStatementsPerMessage, 2)} | – / ${s(c.serverTransactionsPerMessage, 2)} | clients ${s(c.clientCpuMsPerMessage, 2)} / server ${s(c.serverCpuMsPerMessage, 2)} | ${c.serverDatabaseCpuMsPerMessage ? `– / ${s(c.serverDatabaseCpuMsPerMessage, 2)}` : '–'} | – |`);
     for (const d of summary.drains.filter((d) => d.ceiling === c.variant)) {
       const transactions = `${s(d.senderTransactionsPerMessage, 2)} / ${s(d.receiverTransactionsPerMessage, 2)}`;
       lines.push(

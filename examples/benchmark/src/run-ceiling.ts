@@ -3,7 +3,7 @@ import type { Usage } from './child-side.js';
 import { wallNow } from './child-side.js';
 import { anyExit, Child } from './children.js';
 import { withCleanup } from './cleanup.js';
-import { runDatabases, type DatabaseRef } from './databases.js';
+import { backendCpu, backendCpuDelta, runDatabases, type DatabaseRef } from './databases.js';
 import { prepareDatabase } from './messages.js';
 import { prepare, sideUsage, type RunContext, type SideUsage } from './run-drain.js';
 import type { CeilingVariant } from './variants.js';
@@ -54,6 +54,8 @@ export async function runCeiling(variant: CeilingVariant, messages: number, cont
       });
       await Promise.all(clients.map((c) => c.next('ready', 30_000)));
       await server.ask({ kind: 'measure' }, 'measuring', 10_000);
+      const pgName = ref.dialect === 'postgres' ? databases.names.ceiling : undefined;
+      const backendsBefore = pgName ? await backendCpu(context.adminUrl, [pgName]) : undefined;
       const started = wallNow();
       const done = Promise.all(clients.map((c) => c.next('done', context.timeoutMs)));
       for (const c of clients) c.send({ kind: 'go' });
@@ -61,6 +63,8 @@ export async function runCeiling(variant: CeilingVariant, messages: number, cont
       const failures = answers.reduce((sum, a) => sum + Number(a.failures), 0);
       if (failures) throw new Error(`[benchmark] ${variant.name}: ${failures} requests failed`);
       const finishedAt = Math.max(...answers.map((a) => Number(a.at)));
+      const backendsAfter = backendsBefore && pgName ? await backendCpu(context.adminUrl, [pgName]) : undefined;
+      const databaseCpuMs = backendsBefore && backendsAfter && pgName ? backendCpuDelta(backendsBefore, backendsAfter, pgName) : undefined;
       const clientFinals = await Promise.all(clients.map((c) => c.stop()));
       const serverFinal = await server.stop();
       if (Number(serverFinal?.stored) !== messages) throw new Error(`[benchmark] ${variant.name}: the server stored ${serverFinal?.stored}, expected ${messages}`);
@@ -71,7 +75,7 @@ export async function runCeiling(variant: CeilingVariant, messages: number, cont
         messages,
         durationMs: Math.round(durationMs),
         perSecond: Math.round(messages / (durationMs / 1000)),
-        server: sideUsage([serverFinal?.usage as Usage | undefined], messages),
+        server: sideUsage([serverFinal?.usage as Usage | undefined], messages, undefined, databaseCpuMs === undefined ? undefined : databaseCpuMs / messages),
         clients: { cpuMsPerMessage: clientUsage.cpuMsPerMessage, peakRssMiB: clientUsage.peakRssMiB },
       };
     },

@@ -46,6 +46,8 @@ export interface CeilingSummary {
   serverTransactionsPerMessage: Spread;
   serverCpuMsPerMessage: Spread;
   clientCpuMsPerMessage: Spread;
+  /** Postgres on this machine: the server's database backends, CPU ms per message. */
+  serverDatabaseCpuMsPerMessage?: Spread;
 }
 
 export interface LatencySummary {
@@ -102,6 +104,7 @@ export function summarize(runs: BenchmarkResults['runs'], options: Pick<Benchmar
     serverTransactionsPerMessage: spread(rs.map((r) => r.server.transactionsPerMessage)),
     serverCpuMsPerMessage: spread(rs.map((r) => r.server.cpuMsPerMessage)),
     clientCpuMsPerMessage: spread(rs.map((r) => r.clients.cpuMsPerMessage)),
+    ...(rs.every((r) => r.server.databaseCpuMsPerMessage !== undefined) ? { serverDatabaseCpuMsPerMessage: spread(rs.map((r) => r.server.databaseCpuMsPerMessage!)) } : {}),
   }));
   const drains: DrainSummary[] = [...groupBy(runs.drains)].map(([variant, rs]) => {
     const ceiling = ceilingOf(variant);

@@ -37,7 +37,8 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
     ...messageColumns(message),
     status: 'received',
     received_at: time.now(),
-    available_at: time.now(),
+    // A claimed row is due again when its lease ends: outside the due-index range claims scan, so they do not walk it.
+    available_at: claim ? time.plus(claim.leaseMs) : time.now(),
     last_error: null,
     processed_at: null,
     ...(claim ? { claim_token: claim.token, lease_until: time.plus(claim.leaseMs), attempts: 1 } : { claim_token: null, lease_until: null, attempts: 0 }),

@@ -21,7 +21,8 @@ const INSERT_CHUNK = 500;
 function outboxRow(message: Message, now: unknown, lease: { claim_token: string | null; lease_until: unknown; attempts: number }): Record<string, unknown> {
   const row: Record<string, unknown> = messageColumns(message);
   row.status = 'pending';
-  row.available_at = now;
+  // A claimed row is due again when its lease ends: outside the due-index range claims scan, so they do not walk it.
+  row.available_at = lease.lease_until ?? now;
   row.last_error = null;
   row.sent_at = null;
   row.claim_token = lease.claim_token;

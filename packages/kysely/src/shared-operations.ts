@@ -63,7 +63,8 @@ function claimStatementOf(dialect: MessageboxDialect, shape: TableShape, input: 
         .$if(input.ids !== undefined, (qb) => qb.where('id', 'in', input.ids!))
         .$if(input.types !== undefined, (qb) => qb.where('type', 'in', input.types!))
         .$if(dialect.keyOrderMigration !== undefined, (qb) => qb.where((eb) => firstOfItsKey(eb, dialect, { table: shape.table, waiting: shape.waiting, scope: shape.scope ?? [] }, input.deadBlocks))) as AnySelect,
-    set: { claim_token: input.token, lease_until: input.lease, attempts: attemptsPlusOne },
+    // Due again when the lease ends: a leased row leaves the due-index range `available_at <= now`, so later claims do not walk it.
+    set: { claim_token: input.token, lease_until: input.lease, available_at: input.lease, attempts: attemptsPlusOne },
     keyIn: claimKeyIn(shape.scope),
   };
 }

@@ -99,7 +99,7 @@ export class MemoryTable {
       status: this.statuses.waiting,
       attempts: claim ? 1 : 0,
       createdAt: createdAt ?? now,
-      availableAt: now,
+      availableAt: claim ? now + claim.leaseMs : now,
       lastError: null,
       finishedAt: null,
       token: claim?.token ?? null,
@@ -117,6 +117,7 @@ export class MemoryTable {
     for (const row of due) {
       row.token = options.token;
       row.leaseUntil = now + options.leaseMs;
+      row.availableAt = row.leaseUntil; // due again when the lease ends, as in the SQL stores
       row.attempts += 1;
     }
     return due;

@@ -13,7 +13,7 @@ export interface InboxRecord extends Message<JsonValue> {
   readonly attempts: number;
   /** When the row was stored (store time). */
   readonly receivedAt: Date;
-  /** When the handler is due to run (again). */
+  /** When the handler is due to run (again); while claimed, when the claim's lease ends. */
   readonly availableAt: Date;
   readonly lastError: string | null;
   readonly processedAt: Date | null;

@@ -11,7 +11,7 @@ export interface OutboxRecord extends Message<JsonValue> {
   readonly status: OutboxStatus;
   /** Delivery attempts started so far (a claim counts as an attempt). */
   readonly attempts: number;
-  /** When the row is due for its next attempt. */
+  /** When the row is due for its next attempt (while claimed: when the claim's lease ends). */
   readonly availableAt: Date;
   /** Description of the last failure, or null. */
   readonly lastError: string | null;
@@ -104,7 +104,7 @@ export interface OutboxStore<Tx> {
    * Atomically claims up to `limit` pending rows that are due
    * (`availableAt <= now`) and not under a live lease (no lease, or lease
    * expired), oldest due first where the database allows: sets their token,
-   * `leaseUntil = now + leaseMs` and `attempts = attempts + 1`, and returns
+   * `leaseUntil = now + leaseMs`, `availableAt = leaseUntil` (a leased row is due again when its lease ends, so it stays out of the range later claims scan) and `attempts = attempts + 1`, and returns
    * them. Two concurrent callers never receive the same row while its lease
    * is live. With `ids`, only those rows are candidates; with `types`, only
    * rows of those types (an empty list claims nothing), so a process never

@@ -462,6 +462,33 @@ export const outboxCases: StorageCase[] = [
   },
 
   {
+    name: 'outbox: a claimed row is due when its lease ends (claimed at add and by claimDue), in the inbox too, and is claimed again once it has ended',
+    async run({ outbox, inbox }) {
+      const dueAtLeaseEnd = (row: { availableAt: Date; leaseUntil: Date | null } | null | undefined, what: string) => {
+        expect(row?.leaseUntil, `${what}: leased`).toBeInstanceOf(Date);
+        expect(row!.availableAt.getTime(), `${what}: due when the lease ends`).toBe(row!.leaseUntil!.getTime());
+      };
+      const held = message();
+      await outbox.transaction((tx) => outbox.add(tx, [held], { claim: { token: token(), leaseMs: LONG } }));
+      dueAtLeaseEnd(await outbox.get(held.id), 'outbox row claimed at add');
+      await inbox.transaction((tx) => inbox.receive(tx, held, { claim: { token: token(), leaseMs: LONG } }));
+      dueAtLeaseEnd(await inbox.get(held), 'inbox row claimed at receive');
+      for (const store of [outbox, inbox] as const) {
+        const m = message(`lease.end.${newMessageId()}`);
+        if (store === outbox) await outbox.transaction((tx) => outbox.add(tx, [m]));
+        else await inbox.transaction((tx) => inbox.receive(tx, m));
+        const what = store === outbox ? 'outbox' : 'inbox';
+        expect(ids(await store.claimDue({ token: token(), leaseMs: SHORT, limit: 100, types: [m.type] })), `${what}: first claim`).toEqual([m.id]);
+        dueAtLeaseEnd(store === outbox ? await outbox.get(m.id) : await inbox.get(m), `${what} row claimed by claimDue`);
+        let again: { id: string; attempts: number }[] = [];
+        await eventually(async () => (again = await store.claimDue({ token: token(), leaseMs: LONG, limit: 100, types: [m.type] })).length > 0, 10_000, `${what}: the row claimed again after its lease ended`);
+        expect(ids(again)).toEqual([m.id]);
+        expect(again[0]!.attempts).toBe(2);
+      }
+    },
+  },
+
+  {
     name: 'outbox: database time is UTC epoch ms, in the inbox too (due, lease, sent, received and processed times near Date.now())',
     async run({ outbox, inbox }) {
       const bound = 120_000;
