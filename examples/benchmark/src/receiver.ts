@@ -27,7 +27,7 @@ let received = 0;
 let handled = 0;
 let window: ReturnType<typeof measureWindow> | undefined;
 
-const inbox = createInbox({ store: storage.inbox, logger, ...(process.env.MB_INBOX_CONCURRENCY ? { concurrency: Number(process.env.MB_INBOX_CONCURRENCY) } : {}) });
+const inbox = createInbox({ store: storage.inbox, logger });
 if (delivery.batchHandler) {
   inbox.onBatch<{ n: number }>(
     MESSAGE_TYPE,

@@ -269,6 +269,8 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
     emit: (failure) => (failure.kind === 'retry' ? events.emit('handlerFailed', failure.event) : events.emit('dead', failure.event)),
   };
 
+  /** Handlers run at once: `concurrency`, but no more than the store runs transactions without waiting for a connection. */
+  const handlerSlots = Math.max(1, Math.min(config.concurrency, store.maxConcurrentTransactions ?? Infinity));
   /** Jobs of a batch type are grouped per type, up to its `maxMessages`, in their order; every other job runs on its own. */
   const service = new ServiceSkeleton<Job>(
     {
@@ -283,7 +285,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
     {
       name: 'inbox',
       ...config,
-      concurrency: Math.max(1, Math.min(config.concurrency, store.maxConcurrentTransactions ?? Infinity)),
+      concurrency: handlerSlots,
       purger: retentionPurger({ name: 'inbox', finished: 'processed', logger }, (o) => store.purge(o), retention),
     },
   );
@@ -518,6 +520,12 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
         logger.warn(
           { keepMs: retention.keepMs, senderRetrySpanMs: senderSpanMs },
           'inbox retention is shorter than the longest sender retry schedule: a late retry of a purged message would be handled again',
+        );
+      }
+      if (options.concurrency !== undefined && handlerSlots < options.concurrency) {
+        logger.info(
+          { concurrency: options.concurrency, handlers: handlerSlots },
+          `inbox runs at most ${handlerSlots} handlers at once, not its concurrency ${options.concurrency}: the store runs no more transactions at once without one waiting for a connection (maxConcurrentTransactions; for a Postgres pool, its size less 2 kept for receiving)`,
         );
       }
       service.start();

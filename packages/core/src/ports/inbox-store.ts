@@ -95,7 +95,9 @@ export interface InboxStore<Tx> {
 
   /**
    * Most transactions the store runs at once without one waiting for
-   * another's connection (SQLite through Kysely: 1, its single connection).
+   * another's connection (SQLite through Kysely: 1, its single connection;
+   * `createPostgresStorage` with its pool: the pool's size less 2, kept for
+   * receiving).
    * The inbox runs at most this many handlers at a time (fewer than its
    * `concurrency` if need be), so a `receive` waits behind at most this many
    * handler transactions. Absent: no limit of the store's own.
