@@ -51,6 +51,8 @@ export interface ConnectionState {
 
 const INBOX = /inbox"/;
 const HANDLER = 'bench_handled';
+/** The end of a query that carries statements to run with its COMMIT (see `transactionWithCommitStatements`). */
+const AT_COMMIT = /;\n\s*commit\s*$/i;
 
 /** Counts every statement text handed to the driver (what reaches the database, not an estimate). */
 export class StatementCounter {
@@ -59,6 +61,13 @@ export class StatementCounter {
   /** Counts one statement sent on a connection whose state is `connection` (one object per connection). */
   record(sql: unknown, connection: ConnectionState): void {
     const text = typeof sql === 'string' ? sql : typeof (sql as { text?: unknown })?.text === 'string' ? (sql as { text: string }).text : '';
+    // Statements sent with COMMIT in one query (Postgres' simple protocol: `UPDATE …;\ncommit`) count as what they are: each, then the COMMIT.
+    const atCommit = AT_COMMIT.exec(text);
+    if (atCommit) {
+      for (const statement of text.slice(0, atCommit.index).split(';\n')) this.record(statement, connection);
+      this.record('commit', connection);
+      return;
+    }
     const head = text.trimStart().slice(0, 120).toLowerCase();
     const counts = this.counts;
     counts.total++;

@@ -1,5 +1,6 @@
 import { MessageboxError } from '@messagebox/core';
 import type { AnyDb, AnyTx, AtCommit } from '@messagebox/kysely';
+import { isLostFence } from './postgres-fenced-at-commit.js';
 import { CompiledQuery, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, TransactionBuilder, type DatabaseConnection, type Dialect, type Driver } from 'kysely';
 
 const BEGIN = CompiledQuery.raw('begin');
@@ -31,6 +32,11 @@ function commitStatementsDriver(queued: readonly string[]): Driver {
       } catch (error) {
         // Without an SQLSTATE the server did not answer (the connection broke): whether it committed is unknown, as for any COMMIT.
         if (!SQLSTATE.test(String((error as { code?: unknown } | undefined)?.code))) throw error;
+        if (isLostFence(error)) {
+          throw new MessageboxError('lease_lost', 'the transaction was rolled back, not committed: the claim its COMMIT marks done (a processed mark) was taken over by another worker meanwhile', {
+            cause: error,
+          });
+        }
         throw new MessageboxError(
           'store_failed',
           `the transaction was rolled back, not committed: its COMMIT, which also writes the outbox rows add() was given, failed: ${(error as Error).message}`,
@@ -77,8 +83,8 @@ function transactionOf<T>(db: AnyDb, queued: string[], fn: (tx: AnyTx) => Promis
   return new TransactionBuilder({ config: { dialect }, dialect, driver, executor: db.getExecutor() }).execute(fn);
 }
 
-/** Per Kysely instance: whether its driver runs a query of several statements (pg does: no parameters, the simple query protocol). */
-const severalStatements = new WeakMap<object, boolean>();
+/** Per Kysely instance: whether its driver runs a query of several statements (pg does: no parameters, the simple query protocol), asked once (concurrent first transactions share the question). */
+const severalStatements = new WeakMap<object, Promise<boolean>>();
 /** Postgres refuses several statements in one extended-protocol query ("cannot insert multiple commands into a prepared statement"). */
 const SYNTAX_ERROR = '42601';
 
@@ -89,15 +95,16 @@ const SYNTAX_ERROR = '42601';
  * protocol gets false, and its rows are inserted at `add`. A failure for
  * another reason (the server unreachable) is not kept: false for now.
  */
-async function runsSeveralStatements(db: AnyDb): Promise<boolean> {
+function runsSeveralStatements(db: AnyDb): Promise<boolean> {
   const known = severalStatements.get(db);
   if (known !== undefined) return known;
-  try {
-    await db.executeQuery(CompiledQuery.raw('select 1; select 1'));
-    severalStatements.set(db, true);
-    return true;
-  } catch (error) {
-    if ((error as { code?: unknown } | undefined)?.code === SYNTAX_ERROR) severalStatements.set(db, false);
-    return false;
-  }
+  const asked = db.executeQuery(CompiledQuery.raw('select 1; select 1')).then(
+    () => true,
+    (error: unknown) => {
+      if ((error as { code?: unknown } | undefined)?.code !== SYNTAX_ERROR) severalStatements.delete(db);
+      return false;
+    },
+  );
+  severalStatements.set(db, asked);
+  return asked;
 }

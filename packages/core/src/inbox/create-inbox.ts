@@ -290,7 +290,13 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
     },
   );
   const runner = service.runner;
-  const wakeForKeys = coalescedWake(() => runner.wake());
+  /**
+   * A wake-up shared by whatever happens within a few ms: keyed completions
+   * (the next message of a key may be claimable) and rows stored for the
+   * worker (after-commit queue full, or set aside behind their key), so a
+   * burst of those costs one claim per window, not one per message.
+   */
+  const wakeSoon = coalescedWake(() => runner.wake());
 
   async function claimJobs(limit: number): Promise<Job[]> {
     if (handlers.size === 0) return [];
@@ -337,7 +343,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
     const entry = handlers.get(jobs[0]!.message.type);
     await (jobs.length > 1 && entry?.kind === 'batch' ? handleBatch(entry, jobs, signal) : handleEach(jobs, signal));
     // The next message of a key may be claimable now: claim it without waiting for the poll.
-    if (jobs.some((job) => job.message.key !== undefined)) wakeForKeys();
+    if (jobs.some((job) => job.message.key !== undefined)) wakeSoon();
   }
 
   async function handleEach(jobs: readonly Job[], signal: AbortSignal): Promise<void> {
@@ -508,7 +514,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
       }
       if (isNew && job && mode === 'after-commit') {
         if (preClaimed) service.submitFresh([job]);
-        else runner.wake();
+        else wakeSoon(); // stored for the worker: claimed with the others of the next few ms
       }
       return { status: isNew ? 'created' : 'duplicate' };
     },

@@ -1,4 +1,4 @@
-import { createInbox, type InboxClaim, type InboxStore, type Message } from '@messagebox/core';
+import { createInbox, isMessageboxError, MessageboxError, type InboxClaim, type InboxStore, type Message } from '@messagebox/core';
 import { expect } from 'vitest';
 import { AFTER_SHORT, ids, LONG, message, SHORT, sleep, sorted, token } from './fixtures.js';
 import type { StorageCase } from './types.js';
@@ -9,6 +9,14 @@ const receive = (store: Store, m: Parameters<Store['receive']>[1], options?: Par
 const claim = (store: Store, options: { types?: string[]; limit?: number; leaseMs?: number; token?: string } = {}) =>
   store.claimDue({ token: options.token ?? token(), leaseMs: options.leaseMs ?? LONG, limit: options.limit ?? 100, ...(options.types ? { types: options.types } : {}) });
 const processed = (store: Store, claim: InboxClaim) => store.transaction((tx) => store.markProcessed(tx, claim));
+/** A mark with a lost claim: false, or (a store that marks at COMMIT) its transaction rejected with `lease_lost`. */
+async function expectLostMark(mark: Promise<boolean>): Promise<void> {
+  const outcome = await mark.then(
+    (marked) => marked,
+    (error: unknown) => (isMessageboxError(error, 'lease_lost') ? false : Promise.reject(error)),
+  );
+  expect(outcome, 'a lost claim marked processed').toBe(false);
+}
 
 const c = (name: string, run: (inbox: Store) => Promise<void>): StorageCase => ({
   name: `inbox: ${name}`,
@@ -210,13 +218,30 @@ export const inboxCases: StorageCase[] = [
     await sleep(AFTER_SHORT);
     const [owner] = await claim(store, { leaseMs: LONG });
     const lost = { source: m.source, id: m.id, token: late!.token };
-    expect(await processed(store, lost)).toBe(false);
+    await expectLostMark(processed(store, lost));
     expect(await store.scheduleRetry(lost, { delayMs: LONG, error: 'late' })).toBe(false);
     expect(await store.markDead(lost, { error: 'late' })).toBe(false);
     expect(await store.release([lost])).toBe(0);
     const row = await store.get(m);
     expect(row).toMatchObject({ status: 'received', attempts: 2, lastError: null });
     expect(row?.leaseUntil).not.toBeNull();
+    expect(await processed(store, { source: m.source, id: m.id, token: owner!.token })).toBe(true);
+  }),
+
+  c('fencing: a transaction whose processed mark finds the claim lost commits nothing (the mark false, or the COMMIT rejected with lease_lost)', async (store) => {
+    const [m, written] = [message(), message()];
+    await receive(store, m);
+    const [late] = await claim(store, { leaseMs: SHORT });
+    await sleep(AFTER_SHORT);
+    const [owner] = await claim(store, { leaseMs: LONG });
+    const lost = { source: m.source, id: m.id, token: late!.token };
+    const run = store.transaction(async (tx) => {
+      await store.receive(tx, written); // what a handler wrote
+      if (!(await store.markProcessed(tx, lost))) throw new MessageboxError('lease_lost', 'lost (the mark said false)');
+    });
+    await expect(run).rejects.toMatchObject({ code: 'lease_lost' });
+    expect(await store.get(written), 'the write of the failed transaction is not committed').toBeNull();
+    expect(await store.get(m)).toMatchObject({ status: 'received', attempts: 2 });
     expect(await processed(store, { source: m.source, id: m.id, token: owner!.token })).toBe(true);
   }),
 
