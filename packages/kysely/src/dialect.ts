@@ -1,5 +1,5 @@
 import type { Unsubscribe } from '@messagebox/core';
-import type { Expression, ExpressionBuilder, Kysely, RawBuilder, SelectQueryBuilder, SqlBool, Transaction, UpdateObject, UpdateQueryBuilder } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, RawBuilder, SelectQueryBuilder, SqlBool, Transaction, UpdateObject } from 'kysely';
 import type { Reuse } from './compiled-statements.js';
 import type { MessageboxTables } from './tables.js';
 
@@ -81,18 +81,6 @@ export interface InsertManyIfAbsent {
  * every value in it written as a literal the dialect escaped.
  */
 export type AtCommit = (statement: string) => void;
-
-/**
- * A fenced update (one claimed row, still holding its claim) that a dialect
- * may queue at COMMIT: `build(db, input)` is the UPDATE, `reuse` compiles it
- * once per shape (its input is the request).
- */
-export interface FencedUpdate {
-  name: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  build: (db: AnyDb, input: any) => UpdateQueryBuilder<any, any, any, any>;
-  reuse: Reuse<unknown>;
-}
 
 /** Options of `MessageboxDialect.insertOutboxRows`. */
 export interface OutboxInsertOptions {
@@ -235,17 +223,6 @@ export interface MessageboxDialect {
    * are inserted at `add`. Default: none, rows are inserted at `add`.
    */
   transactionWithCommitStatements?<T>(db: AnyDb, fn: (tx: AnyTx, atCommit: AtCommit | undefined) => Promise<T>): Promise<T>;
-
-  /**
-   * Optional, with {@link transactionWithCommitStatements}: `update` as a
-   * statement to queue at COMMIT that fails the transaction when it changes
-   * no row (the claim was taken over): the COMMIT then rolls back and
-   * rejects with `MessageboxError` `lease_lost`. Undefined: run it now. The
-   * inbox store's `transaction()` queues `markProcessed` this way, so a
-   * handled message costs BEGIN, the handler's statements and `UPDATE …;
-   * COMMIT`: one round trip fewer. Default: none.
-   */
-  fencedUpdateAtCommit?(update: FencedUpdate): string | undefined;
 
   /**
    * DDL of migration `0003_mysql_claim_order`: an index that yields due rows

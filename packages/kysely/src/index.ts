@@ -1,4 +1,4 @@
-export type { AnyDb, AnySelect, AnyTx, AtCommit, ClaimStatement, FencedUpdate, OutboxInsertOptions, InsertManyIfAbsent, MessageboxDialect, UpdateReturningIds, UpdateReturningKeys } from './dialect.js';
+export type { AnyDb, AnySelect, AnyTx, AtCommit, ClaimStatement, OutboxInsertOptions, InsertManyIfAbsent, MessageboxDialect, UpdateReturningIds, UpdateReturningKeys } from './dialect.js';
 export { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateKeysWithLockedSelect, updateKeysWithReturning, updateWithLockedSelect, updateWithReturning } from './shared-statements.js';
 export { committedTransaction } from './committed-transaction.js';
 export { compileRequest, executeRequest, StatementCache, type Reuse, type StatementCacheOptions } from './compiled-statements.js';

@@ -1,14 +1,14 @@
 import type { InboxClaim, InboxEntry, InboxKey, InboxStore, InsertClaim, Message } from '@messagebox/core';
 import type { ExpressionBuilder, Transaction } from 'kysely';
 
-import { committedTransaction, dialectBegin, queueingTransaction, savepointOpened } from './committed-transaction.js';
-import type { AnyDb, AtCommit, InsertManyIfAbsent, UpdateReturningKeys } from './dialect.js';
+import { committedTransaction, dialectBegin } from './committed-transaction.js';
+import type { AnyDb, InsertManyIfAbsent, UpdateReturningKeys } from './dialect.js';
 import { byDueOrder, messageColumns, toClaimedInbox, toInboxRecord } from './records.js';
 import type { InboxRow } from './schema.js';
 import { chunks, createStoreContext, type KyselyStoreOptions } from './store-context.js';
 import { groupClaims, keysIn, ownedByGroups, type ClaimGroup } from './filters.js';
 import { updateKeysWithLockedSelect } from './shared-statements.js';
-import { claimRows, countByStatus, fencedUpdate, getRecord, sharedStoreMembers, updateClaimed, type TableShape } from './shared-operations.js';
+import { claimRows, countByStatus, getRecord, sharedStoreMembers, updateClaimed, type TableShape } from './shared-operations.js';
 import { assertKeysStorable, blockedKeyRows, ORDER_KEY } from './key-order.js';
 
 const INSERT_CHUNK = 500;
@@ -88,30 +88,9 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
     return inserted;
   }
 
-  /**
-   * The COMMIT queue of each open `transaction()`, when the dialect can both
-   * queue statements at COMMIT and fence one there (Postgres): the processed
-   * mark of a handler's transaction then rides on its COMMIT.
-   */
-  const commitStatementsOf = new WeakMap<object, AtCommit>();
-  const marksAtCommit = dialect.transactionWithCommitStatements !== undefined && dialect.fencedUpdateAtCommit !== undefined;
-
-  /** Marks the claimed row processed: at COMMIT when `tx` is this store's transaction on such a dialect (outside a savepoint), else now. */
-  async function markProcessed(tx: object, claim: InboxClaim): Promise<boolean> {
-    const atCommit = commitStatementsOf.get(tx);
-    if (atCommit && !savepointOpened(tx as AnyDb)) {
-      const text = dialect.fencedUpdateAtCommit!(fencedUpdate(context, shape, 'inbox.markProcessed', claim, processed()));
-      if (text !== undefined) {
-        atCommit(text); // a lost claim fails the COMMIT with lease_lost: nothing the handler wrote commits
-        return true;
-      }
-    }
-    return updateClaimed(context, tx as AnyDb, shape, 'inbox.markProcessed', claim, processed());
-  }
-
   return {
     database: options.db,
-    transaction: (fn) => (marksAtCommit ? queueingTransaction(options.db, dialect, commitStatementsOf, fn) : committedTransaction(options.db, fn, dialectBegin(dialect))),
+    transaction: (fn) => committedTransaction(options.db, fn, dialectBegin(dialect)),
 
     async receive(tx, message: Message, opts?: { claim?: InsertClaim }) {
       return insertOne(tx as unknown as AnyDb, inboxRow(message, opts?.claim));
@@ -139,7 +118,7 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
       return byDueOrder(rows as unknown as InboxRow[]).map(toClaimedInbox);
     },
 
-    markProcessed: (tx, claim) => markProcessed(tx as object, claim),
+    markProcessed: (tx, claim) => updateClaimed(context, tx as unknown as AnyDb, shape, 'inbox.markProcessed', claim, processed()),
 
     async markProcessedMany(tx, claims: readonly InboxClaim[]) {
       if (claims.length === 0) return [];

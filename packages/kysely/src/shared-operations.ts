@@ -1,7 +1,7 @@
 import type { Claim, ClaimOptions, PurgeOptions, RecordFilter, RetryOptions, StoreOverviewOptions } from '@messagebox/core';
 import { sql, type RawBuilder } from 'kysely';
 import { constantFragment } from './statement-shape.js';
-import type { AnyDb, AnySelect, ClaimStatement, FencedUpdate } from './dialect.js';
+import type { AnyDb, AnySelect, ClaimStatement } from './dialect.js';
 import { claimKeyIn, groupClaims, keysIn, ownedBy, ownedByGroups, recordFilter } from './filters.js';
 import { chunks, type StoreContext } from './store-context.js';
 import { integer } from './time.js';
@@ -91,20 +91,14 @@ export function claimRows(context: StoreContext, shape: TableShape, opts: ClaimO
  * it changed the row. `name` names the operation.
  */
 export async function updateClaimed(context: StoreContext, conn: AnyDb, shape: TableShape, name: string, claim: Claim, set: Record<string, unknown>): Promise<boolean> {
-  const update = fencedUpdate(context, shape, name, claim, set);
-  const result = await context.statements.execute(conn, name, update.reuse.input, update.build);
-  return Number(result.numAffectedRows ?? 0) > 0;
-}
-
-/** The fenced update {@link updateClaimed} runs, for a dialect to queue at COMMIT instead (`fencedUpdateAtCommit`). */
-export function fencedUpdate(context: StoreContext, shape: TableShape, name: string, claim: Claim, set: Record<string, unknown>): FencedUpdate {
   const input = { groups: groupClaims([claim], shape.scope), set };
-  const build = (db: AnyDb, i: typeof input) =>
+  const result = await context.statements.execute(conn, name, input, (db, i) =>
     db
       .updateTable(shape.table)
       .set(i.set)
-      .where((eb) => ownedByGroups(eb, i.groups, shape.waiting, shape.scope));
-  return { name, build, reuse: { statements: context.statements, key: name, input, of: (i: never) => i } };
+      .where((eb) => ownedByGroups(eb, i.groups, shape.waiting, shape.scope)),
+  );
+  return Number(result.numAffectedRows ?? 0) > 0;
 }
 
 /** Fenced: makes the row due after `delayMs`, records the error, clears the lease. */

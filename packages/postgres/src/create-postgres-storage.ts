@@ -31,9 +31,7 @@ export interface PostgresStorageCommonOptions {
    * `INSERT …; COMMIT`), not two. The visible difference: a SELECT of the
    * outbox table inside that transaction does not see them yet. Default true;
    * `false` inserts at `add`. `pgTransaction` and transactions you open
-   * yourself always insert at once. Likewise the inbox's processed mark of
-   * a handled message rides on its transaction's COMMIT (a lost claim then
-   * fails that COMMIT with `lease_lost`); `false` marks at once.
+   * yourself always insert at once.
    */
   writeAtCommit?: boolean;
   /** Replaces the database clock (tests of backoff). */

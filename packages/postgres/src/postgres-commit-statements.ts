@@ -1,6 +1,5 @@
 import { MessageboxError } from '@messagebox/core';
 import type { AnyDb, AnyTx, AtCommit } from '@messagebox/kysely';
-import { isLostFence } from './postgres-fenced-at-commit.js';
 import { CompiledQuery, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, TransactionBuilder, type DatabaseConnection, type Dialect, type Driver } from 'kysely';
 
 const BEGIN = CompiledQuery.raw('begin');
@@ -32,11 +31,6 @@ function commitStatementsDriver(queued: readonly string[]): Driver {
       } catch (error) {
         // Without an SQLSTATE the server did not answer (the connection broke): whether it committed is unknown, as for any COMMIT.
         if (!SQLSTATE.test(String((error as { code?: unknown } | undefined)?.code))) throw error;
-        if (isLostFence(error)) {
-          throw new MessageboxError('lease_lost', 'the transaction was rolled back, not committed: the claim its COMMIT marks done (a processed mark) was taken over by another worker meanwhile', {
-            cause: error,
-          });
-        }
         throw new MessageboxError(
           'store_failed',
           `the transaction was rolled back, not committed: its COMMIT, which also writes the outbox rows add() was given, failed: ${(error as Error).message}`,

@@ -7,7 +7,6 @@ import { postgresKeyOrderMigration } from './postgres-key-order-ddl.js';
 import { listenForWakeUps, type ListenOptions } from './postgres-listener.js';
 import { insertOutboxRowsAndNotify, outboxChannel } from './postgres-notify.js';
 import { postgresTransactionWithCommitStatements } from './postgres-commit-statements.js';
-import { postgresFencedUpdateAtCommit } from './postgres-fenced-at-commit.js';
 import type { NamedStatements } from './postgres-prepared-statements.js';
 
 /** Options of {@link createPostgresDialect}. */
@@ -19,9 +18,7 @@ export interface PostgresDialectOptions {
    * `add` is given at COMMIT, in the COMMIT's round trip, instead of at once
    * (one round trip fewer; a SELECT of the outbox inside the transaction does
    * not see them). Default true. `pgTransaction` and transactions you open
-   * yourself always insert at once. The inbox store's processed mark rides
-   * on its transaction's COMMIT too (fenced: a lost claim fails that COMMIT
-   * with `lease_lost`).
+   * yourself always insert at once.
    */
   writeAtCommit?: boolean;
   /** Connection for `LISTEN` (enables `outbox.watch`). Default: off, workers poll. */
@@ -78,10 +75,7 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Mes
   };
   const notify = options.notify !== false;
   dialect.insertOutboxRows = notify ? insertOutboxRowsAndNotify : (tx, tables, rows, o) => insertOutboxRowsAndNotify(tx, tables, rows, { ...o, wake: false });
-  if (options.writeAtCommit !== false) {
-    dialect.transactionWithCommitStatements = postgresTransactionWithCommitStatements;
-    dialect.fencedUpdateAtCommit = postgresFencedUpdateAtCommit;
-  }
+  if (options.writeAtCommit !== false) dialect.transactionWithCommitStatements = postgresTransactionWithCommitStatements;
   const named = options.namedStatements;
   if (named) dialect.reusedStatement = (statement) => named.add(statement);
   if (listen) dialect.watch = (tables, onWake) => listenForWakeUps(listen, outboxChannel(tables), onWake);

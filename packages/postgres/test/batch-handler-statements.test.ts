@@ -113,42 +113,4 @@ describe.runIf(reachable)('postgres: statements per handled message (counted on 
     expect(await storage.inbox.stats()).toMatchObject({ received: 0, processed: MESSAGES });
     await db.destroy();
   });
-
-  it(`ordinary handlers: the processed mark rides on the COMMIT, so a handled message costs 2 round trips besides the handler's (BEGIN; UPDATE …; COMMIT)`, async () => {
-    const { db, storage, inbox, insert, counted } = await setup('fold_');
-    let handlerStatements = 0;
-    inbox.on('payment.created', async (message, { tx }) => {
-      await insert(tx, [message.id]);
-      handlerStatements++;
-    });
-    expect(await inbox.processDue()).toBe(MESSAGES);
-    const { total, claims, statements } = counted();
-    const folded = statements.filter((s) => /processed/.test(s) && /;\n\s*commit$/i.test(s));
-    expect(folded, 'one mark-and-COMMIT query per message').toHaveLength(MESSAGES);
-    expect((total - claims - handlerStatements) / MESSAGES).toBeLessThanOrEqual(2);
-    expect(await storage.inbox.stats()).toMatchObject({ received: 0, processed: MESSAGES });
-    await db.destroy();
-  });
-
-  it('a handler whose claim was taken over meanwhile: its COMMIT rolls back with lease_lost, its writes are gone, the new owner handles the message once', async () => {
-    const { db, storage, insert } = await setup('lost_');
-    const lone = createMessage({ type: 'lost.one', payload: {}, source: 'lost' }, { now: new Date() });
-    await storage.inbox.transaction((tx) => storage.inbox.receive(tx, lone));
-    const [late] = await storage.inbox.claimDue({ token: 'late', leaseMs: 1, limit: 1, types: ['lost.one'] });
-    let owner: Awaited<ReturnType<typeof storage.inbox.claimDue>>[number] | undefined;
-    const deadline = Date.now() + 10_000;
-    while (!owner && Date.now() < deadline) [owner] = await storage.inbox.claimDue({ token: 'owner', leaseMs: 60_000, limit: 1, types: ['lost.one'] }); // once the 1 ms lease has ended
-    expect(owner?.id).toBe(lone.id);
-    expect(late?.id).toBe(lone.id);
-    const run = storage.inbox.transaction(async (tx) => {
-      await insert(tx, [late!.id]);
-      return storage.inbox.markProcessed(tx, { source: late!.source, id: late!.id, token: 'late' });
-    });
-    await expect(run).rejects.toMatchObject({ code: 'lease_lost', message: expect.stringContaining('taken over by another worker') });
-    const rows = await sql<{ n: number }>`select count(*)::int as n from ${sql.id('lost_ledger')} where id = ${late!.id}`.execute(db);
-    expect(rows.rows[0]!.n, 'the handler write rolled back').toBe(0);
-    expect(await storage.inbox.transaction((tx) => storage.inbox.markProcessed(tx, { source: owner!.source, id: owner!.id, token: 'owner' }))).toBe(true);
-    expect((await storage.inbox.get(owner!))?.status).toBe('processed');
-    await db.destroy();
-  });
 });

@@ -171,11 +171,7 @@ export interface InboxStore<Tx> {
    * Fenced: marks the row `(claim.source, claim.id)` `processed` inside `tx`,
    * so the handler's own writes in `tx` and this mark commit or roll back
    * together. False when the claim was lost (the caller must then roll back
-   * `tx`). Also applies to a row this `tx` inserted already claimed. A store
-   * may instead queue the mark to run with `tx`'s COMMIT (Postgres, in the
-   * store's own `transaction()`): it then resolves true, and a lost claim
-   * makes that COMMIT roll back and reject with `MessageboxError`
-   * `lease_lost`. Call it last in `tx`, as the inbox does.
+   * `tx`). Also applies to a row this `tx` inserted already claimed.
    */
   markProcessed(tx: Tx, claim: InboxClaim): Promise<boolean>;
 
