@@ -29,4 +29,30 @@ describe('inbox: a burst beyond the after-commit queue', () => {
     expect(warnings.length).toBeLessThanOrEqual(3);
     expect((await store.stats()).received).toBe(0);
   });
+
+  it('receives committing at the same time hold their places in the queue: only as many are written claimed as fit, none is given back', async () => {
+    const base = createMemoryInboxStore();
+    let released = 0;
+    let claimedAtReceive = 0;
+    const store: InboxStore<MemoryTransaction> = {
+      ...base,
+      release: async (claims) => ((released += claims.length), base.release(claims)),
+      receiveMany: async (tx, entries) => ((claimedAtReceive += entries.filter((e) => e.claim).length), base.receiveMany!(tx, entries)),
+      receive: async (tx, message, options) => ((claimedAtReceive += options?.claim ? 1 : 0), base.receive(tx, message, options)),
+    };
+    const handled = new Set<string>();
+    const inbox = createInbox({ store, maxQueued: 50, concurrency: 4, pollIntervalMs: 3_600_000, retention: false }).on('t', async (message) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      handled.add(message.id);
+    });
+    await inbox.start();
+    const total = 1_000;
+    await Promise.all(Array.from({ length: total }, (_, i) => inbox.receive({ id: `p${i}`, source: 's', type: 't', payload: i, headers: {}, createdAt: new Date() })));
+    for (let i = 0; i < 2_000 && handled.size < total; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await inbox.stop();
+    expect(handled.size).toBe(total);
+    expect(released, 'claims given back').toBe(0);
+    expect(claimedAtReceive).toBeGreaterThan(0);
+    expect(claimedAtReceive).toBeLessThanOrEqual(50 + 4); // the queue's places (and the slots taking from it)
+  });
 });

@@ -462,61 +462,67 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
       }
       const job: Job | undefined = handlers.has(message.type) ? { message, claim: { source: message.source, id: message.id, token: newClaimToken() }, attempts: 1, receivedAt: new Date(clock.now()) } : undefined;
       // With the after-commit queue full, the row is written unclaimed and left to the worker (woken below): no release later.
-      let preClaimed = job !== undefined && (mode === 'inline' || runner.hasRoom);
-      const claim = job && preClaimed ? { token: job.claim.token, leaseMs: config.leaseMs } : undefined;
-      let isNew: boolean;
-      let settleKept: (() => Promise<void>) | undefined;
-      if (mode === 'inline' && job) {
-        const run = () => transaction(async (tx) => {
-          // A message whose key has an earlier one unprocessed is stored for the worker instead of handled here.
-          const { aside } = await inReceiveOrder(store, tx, [{ message, claim: claim! }], ordering);
-          if (aside[0]) {
-            preClaimed = false;
-            return store.receive(tx, message);
-          }
-          if (!(await store.receive(tx, message, { claim: claim! }))) return false;
+      // After commit: a place in the queue is held while the row is committed, so concurrent receives cannot all find room and overflow it together.
+      const place = job !== undefined && mode === 'after-commit' ? runner.reserve(1) : undefined;
+      let preClaimed = job !== undefined && (mode === 'inline' || place !== undefined);
+      try {
+        const claim = job && preClaimed ? { token: job.claim.token, leaseMs: config.leaseMs } : undefined;
+        let isNew: boolean;
+        let settleKept: (() => Promise<void>) | undefined;
+        if (mode === 'inline' && job) {
+          const run = () => transaction(async (tx) => {
+            // A message whose key has an earlier one unprocessed is stored for the worker instead of handled here.
+            const { aside } = await inReceiveOrder(store, tx, [{ message, claim: claim! }], ordering);
+            if (aside[0]) {
+              preClaimed = false;
+              return store.receive(tx, message);
+            }
+            if (!(await store.receive(tx, message, { claim: claim! }))) return false;
+            try {
+              await runHandler(tx, job, neverAborted);
+            } catch (error) {
+              throw new MessageboxError('handler_failed', `handler for "${message.type}" failed; nothing was stored: ${describeError(error)}`, { cause: error });
+            }
+            return true;
+          });
           try {
-            await runHandler(tx, job, neverAborted);
+            isNew = await (instrumentation.handle ? instrumentation.handle(message, 1, run) : run());
           } catch (error) {
-            throw new MessageboxError('handler_failed', `handler for "${message.type}" failed; nothing was stored: ${describeError(error)}`, { cause: error });
+            const meant = meantByHandler(error);
+            if (meant === undefined) throw error;
+            // The handler said what it means (dead now, or run again later): the message is kept and settled as in after-commit mode.
+            isNew = await store.transaction((tx) => store.receive(tx, message, { claim: claim! }));
+            if (isNew) settleKept = () => settle(job, meant, handlers.get(message.type)?.policy ?? config.retry);
           }
-          return true;
-        });
-        try {
-          isNew = await (instrumentation.handle ? instrumentation.handle(message, 1, run) : run());
-        } catch (error) {
-          const meant = meantByHandler(error);
-          if (meant === undefined) throw error;
-          // The handler said what it means (dead now, or run again later): the message is kept and settled as in after-commit mode.
-          isNew = await store.transaction((tx) => store.receive(tx, message, { claim: claim! }));
-          if (isNew) settleKept = () => settle(job, meant, handlers.get(message.type)?.policy ?? config.retry);
+        } else if (groupCommit) {
+          const outcome = await groupCommit.receive(claim ? { message, claim } : { message });
+          isNew = outcome !== 'duplicate';
+          if (outcome === 'created-unclaimed') preClaimed = false; // its claim was given back: left to the worker, woken below
+        } else {
+          isNew = await store.transaction(async (tx) => {
+            const { entries, aside } = await inReceiveOrder(store, tx, [claim ? { message, claim } : { message }], ordering);
+            if (aside[0]) preClaimed = false;
+            return store.receive(tx, message, entries[0]!.claim ? { claim: entries[0]!.claim } : {});
+          });
         }
-      } else if (groupCommit) {
-        const outcome = await groupCommit.receive(claim ? { message, claim } : { message });
-        isNew = outcome !== 'duplicate';
-        if (outcome === 'created-unclaimed') preClaimed = false; // its claim was given back: left to the worker, woken below
-      } else {
-        isNew = await store.transaction(async (tx) => {
-          const { entries, aside } = await inReceiveOrder(store, tx, [claim ? { message, claim } : { message }], ordering);
-          if (aside[0]) preClaimed = false;
-          return store.receive(tx, message, entries[0]!.claim ? { claim: entries[0]!.claim } : {});
-        });
+        events.emit(isNew ? 'received' : 'duplicate', { message });
+        if (settleKept) {
+          await settleKept();
+          // A message kept to run later is the workers' to handle: woken for a short delay, and a warning when none runs here.
+          runner.wake();
+          if (!runner.running) warnKeptWithoutWorker(message);
+        } else if (isNew && job && mode === 'inline') {
+          if (preClaimed) events.emit('handled', { message, attempts: 1, durationMs: 0 });
+          else runner.wake(); // set aside behind an earlier message of its key: the worker's
+        }
+        if (isNew && job && mode === 'after-commit') {
+          if (preClaimed) service.submitFresh([job]);
+          else wakeSoon(); // stored for the worker: claimed with the others of the next few ms
+        }
+        return { status: isNew ? 'created' : 'duplicate' };
+      } finally {
+        place?.(); // submitted by now, or nothing to submit
       }
-      events.emit(isNew ? 'received' : 'duplicate', { message });
-      if (settleKept) {
-        await settleKept();
-        // A message kept to run later is the workers' to handle: woken for a short delay, and a warning when none runs here.
-        runner.wake();
-        if (!runner.running) warnKeptWithoutWorker(message);
-      } else if (isNew && job && mode === 'inline') {
-        if (preClaimed) events.emit('handled', { message, attempts: 1, durationMs: 0 });
-        else runner.wake(); // set aside behind an earlier message of its key: the worker's
-      }
-      if (isNew && job && mode === 'after-commit') {
-        if (preClaimed) service.submitFresh([job]);
-        else wakeSoon(); // stored for the worker: claimed with the others of the next few ms
-      }
-      return { status: isNew ? 'created' : 'duplicate' };
     },
 
     processDue: (opts = {}) => service.pass({ ...(opts.maxMessages === undefined ? {} : { maxMessages: opts.maxMessages }), proceed: () => handlers.size > 0 }),

@@ -115,7 +115,30 @@ export class WorkRunner<Item> {
 
   /** True while the after-commit queue has room, so work written now will be taken by {@link submit}. */
   get hasRoom(): boolean {
-    return this.#waitingRows() < this.#options.maxQueued;
+    return this.#waitingRows() + this.#reserved < this.#options.maxQueued;
+  }
+
+  /** Rows promised a place in the after-commit queue (see {@link reserve}). */
+  #reserved = 0;
+
+  /**
+   * Takes a place in the after-commit queue for `rows` about to be written
+   * claimed and {@link submit}ted once committed, or undefined when there is
+   * no room: concurrent writers then see the queue as full while their rows
+   * are being committed, instead of all finding room and overflowing it
+   * together (which gives rows back with an extra statement, to be claimed
+   * again). Call the returned function once, before submitting or when the
+   * write failed.
+   */
+  reserve(rows: number): (() => void) | undefined {
+    if (!this.hasRoom) return undefined;
+    this.#reserved += rows;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#reserved -= rows;
+    };
   }
 
   /** Rows of the items waiting for a slot, not counting those the limiter has already let through (about to run). */
