@@ -228,7 +228,8 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
   const ordering = resolveOrdering(options.ordering, 'createOutbox');
   const routes = new Map<string, { transport: Transport; policy: RetryPolicy; batch: ResolvedBatch | undefined }>();
   const events = new Events<OutboxEventMap>(() => logger);
-  const openTransactions = new WeakMap<object, { token: string; added: Added[] }>();
+  /** Each open `outbox.transaction()`: its claim token, what it added, and the places it holds in the after-commit queue (see `WorkRunner.reserve`). */
+  const openTransactions = new WeakMap<object, { token: string; added: Added[]; places: (() => void)[] }>();
   /** markSent for every attempt that succeeded while the previous markSent was in flight, in one statement. */
   const completions = new CoalescingBatcher<Claim, boolean>(
     async (claims) => {
@@ -508,20 +509,25 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
 
     async transaction(fn) {
       const added: Added[] = [];
+      const places: (() => void)[] = [];
       const token = newClaimToken();
-      const result = await store.transaction(async (tx) => {
-        openTransactions.set(tx as object, { token, added });
-        try {
-          return await fn(tx);
-        } finally {
-          openTransactions.delete(tx as object);
-        }
-      });
-      for (const { message } of added) events.emit('created', { message });
-      const claimed = added.filter((a) => a.claimed);
-      if (claimed.length) service.submitFresh(claimed.map(({ message, leasedAt }) => ({ message, claim: { id: message.id, token }, attempts: 1, leasedAt })));
-      if (claimed.length < added.length) runner.wake();
-      return result;
+      try {
+        const result = await store.transaction(async (tx) => {
+          openTransactions.set(tx as object, { token, added, places });
+          try {
+            return await fn(tx);
+          } finally {
+            openTransactions.delete(tx as object);
+          }
+        });
+        for (const { message } of added) events.emit('created', { message });
+        const claimed = added.filter((a) => a.claimed);
+        if (claimed.length) service.submitFresh(claimed.map(({ message, leasedAt }) => ({ message, claim: { id: message.id, token }, attempts: 1, leasedAt })));
+        if (claimed.length < added.length) runner.wake();
+        return result;
+      } finally {
+        for (const release of places) release(); // submitted by now, or rolled back
+      }
     },
 
     async add(tx: Tx, input: MessageInput<unknown>) {
@@ -533,7 +539,10 @@ export function createOutbox<Tx>(options: OutboxOptions<Tx>): Outbox<Tx> | Outbo
       const messages = build(options.catalog ? await validateInputs(options.catalog, inputs) : (inputs as readonly MessageInput[]));
       const open = openTransactions.get(tx as object);
       // With the after-commit queue full, or a destination paused or its breaker open, rows are written unclaimed and left to the workers (no release needed later).
-      const claim = open && sendAfterCommit && runner.hasRoom && flow.allClaimable(messages) ? { token: open.token, leaseMs: config.leaseMs } : undefined;
+      // A place in the after-commit queue is held until the transaction ends, so concurrent transactions cannot all find room and overflow it together.
+      const place = open && sendAfterCommit && flow.allClaimable(messages) ? runner.reserve(messages.length) : undefined;
+      if (place) open!.places.push(place);
+      const claim = place ? { token: open!.token, leaseMs: config.leaseMs } : undefined;
       const leasedAt = leaseClock();
       // A keyed message whose key has an earlier one waiting is left to the worker, which sends the key in order.
       const unclaimed = claim ? await unclaimedForOrder(store, tx, messages, ordering) : undefined;
