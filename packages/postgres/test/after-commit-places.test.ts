@@ -13,7 +13,7 @@ describe.runIf(reachable)('postgres: concurrent transactions and the after-commi
   beforeAll(async () => void (database = await createTestDatabase()));
   afterAll(() => database?.drop());
 
-  it('transactions committing at the same time hold their places: rows beyond the queue's room are written unclaimed, none is given back, each message is sent once', async () => {
+  it('transactions committing at the same time hold their places: rows beyond the room in the queue are written unclaimed, none is given back, each message is sent once', async () => {
     const pool = new pg.Pool({ connectionString: database.url, max: 10 });
     pool.on('error', () => {});
     const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
