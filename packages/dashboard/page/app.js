@@ -166,7 +166,7 @@
       ['side', message.side], ['id', message.id], ['source', message.source], ...(message.key !== undefined ? [['key', message.key]] : []), ['type', message.type], ['status', message.status],
       ['attempts', String(message.attempts)], ['created', time(message.createdAt)],
       ...(message.side === 'inbox' ? [['received', time(message.receivedAt)], ['processed', time(message.processedAt)]] : [['sent', time(message.sentAt)]]),
-      ['next attempt', message.status === 'dead' ? '—' : time(message.availableAt)],
+      ['next attempt', message.status === 'pending' || message.status === 'received' ? time(message.availableAt) : '—'], // while an attempt runs: when its lease ends
     ];
     $('detail-fields').replaceChildren(...fields.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { 'data-field': k, text: v || '—' })]));
     $('detail-error').textContent = message.lastError || '—';

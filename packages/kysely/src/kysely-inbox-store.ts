@@ -3,7 +3,7 @@ import type { ExpressionBuilder, Transaction } from 'kysely';
 
 import { committedTransaction, dialectBegin } from './committed-transaction.js';
 import type { AnyDb, InsertManyIfAbsent, UpdateReturningKeys } from './dialect.js';
-import { byDueOrder, messageColumns, toClaimedInbox, toInboxRecord } from './records.js';
+import { byWaitingOrder, messageColumns, toClaimedInbox, toInboxRecord } from './records.js';
 import type { InboxRow } from './schema.js';
 import { chunks, createStoreContext, type KyselyStoreOptions } from './store-context.js';
 import { groupClaims, keysIn, ownedByGroups, type ClaimGroup } from './filters.js';
@@ -33,15 +33,19 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
     assertKeysStorable(dialect, [message]);
     return inboxColumns(message, claim);
   };
-  const inboxColumns = (message: Message, claim: InsertClaim | undefined) => ({
+  const inboxColumns = (message: Message, claim: InsertClaim | undefined) => {
+    const lease = claim ? time.plus(claim.leaseMs) : undefined;
+    return inboxColumnsWith(message, claim, lease);
+  };
+  const inboxColumnsWith = (message: Message, claim: InsertClaim | undefined, lease: unknown) => ({
     ...messageColumns(message),
     status: 'received',
     received_at: time.now(),
     // A claimed row is due again when its lease ends: outside the due-index range claims scan, so they do not walk it.
-    available_at: claim ? time.plus(claim.leaseMs) : time.now(),
+    available_at: claim ? lease : time.now(),
     last_error: null,
     processed_at: null,
-    ...(claim ? { claim_token: claim.token, lease_until: time.plus(claim.leaseMs), attempts: 1 } : { claim_token: null, lease_until: null, attempts: 0 }),
+    ...(claim ? { claim_token: claim.token, lease_until: lease, attempts: 1 } : { claim_token: null, lease_until: null, attempts: 0 }),
   });
 
   const processed = () => ({ status: 'processed', processed_at: time.now(), lease_until: null, claim_token: null });
@@ -115,7 +119,7 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
     async claimDue(opts) {
       if (opts.limit <= 0 || opts.types?.length === 0) return [];
       const rows = await claimRows(context, shape, opts);
-      return byDueOrder(rows as unknown as InboxRow[]).map(toClaimedInbox);
+      return byWaitingOrder(rows as unknown as InboxRow[], 'received_at').map(toClaimedInbox);
     },
 
     markProcessed: (tx, claim) => updateClaimed(context, tx as unknown as AnyDb, shape, 'inbox.markProcessed', claim, processed()),

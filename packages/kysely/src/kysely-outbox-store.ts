@@ -4,7 +4,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { queueingTransaction, savepointOpened } from './committed-transaction.js';
 import type { AnyDb, AtCommit, UpdateReturningIds } from './dialect.js';
 import { groupClaims, ownedByGroups, type ClaimGroup } from './filters.js';
-import { byDueOrder, messageColumns, toClaimedOutbox, toOutboxRecord } from './records.js';
+import { byWaitingOrder, messageColumns, toClaimedOutbox, toOutboxRecord } from './records.js';
 import type { OutboxRow } from './schema.js';
 import { chunks, createStoreContext, type KyselyStoreOptions } from './store-context.js';
 import { claimRows, countByStatus, sharedStoreMembers, type TableShape } from './shared-operations.js';
@@ -131,7 +131,7 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
     async claimDue(opts) {
       if (opts.limit <= 0 || opts.ids?.length === 0 || opts.types?.length === 0) return [];
       const rows = await claimRows(context, shape, opts);
-      return byDueOrder(rows as unknown as OutboxRow[]).map(toClaimedOutbox);
+      return byWaitingOrder(rows as unknown as OutboxRow[], 'created_at').map(toClaimedOutbox);
     },
 
     async markSent(claims: readonly Claim[]) {

@@ -61,7 +61,13 @@ export function toClaimedInbox(row: InboxRow): ClaimedInboxMessage {
   return { ...toInboxRecord(row), token: row.claim_token ?? '' };
 }
 
-/** Oldest due first, as the ports ask, whatever order the database returned. */
-export function byDueOrder<R extends { available_at: number | string; id: string }>(rows: R[]): R[] {
-  return rows.sort((a, b) => toMillis(a.available_at) - toMillis(b.available_at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+/**
+ * Claimed rows in the order they started waiting (`since`: created or
+ * received), whatever order the database returned: the claim set every
+ * row's `available_at` to the same lease end, so that column no longer
+ * tells. Rows are selected oldest due first; within one claim they come
+ * back oldest first.
+ */
+export function byWaitingOrder<R extends { id: string }>(rows: R[], since: keyof R & string): R[] {
+  return rows.sort((a, b) => toMillis(a[since] as number | string) - toMillis(b[since] as number | string) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

@@ -127,11 +127,17 @@ export class WorkRunner<Item> {
    * no room: concurrent writers then see the queue as full while their rows
    * are being committed, instead of all finding room and overflowing it
    * together (which gives rows back with an extra statement, to be claimed
-   * again). Call the returned function once, before submitting or when the
-   * write failed.
+   * again). Call the returned function once the rows were submitted, or when
+   * the write failed.
    */
   reserve(rows: number): (() => void) | undefined {
-    if (!this.hasRoom) return undefined;
+    const taken = this.#waitingRows() + this.#reserved;
+    if (taken > 0 && taken + rows > this.#options.maxQueued) return undefined; // (one write always fits into an empty queue, however large, as in submit)
+    return this.hold(rows);
+  }
+
+  /** Counts `rows` as taking places in the after-commit queue until the returned function is called (once); no check of room. */
+  hold(rows: number): () => void {
     this.#reserved += rows;
     let held = true;
     return () => {

@@ -38,6 +38,8 @@ export class ServiceSkeleton<Row> {
   readonly #parts: ServiceParts<Row>;
   readonly #purger: PeriodicTask | undefined;
   readonly #fresh: EndOfTurnQueue<Row>;
+  /** Places in the after-commit queue held by the rows waiting in {@link #fresh} for the end of the turn. */
+  readonly #freshPlaces: (() => void)[] = [];
 
   constructor(parts: ServiceParts<Row>, options: WorkRunnerOptions & { purger?: PeriodicTask | undefined }) {
     this.#parts = parts;
@@ -51,7 +53,11 @@ export class ServiceSkeleton<Row> {
       },
       options,
     );
-    this.#fresh = new EndOfTurnQueue((rows) => this.runner.submit(this.batches(rows)));
+    this.#fresh = new EndOfTurnQueue((rows) => {
+      // Their places in the queue were held since submitFresh: given up now that the rows are in it.
+      for (const release of this.#freshPlaces.splice(0)) release();
+      this.runner.submit(this.batches(rows));
+    });
   }
 
   /** Claimed rows as the runner's units of work. */
@@ -67,7 +73,10 @@ export class ServiceSkeleton<Row> {
   submitFresh(rows: readonly Row[]): void {
     const alone = rows.filter((row) => !this.#parts.batchRule(row));
     if (alone.length) this.runner.submit(this.batches(alone));
-    if (alone.length < rows.length) this.#fresh.push(rows.filter((row) => this.#parts.batchRule(row)));
+    if (alone.length === rows.length) return;
+    const batchable = rows.filter((row) => this.#parts.batchRule(row));
+    this.#freshPlaces.push(this.runner.hold(batchable.length)); // counted as queued until the end of the turn, so hasRoom stays true to them
+    this.#fresh.push(batchable);
   }
 
   /**

@@ -462,6 +462,24 @@ export const outboxCases: StorageCase[] = [
   },
 
   {
+    name: 'outbox: one claim returns its rows oldest first, not in id order, in the inbox too',
+    async run({ outbox, inbox }) {
+      const run = newMessageId();
+      const first = { ...message('order.within'), id: `zz-${run}` };
+      await outbox.transaction((tx) => outbox.add(tx, [first]));
+      await inbox.transaction((tx) => inbox.receive(tx, first));
+      const [o, i] = [(await outbox.get(first.id))!.createdAt.getTime(), (await inbox.get(first))!.receivedAt.getTime()];
+      await eventually(() => Date.now() > Math.max(o, i) + 1, 5_000, 'the clock to pass the first message');
+      const second = { ...message('order.within'), id: `aa-${run}` }; // created after the first, its id sorting before it
+      await outbox.transaction((tx) => outbox.add(tx, [second]));
+      await inbox.transaction((tx) => inbox.receive(tx, second));
+      for (const store of [outbox, inbox] as const) {
+        expect(ids(await store.claimDue({ token: token(), leaseMs: LONG, limit: 10, types: ['order.within'] }))).toEqual([first.id, second.id]);
+      }
+    },
+  },
+
+  {
     name: 'outbox: a claimed row is due when its lease ends (claimed at add and by claimDue), in the inbox too, and is claimed again once it has ended',
     async run({ outbox, inbox }) {
       const dueAtLeaseEnd = (row: { availableAt: Date; leaseUntil: Date | null } | null | undefined, what: string) => {
