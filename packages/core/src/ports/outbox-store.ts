@@ -105,7 +105,7 @@ export interface OutboxStore<Tx> {
    * (`availableAt <= now`) and not under a live lease (no lease, or lease
    * expired), oldest due first where the database allows: sets their token,
    * `leaseUntil = now + leaseMs`, `availableAt = leaseUntil` (a leased row is due again when its lease ends, so it stays out of the range later claims scan) and `attempts = attempts + 1`, and returns
-   * them. Two concurrent callers never receive the same row while its lease
+   * them, oldest first (by `createdAt`; the inbox by `receivedAt`). Two concurrent callers never receive the same row while its lease
    * is live. With `ids`, only those rows are candidates; with `types`, only
    * rows of those types (an empty list claims nothing), so a process never
    * claims messages it has no transport for (e.g. during a rolling deploy).
