@@ -1,5 +1,5 @@
 import { MessageboxError } from '@messagebox/core';
-import type { AnyDb, AnyTx, AtCommit, MessageboxDialect } from './dialect.js';
+import type { AnyDb, AnyTx, MessageboxDialect } from './dialect.js';
 import { sql, type Kysely, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type Transaction, type UnknownRow } from 'kysely';
 
 /**
@@ -113,37 +113,4 @@ export function savepointOpened(conn: AnyDb): boolean {
 export function dialectBegin<DB, T>(dialect: MessageboxDialect): ((db: Kysely<DB>, fn: (tx: Transaction<DB>) => Promise<T>) => Promise<T>) | undefined {
   const begin = dialect.transaction;
   return begin && ((db, fn) => begin.call(dialect, db as unknown as AnyDb, fn as unknown as (tx: AnyTx) => Promise<T>) as Promise<T>);
-}
-
-/**
- * {@link committedTransaction} opened with the dialect's
- * `transactionWithCommitStatements` when it has one: the COMMIT queue of the
- * transaction `fn` gets is kept in `queues` (keyed by that `tx`), for the
- * store's operations to queue statements at COMMIT. Without the hook, the
- * dialect's plain transaction, and nothing is kept.
- */
-export function queueingTransaction<DB, T>(
-  db: Kysely<DB>,
-  dialect: MessageboxDialect,
-  queues: WeakMap<object, AtCommit>,
-  fn: (tx: Transaction<DB>) => Promise<T>,
-  confirm?: (tx: Transaction<DB>) => Promise<boolean>,
-): Promise<T> {
-  const withQueue = dialect.transactionWithCommitStatements;
-  if (!withQueue) return committedTransaction(db, fn, dialectBegin<DB, T>(dialect), confirm);
-  let atCommit: AtCommit | undefined;
-  const begin = (conn: Kysely<DB>, run: (tx: Transaction<DB>) => Promise<T>) =>
-    withQueue.call(dialect, conn as unknown as AnyDb, (tx, queue) => {
-      atCommit = queue;
-      return run(tx as unknown as Transaction<DB>);
-    }) as Promise<T>;
-  return committedTransaction(
-    db,
-    (tx) => {
-      if (atCommit) queues.set(tx, atCommit);
-      return fn(tx);
-    },
-    begin,
-    confirm,
-  );
 }

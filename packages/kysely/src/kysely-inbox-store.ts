@@ -33,11 +33,7 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
     assertKeysStorable(dialect, [message]);
     return inboxColumns(message, claim);
   };
-  const inboxColumns = (message: Message, claim: InsertClaim | undefined) => {
-    const lease = claim ? time.plus(claim.leaseMs) : undefined;
-    return inboxColumnsWith(message, claim, lease);
-  };
-  const inboxColumnsWith = (message: Message, claim: InsertClaim | undefined, lease: unknown) => ({
+  const inboxColumns = (message: Message, claim: InsertClaim | undefined, lease = claim && time.plus(claim.leaseMs)) => ({
     ...messageColumns(message),
     status: 'received',
     received_at: time.now(),

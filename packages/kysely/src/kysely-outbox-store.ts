@@ -1,7 +1,7 @@
 import type { Claim, InsertClaim, Message, OutboxStore } from '@messagebox/core';
 import { sql, type Kysely, type Transaction } from 'kysely';
 
-import { queueingTransaction, savepointOpened } from './committed-transaction.js';
+import { committedTransaction, dialectBegin, savepointOpened } from './committed-transaction.js';
 import type { AnyDb, AtCommit, UpdateReturningIds } from './dialect.js';
 import { groupClaims, ownedByGroups, type ClaimGroup } from './filters.js';
 import { byWaitingOrder, messageColumns, toClaimedOutbox, toOutboxRecord } from './records.js';
@@ -81,14 +81,22 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
     database: options.db,
     transaction: <T>(fn: (tx: Transaction<DB>) => Promise<T>) => {
       const claimed = new Map<string, number>();
-      return queueingTransaction(
+      let atCommit: AtCommit | undefined;
+      const begin = dialect.transactionWithCommitStatements
+        ? (conn: Kysely<DB>, run: (tx: Transaction<DB>) => Promise<T>) =>
+            dialect.transactionWithCommitStatements!<T>(conn as unknown as AnyDb, (tx, queue) => {
+              atCommit = queue;
+              return run(tx as unknown as Transaction<DB>);
+            })
+        : dialectBegin<DB, T>(dialect);
+      return committedTransaction(
         options.db,
-        dialect,
-        commitStatementsOf,
         (tx) => {
           claimedIn.set(tx, claimed);
+          if (atCommit) commitStatementsOf.set(tx, atCommit);
           return fn(tx);
         },
+        begin,
         (trx) => stillHeld(trx as unknown as AnyDb, claimed),
       );
     },

@@ -167,6 +167,6 @@ const KEPT_FOR_RECEIVING = 2;
  * 10 connections acknowledged ~25 % fewer messages a second than 8).
  */
 function handlerTransactionsOf(pool: pg.Pool): number {
-  const max = Number((pool as { options?: { max?: unknown } }).options?.max ?? defaultPoolConfig.max);
-  return Math.max(1, (Number.isFinite(max) && max > 0 ? max : 10) - KEPT_FOR_RECEIVING);
+  const max = Number((pool as { options?: { max?: unknown } }).options?.max);
+  return Math.max(1, (max > 0 ? max : defaultPoolConfig.max!) - KEPT_FOR_RECEIVING);
 }
