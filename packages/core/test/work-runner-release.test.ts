@@ -68,4 +68,35 @@ describe('WorkRunner: giving back overflowed items', () => {
     expect(errors.filter((e) => e.includes('failed; will retry'))).toHaveLength(4);
     expect(errors.at(-1)).toMatch(/giving back overflowed messages failed 5 times; they are retried once their lease runs out/);
   });
+
+  it('never gives back items whose place was reserved before their rows were written, even when the worker loop filled the queue meanwhile', async () => {
+    const released: string[] = [];
+    const processed: string[] = [];
+    const gate = deferred();
+    let store = ['w1', 'w2', 'w3']; // rows the worker loop finds: they fill the queue while the reserved rows are being committed
+    const runner = new WorkRunner<string>(
+      {
+        claim: async (limit) => store.splice(0, limit),
+        process: async (item) => {
+          await gate.promise; // every slot stays busy, so claimed items wait in the queue
+          processed.push(item);
+        },
+        release: async (items) => void released.push(...items),
+      },
+      { name: 'test', batchSize: 10, concurrency: 1, pollIntervalMs: 3_600_000, maxQueued: 3, logger: silent },
+    );
+    const place = runner.reserve(2);
+    expect(place).toBeDefined();
+    runner.start();
+    for (let i = 0; i < 600 && runner.busy < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(runner.busy).toBe(3); // the worker claimed its rows while the place was held: one runs, two wait
+    runner.submit(['fresh1', 'fresh2'], { placed: true });
+    place!();
+    runner.submit(['late']); // not placed: the queue is full, so it is given back
+    gate.resolve();
+    for (let i = 0; i < 600 && processed.length < 5; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await runner.stop(10_000);
+    expect(processed.sort()).toEqual(['fresh1', 'fresh2', 'w1', 'w2', 'w3']);
+    expect(released).toEqual(['late']);
+  });
 });

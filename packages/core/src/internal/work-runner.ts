@@ -162,13 +162,17 @@ export class WorkRunner<Item> {
    * Processes items already claimed (right after commit) without waiting for
    * a poll. What does not fit in the queue is given back to the store and
    * left to the worker loop, which is woken once the release is written.
+   * `placed`: the items' places were taken with {@link reserve} (or
+   * {@link hold}) before their rows were written, so they fit whatever the
+   * worker loop claimed meanwhile (the queue then runs over `maxQueued` by
+   * at most that claim) and none is given back.
    */
-  submit(items: readonly Item[]): void {
+  submit(items: readonly Item[], options: { placed?: boolean } = {}): void {
     let fits = 0;
     // In order: items fit while their rows do (one item always fits into an empty queue, however large).
     for (const item of items) {
       const waiting = this.#waitingRows();
-      if (waiting > 0 && waiting + this.#rows([item]) > this.#options.maxQueued) break;
+      if (!options.placed && waiting > 0 && waiting + this.#rows([item]) > this.#options.maxQueued) break;
       void this.#enqueue(item);
       fits++;
     }

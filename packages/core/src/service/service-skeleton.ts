@@ -56,7 +56,7 @@ export class ServiceSkeleton<Row> {
     this.#fresh = new EndOfTurnQueue((rows) => {
       // Their places in the queue were held since submitFresh: given up now that the rows are in it.
       for (const release of this.#freshPlaces.splice(0)) release();
-      this.runner.submit(this.batches(rows));
+      this.runner.submit(this.batches(rows), { placed: true });
     });
   }
 
@@ -69,10 +69,12 @@ export class ServiceSkeleton<Row> {
    * Hands rows written already claimed (right after commit) to the runner:
    * those that run alone at once, the batchable ones at the end of this
    * turn of the event loop, so that rows committed together share batches.
+   * Their writers held places in the after-commit queue for them
+   * (`WorkRunner.reserve`), so they are never given back as overflow.
    */
   submitFresh(rows: readonly Row[]): void {
     const alone = rows.filter((row) => !this.#parts.batchRule(row));
-    if (alone.length) this.runner.submit(this.batches(alone));
+    if (alone.length) this.runner.submit(this.batches(alone), { placed: true });
     if (alone.length === rows.length) return;
     const batchable = rows.filter((row) => this.#parts.batchRule(row));
     this.#freshPlaces.push(this.runner.hold(batchable.length)); // counted as queued until the end of the turn, so hasRoom stays true to them
