@@ -1,4 +1,4 @@
-import { createQueryId, type Compilable, type CompiledQuery, type QueryResult, type RootOperationNode } from 'kysely';
+import { CompiledQuery, createQueryId, type Compilable, type QueryResult, type RootOperationNode } from 'kysely';
 import { expectAnswer } from './committed-transaction.js';
 import type { AnyDb } from './dialect.js';
 import { shapeOf, SLOT, withSlots } from './statement-shape.js';
@@ -173,4 +173,19 @@ export function executeRequest<Req, R>(conn: AnyDb, name: string, request: Req, 
 export function compileRequest<Req, R>(name: string, reuse: Reuse<Req>, build: (db: AnyDb, request: Req) => Compilable<R>): CompiledQuery<R> {
   const of = reuse.of as (input: unknown) => Req;
   return reuse.statements.compile(`${name}\u0002${reuse.key}`, reuse.input, (db, input) => build(db, of(input)));
+}
+
+/**
+ * Runs a statement a dialect wrote itself (`text` with `$n` placeholders,
+ * its `parameters`) on `conn`, seen by the store transaction's watcher like
+ * any other statement: if it fails and the caller catches the error, COMMIT
+ * is still checked.
+ *
+ * @example
+ * const { rows } = await executeText(tx, 'insert into t (a) select * from unnest($1::text[])', [['x', 'y']]);
+ */
+export function executeText<R>(conn: AnyDb, text: string, parameters: readonly unknown[]): Promise<QueryResult<R>> {
+  const compiled = CompiledQuery.raw(text, [...parameters]) as CompiledQuery<R>;
+  expectAnswer(conn, compiled.queryId);
+  return conn.executeQuery(compiled);
 }

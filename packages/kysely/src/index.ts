@@ -1,7 +1,7 @@
 export type { AnyDb, AnySelect, AnyTx, AtCommit, ClaimStatement, OutboxInsertOptions, InsertManyIfAbsent, MessageboxDialect, UpdateReturningIds, UpdateReturningKeys } from './dialect.js';
 export { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateKeysWithLockedSelect, updateKeysWithReturning, updateWithLockedSelect, updateWithReturning } from './shared-statements.js';
 export { committedTransaction } from './committed-transaction.js';
-export { compileRequest, executeRequest, StatementCache, type Reuse, type StatementCacheOptions } from './compiled-statements.js';
+export { compileRequest, executeRequest, executeText, StatementCache, type Reuse, type StatementCacheOptions } from './compiled-statements.js';
 export { constantFragment } from './statement-shape.js';
 export { joinedTransaction } from './joined-transaction.js';
 export { createKyselyInboxStore } from './kysely-inbox-store.js';

@@ -1,7 +1,8 @@
-import { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateKeysWithReturning, updateWithReturning, type AnyDb, type MessageboxDialect } from '@messagebox/kysely';
+import { insertOnConflictDoNothing, updateKeysWithReturning, updateWithReturning, type AnyDb, type MessageboxDialect } from '@messagebox/kysely';
 import { sql } from 'kysely';
 import { claimStatisticsKeeper, type ClaimStatisticsOptions } from './claim-statistics.js';
 import { postgresClaim } from './postgres-claim.js';
+import { insertManyWithArrays } from './postgres-insert-many.js';
 import { postgresCreateMigrationsTable, postgresCreateTables, postgresDestinationStatesTable, postgresInboxIdentityMigration, postgresOperationsIndexes } from './postgres-ddl.js';
 import { postgresKeyOrderMigration } from './postgres-key-order-ddl.js';
 import { listenForWakeUps, type ListenOptions } from './postgres-listener.js';
@@ -51,6 +52,7 @@ export interface PostgresDialectOptions {
  */
 export function createPostgresDialect(options: PostgresDialectOptions = {}): MessageboxDialect {
   const listen = options.listen;
+  const named = options.namedStatements;
   const dialect: MessageboxDialect = {
     name: 'postgres',
     nowMs: () => sql<number>`(extract(epoch from statement_timestamp()) * 1000)::bigint`,
@@ -65,7 +67,7 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Mes
     updateReturningIds: updateWithReturning,
     updateReturningKeys: updateKeysWithReturning,
     insertIfAbsent: insertOnConflictDoNothing,
-    insertManyIfAbsent: insertManyOnConflictDoNothing,
+    insertManyIfAbsent: insertManyWithArrays(named && ((statement) => named.add(statement))),
     oneStatementInsertMany: true,
     withMigrationLock: (db: AnyDb, fn) =>
       db.transaction().execute(async (trx) => {
@@ -76,7 +78,6 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Mes
   const notify = options.notify !== false;
   dialect.insertOutboxRows = notify ? insertOutboxRowsAndNotify : (tx, tables, rows, o) => insertOutboxRowsAndNotify(tx, tables, rows, { ...o, wake: false });
   if (options.writeAtCommit !== false) dialect.transactionWithCommitStatements = postgresTransactionWithCommitStatements;
-  const named = options.namedStatements;
   if (named) dialect.reusedStatement = (statement) => named.add(statement);
   if (listen) dialect.watch = (tables, onWake) => listenForWakeUps(listen, outboxChannel(tables), onWake);
   return dialect;
