@@ -2,6 +2,7 @@ import { describeError, isMessageboxError, MessageboxError } from '../errors.js'
 import { Events } from '../events.js';
 import type { JsonValue } from '../json.js';
 import { createMessage, newClaimToken, type Message } from '../message.js';
+import { createTurnToken } from '../internal/turn-token.js';
 import type { ClaimedInboxMessage, InboxClaim, InboxKey, InboxStore } from '../ports/inbox-store.js';
 import { createRetryPolicy, longestRetrySpanMs, type RetryPolicy, type RetryPolicyOptions } from '../retry-policy.js';
 import { resolveServiceOptions, type ServiceOptions } from '../service-options.js';
@@ -297,6 +298,8 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
    * burst of those costs one claim per window, not one per message.
    */
   const wakeSoon = coalescedWake(() => runner.wake());
+  /** Messages received together (one batch request) are written claimed with one token: one group in their processed mark. */
+  const receiveToken = createTurnToken();
 
   async function claimJobs(limit: number): Promise<Job[]> {
     if (handlers.size === 0) return [];
@@ -460,7 +463,7 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
       if (!inbox.accepts(message.type)) {
         throw new MessageboxError('unknown_type', `no handler is registered for message type "${message.type}"`);
       }
-      const job: Job | undefined = handlers.has(message.type) ? { message, claim: { source: message.source, id: message.id, token: newClaimToken() }, attempts: 1, receivedAt: new Date(clock.now()) } : undefined;
+      const job: Job | undefined = handlers.has(message.type) ? { message, claim: { source: message.source, id: message.id, token: receiveToken(`${message.source}\u0000${message.id}`) }, attempts: 1, receivedAt: new Date(clock.now()) } : undefined;
       // With the after-commit queue full, the row is written unclaimed and left to the worker (woken below): no release later.
       // After commit: a place in the queue is held while the row is committed, so concurrent receives cannot all find room and overflow it together.
       const place = job !== undefined && mode === 'after-commit' ? runner.reserve(1) : undefined;
