@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './json.js';
+export { payloadJson, rememberPayloadJson } from './payload-json.js';
 export * from './text.js';
 export * from './message.js';
 export * from './catalog/index.js';

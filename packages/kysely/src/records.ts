@@ -1,4 +1,4 @@
-import type { ClaimedInboxMessage, ClaimedOutboxMessage, InboxRecord, InboxStatus, JsonValue, Message, OutboxRecord, OutboxStatus } from '@messagebox/core';
+import { rememberPayloadJson, type ClaimedInboxMessage, type ClaimedOutboxMessage, type InboxRecord, type InboxStatus, type JsonValue, type Message, type OutboxRecord, type OutboxStatus } from '@messagebox/core';
 import type { InboxRow, OutboxRow } from './schema.js';
 import { toDate, toMillis } from './time.js';
 
@@ -40,8 +40,11 @@ export function toOutboxRecord(row: OutboxRow): OutboxRecord {
   };
 }
 
+/** A claimed outbox row; its payload is sent as the text it was stored as (`rememberPayloadJson`), not stringified again. */
 export function toClaimedOutbox(row: OutboxRow): ClaimedOutboxMessage {
-  return { ...toOutboxRecord(row), token: row.claim_token ?? '' };
+  const record = toOutboxRecord(row);
+  rememberPayloadJson(record.payload, row.payload);
+  return { ...record, token: row.claim_token ?? '' };
 }
 
 export function toInboxRecord(row: InboxRow): InboxRecord {

@@ -1,5 +1,6 @@
 import type { JsonValue } from '../json.js';
 import { createMessage, type Message } from '../message.js';
+import { payloadJson } from '../payload-json.js';
 import { MessageboxError } from '../errors.js';
 import { quoteInput } from '../text.js';
 import type { WebhookSigner } from './webhook-signature.js';
@@ -52,17 +53,12 @@ export const MAX_WEBHOOK_JSON_DEPTH = 64;
 
 const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:Z|([+-])(\d{2}):(\d{2}))$/i;
 
-/** The JSON body text of `message` (see {@link WebhookBody}). */
+/** The JSON body text of `message` (see {@link WebhookBody}); the payload written as {@link payloadJson} gives it. */
 export function encodeWebhookBody(message: Message): string {
-  const body: WebhookBody = {
-    type: message.type,
-    timestamp: message.createdAt.toISOString(),
-    data: message.payload,
-    source: message.source,
-  };
-  if (Object.keys(message.headers).length > 0) body.headers = { ...message.headers };
-  if (message.key !== undefined) body.key = message.key;
-  return JSON.stringify(body);
+  let body = `{"type":${JSON.stringify(message.type)},"timestamp":"${message.createdAt.toISOString()}","data":${payloadJson(message.payload)},"source":${JSON.stringify(message.source)}`;
+  if (Object.keys(message.headers).length > 0) body += `,"headers":${JSON.stringify(message.headers)}`;
+  if (message.key !== undefined) body += `,"key":${JSON.stringify(message.key)}`;
+  return `${body}}`;
 }
 
 /**

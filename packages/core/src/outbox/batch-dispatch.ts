@@ -1,6 +1,7 @@
 import { MessageboxError } from '../errors.js';
 import type { Instrumentation } from '../instrumentation.js';
 import type { Message } from '../message.js';
+import { payloadJson, utf8Length } from '../payload-json.js';
 import type { SendOutcome, Transport } from '../ports/transport.js';
 
 /**
@@ -60,14 +61,14 @@ export function resolveRouteBatch(type: string, transport: Transport, batch: Rou
   return { maxMessages, maxBytes };
 }
 
-const encoder = new TextEncoder();
-
-/** UTF-8 length of the message's JSON: what `maxBytes` counts. */
+/** UTF-8 length of the message's JSON: what `maxBytes` counts (the payload as it is sent, see `payloadJson`: not stringified again when a store read it). */
 export function messageSize(message: Message): number {
-  return encoder.encode(
-    JSON.stringify({ id: message.id, type: message.type, source: message.source, timestamp: message.createdAt, data: message.payload, headers: message.headers }),
-  ).length;
+  const envelope = JSON.stringify({ id: message.id, type: message.type, source: message.source, timestamp: message.createdAt, headers: message.headers });
+  return utf8Length(envelope) + DATA_FIELD.length + utf8Length(payloadJson(message.payload));
 }
+
+/** What the payload adds to the envelope besides its own text: `,"data":`. */
+const DATA_FIELD = ',"data":';
 
 /**
  * Sends `messages` through `transport` in one call and returns one failure
