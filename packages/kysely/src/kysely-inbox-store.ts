@@ -13,7 +13,8 @@ import { assertKeysStorable, blockedKeyRows, ORDER_KEY } from './key-order.js';
 
 const INSERT_CHUNK = 500;
 const KEY = ['source', 'id'] as const;
-const rowKey = (m: { source: string; id: string }) => JSON.stringify([m.source, m.id]);
+/** A row's key as one string (NUL never occurs in a stored source or id). */
+const rowKey = (m: { source: string; id: string }) => `${m.source}\u0000${m.id}`;
 
 /**
  * An {@link InboxStore} on the caller's Kysely instance; see
@@ -33,16 +34,21 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
     assertKeysStorable(dialect, [message]);
     return inboxColumns(message, claim);
   };
-  const inboxColumns = (message: Message, claim: InsertClaim | undefined, lease = claim && time.plus(claim.leaseMs)) => ({
-    ...messageColumns(message),
-    status: 'received',
-    received_at: time.now(),
+  /** The message's columns, then the rest, set one by one (see `messageColumns`: no spreading). */
+  const inboxColumns = (message: Message, claim: InsertClaim | undefined) => {
+    const row = messageColumns(message);
+    const lease = claim && time.plus(claim.leaseMs);
+    row.status = 'received';
+    row.received_at = time.now();
     // A claimed row is due again when its lease ends: outside the due-index range claims scan, so they do not walk it.
-    available_at: claim ? lease : time.now(),
-    last_error: null,
-    processed_at: null,
-    ...(claim ? { claim_token: claim.token, lease_until: lease, attempts: 1 } : { claim_token: null, lease_until: null, attempts: 0 }),
-  });
+    row.available_at = claim ? lease : time.now();
+    row.last_error = null;
+    row.processed_at = null;
+    row.claim_token = claim ? claim.token : null;
+    row.lease_until = claim ? lease : null;
+    row.attempts = claim ? 1 : 0;
+    return row;
+  };
 
   const processed = () => ({ status: 'processed', processed_at: time.now(), lease_until: null, claim_token: null });
   /** Marks the rows of the grouped claims processed, returning their keys. */
