@@ -46,7 +46,7 @@ describe.runIf(reachable)('postgres: the inbox multi-row insert as arrays (unnes
     expect((await storage.inbox.stats()).received).toBe(254);
   });
 
-  it('stores every value exactly: quotes, backslashes, braces, commas, NULL-looking text, non-ASCII, keyed and unkeyed rows together; claimed and unclaimed rows together take the VALUES statement', async () => {
+  it('stores every value exactly: quotes, backslashes, braces, commas, NULL-looking text, non-ASCII, keyed and unkeyed rows together, claimed and unclaimed rows together', async () => {
     const { db, storage } = await open('values_');
     const awkward = ['a"b', 'back\\slash', '{braces}', 'com,ma', 'NULL', '', 'ünï€😀', "it's"];
     const entriesOf = (claimed: (i: number) => boolean, round: number): InboxEntry[] =>
@@ -64,11 +64,17 @@ describe.runIf(reachable)('postgres: the inbox multi-row insert as arrays (unnes
         expect(record).toMatchObject({ type: entry.message.type, payload: entry.message.payload, headers: entry.message.headers, createdAt: entry.message.createdAt, status: 'received', attempts: entry.claim ? 1 : 0 });
         expect(record?.key).toBe(i % 2 ? `key-${i}` : undefined);
         expect(record!.leaseUntil === null).toBe(entry.claim === undefined);
+        // A claimed row is due when its lease ends (60 s from now), an unclaimed one now.
+        if (entry.claim) expect(record!.availableAt).toEqual(record!.leaseUntil);
+        else expect(record!.availableAt.getTime()).toBeLessThanOrEqual(Date.now());
       }
     };
     await check(entriesOf(() => false, 1));
     expect(await inserts(db, 'values_inbox'), 'unclaimed rows: the arrays statement').toHaveLength(1);
-    await check(entriesOf((i) => i % 3 === 0, 2)); // their lease columns differ row by row: one VALUES list
-    expect(await inserts(db, 'values_inbox'), 'the mixed batch carried 130+ values: run unnamed').toHaveLength(1);
+    await check(entriesOf((i) => i % 3 === 0, 2)); // their lease columns differ row by row: chosen per row by CASE
+    const texts = await inserts(db, 'values_inbox');
+    expect(texts, 'claimed beside unclaimed rows: a second arrays statement').toHaveLength(2);
+    expect(texts.every((t) => t.includes('unnest('))).toBe(true);
+    expect(texts.some((t) => t.includes('case r."available_at" when 0 then'))).toBe(true);
   });
 });
