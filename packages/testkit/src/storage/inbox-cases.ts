@@ -1,4 +1,4 @@
-import { createInbox, isMessageboxError, MessageboxError, type InboxClaim, type InboxStore, type Message } from '@messagebox/core';
+import { createInbox, MessageboxError, type InboxClaim, type InboxStore, type Message } from '@messagebox/core';
 import { expect } from 'vitest';
 import { AFTER_SHORT, ids, LONG, message, SHORT, sleep, sorted, token } from './fixtures.js';
 import type { StorageCase } from './types.js';
@@ -9,15 +9,6 @@ const receive = (store: Store, m: Parameters<Store['receive']>[1], options?: Par
 const claim = (store: Store, options: { types?: string[]; limit?: number; leaseMs?: number; token?: string } = {}) =>
   store.claimDue({ token: options.token ?? token(), leaseMs: options.leaseMs ?? LONG, limit: options.limit ?? 100, ...(options.types ? { types: options.types } : {}) });
 const processed = (store: Store, claim: InboxClaim) => store.transaction((tx) => store.markProcessed(tx, claim));
-/** A mark with a lost claim: false, or (a store that marks at COMMIT) its transaction rejected with `lease_lost`. */
-async function expectLostMark(mark: Promise<boolean>): Promise<void> {
-  const outcome = await mark.then(
-    (marked) => marked,
-    (error: unknown) => (isMessageboxError(error, 'lease_lost') ? false : Promise.reject(error)),
-  );
-  expect(outcome, 'a lost claim marked processed').toBe(false);
-}
-
 const c = (name: string, run: (inbox: Store) => Promise<void>): StorageCase => ({
   name: `inbox: ${name}`,
   run: (stores) => run(stores.inbox),
@@ -218,7 +209,7 @@ export const inboxCases: StorageCase[] = [
     await sleep(AFTER_SHORT);
     const [owner] = await claim(store, { leaseMs: LONG });
     const lost = { source: m.source, id: m.id, token: late!.token };
-    await expectLostMark(processed(store, lost));
+    expect(await processed(store, lost), 'a lost claim marked processed').toBe(false);
     expect(await store.scheduleRetry(lost, { delayMs: LONG, error: 'late' })).toBe(false);
     expect(await store.markDead(lost, { error: 'late' })).toBe(false);
     expect(await store.release([lost])).toBe(0);
@@ -228,7 +219,7 @@ export const inboxCases: StorageCase[] = [
     expect(await processed(store, { source: m.source, id: m.id, token: owner!.token })).toBe(true);
   }),
 
-  c('fencing: a transaction whose processed mark finds the claim lost commits nothing (the mark false, or the COMMIT rejected with lease_lost)', async (store) => {
+  c('fencing: a transaction whose processed mark finds the claim lost commits nothing (the mark says false, at once, and the caller rolls back)', async (store) => {
     const [m, written] = [message(), message()];
     await receive(store, m);
     const [late] = await claim(store, { leaseMs: SHORT });
@@ -237,9 +228,11 @@ export const inboxCases: StorageCase[] = [
     const lost = { source: m.source, id: m.id, token: late!.token };
     const run = store.transaction(async (tx) => {
       await store.receive(tx, written); // what a handler wrote
-      if (!(await store.markProcessed(tx, lost))) throw new MessageboxError('lease_lost', 'lost (the mark said false)');
+      const marked = await store.markProcessed(tx, lost);
+      expect(marked, 'markProcessed of a lost claim, inside the transaction').toBe(false);
+      if (!marked) throw new MessageboxError('lease_lost', 'lost (the mark said false)');
     });
-    await expect(run).rejects.toMatchObject({ code: 'lease_lost' });
+    await expect(run).rejects.toMatchObject({ code: 'lease_lost', message: expect.stringContaining('the mark said false') });
     expect(await store.get(written), 'the write of the failed transaction is not committed').toBeNull();
     expect(await store.get(m)).toMatchObject({ status: 'received', attempts: 2 });
     expect(await processed(store, { source: m.source, id: m.id, token: owner!.token })).toBe(true);
