@@ -99,4 +99,14 @@ describe('WorkRunner: giving back overflowed items', () => {
     expect(processed.sort()).toEqual(['fresh1', 'fresh2', 'w1', 'w2', 'w3']);
     expect(released).toEqual(['late']);
   });
+
+  it('gives no places to a write of more rows than the whole queue holds, even into an empty queue: its rows are left unclaimed to the workers', () => {
+    const runner = new WorkRunner<string>({ claim: async () => [], process: async () => undefined, release: async () => undefined }, { name: 'test', batchSize: 10, concurrency: 1, pollIntervalMs: 3_600_000, maxQueued: 3, logger: silent });
+    expect(runner.reserve(4)).toBeUndefined();
+    const place = runner.reserve(3);
+    expect(place).toBeDefined();
+    expect(runner.reserve(1)).toBeUndefined(); // the queue is promised full
+    place!();
+    expect(runner.reserve(1)).toBeDefined();
+  });
 });

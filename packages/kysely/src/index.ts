@@ -2,7 +2,7 @@ export type { AnyDb, AnySelect, AnyTx, AtCommit, ClaimStatement, OutboxInsertOpt
 export { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateKeysWithLockedSelect, updateKeysWithReturning, updateWithLockedSelect, updateWithReturning } from './shared-statements.js';
 export { committedTransaction } from './committed-transaction.js';
 export { compileRequest, executeRequest, executeText, StatementCache, type Reuse, type StatementCacheOptions } from './compiled-statements.js';
-export { constantFragment } from './statement-shape.js';
+export { constantFragment, isConstantFragment } from './statement-shape.js';
 export { joinedTransaction } from './joined-transaction.js';
 export { createKyselyInboxStore } from './kysely-inbox-store.js';
 export { createKyselyOutboxStore } from './kysely-outbox-store.js';

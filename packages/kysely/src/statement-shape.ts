@@ -21,6 +21,11 @@ export function constantFragment<T extends object>(fragment: T): T {
   return fragment;
 }
 
+/** True for a fragment marked with {@link constantFragment}: the same SQL at every call. */
+export function isConstantFragment(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && constants.has(value);
+}
+
 /** The shape of `value` as a string, pushing its values to `values` in walk order; undefined when it holds something a shape cannot describe. */
 export function shapeOf(value: unknown, values: unknown[]): string | undefined {
   switch (typeof value) {

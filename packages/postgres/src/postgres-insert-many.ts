@@ -1,4 +1,4 @@
-import { executeText, insertManyOnConflictDoNothing, type AnyDb, type InsertManyIfAbsent } from '@messagebox/kysely';
+import { executeText, insertManyOnConflictDoNothing, isConstantFragment, type AnyDb, type InsertManyIfAbsent } from '@messagebox/kysely';
 import { sql, type RawBuilder } from 'kysely';
 
 /**
@@ -29,7 +29,7 @@ const MAX_TEXTS = 64;
  * One array per column instead of one parameter per value, so the text is
  * the same for 1 or 500 rows: Postgres parses and plans it once per
  * connection (a named statement, `reused` announces it), where a `VALUES`
- * list of 100 rows (1,400 parameters) is parsed, planned and its per-row
+ * list of 100 rows (1,100 parameters) is parsed, planned and its per-row
  * time expressions evaluated on every call. Measured on this repository's
  * inbox table, 100-row batches with their handler transaction: backend CPU
  * 113–138 → 57–67 µs per message.
@@ -41,8 +41,9 @@ const MAX_TEXTS = 64;
  * index array; strings and `null` go in a `text[]` (assigned to
  * `varchar`/`text` columns), integers and `null` in a `bigint[]` (to
  * `bigint`/`integer` columns), a column of `null`s as `NULL`. Rows holding
- * anything else (per-row fragments from an injected clock, a `Date`, a
- * column mixing fragments and values) take the `VALUES` statement of
+ * anything else (an injected clock's literals, which are not constant
+ * fragments; a `Date`; a column mixing fragments and values) take the
+ * `VALUES` statement of
  * {@link insertManyOnConflictDoNothing}. Rows come out of `unnest` in
  * array order, so they are inserted (and their keys locked) in the order
  * the store gave them.
@@ -54,7 +55,8 @@ export function insertManyWithArrays(reused?: (statement: { sql: string; key: st
   const fragmentSql = (db: AnyDb, fragment: RawBuilder<unknown>): string | undefined => {
     let text = fragments.get(fragment);
     if (text === undefined) {
-      const compiled = fragment.compile(db);
+      // Compiled on the instance without plugins: the store transaction's watcher must not wait for an answer to a statement that never runs.
+      const compiled = fragment.compile(db.withoutPlugins());
       if (compiled.parameters.length > 0) return undefined;
       fragments.set(fragment, (text = compiled.sql));
     }
@@ -114,7 +116,8 @@ function fragmentColumn(db: AnyDb, rows: readonly Record<string, unknown>[], nam
     const value = row[name] ?? null;
     if (texts.has(value)) continue;
     if (value === null) texts.set(null, 'NULL');
-    else if (typeof value !== 'object') return undefined;
+    // Only the store's constant fragments (database time): an injected clock's literals, a Date or anything else take the VALUES statement.
+    else if (!isConstantFragment(value)) return undefined;
     else {
       const text = fragmentSql(db, value as RawBuilder<unknown>);
       if (text === undefined) return undefined;
@@ -141,5 +144,5 @@ function statementText(db: AnyDb, insert: InsertManyIfAbsent, columns: Column[])
   )} from unnest(${sql.join(arrays.map((c, i) => sql.raw(`$${i + 1}::${c.array}[]`)))}) as r(${sql.join(arrays.map((c) => sql.ref(c.name)))}) on conflict do nothing returning ${sql.join(
     insert.key.map((k) => sql.ref(k)),
   )}`;
-  return query.compile(db).sql;
+  return query.compile(db.withoutPlugins()).sql;
 }

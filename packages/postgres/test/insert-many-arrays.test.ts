@@ -1,4 +1,4 @@
-import { createMessage, type InboxEntry } from '@messagebox/core';
+import { createMessage, type Clock, type InboxEntry } from '@messagebox/core';
 import { requireDatabase } from '@messagebox/testkit';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -18,11 +18,11 @@ describe.runIf(reachable)('postgres: the inbox multi-row insert as arrays (unnes
   });
 
   /** One connection, so `pg_prepared_statements` (per session) shows what the store prepared. */
-  const open = async (tablePrefix: string) => {
+  const open = async (tablePrefix: string, clock?: Clock) => {
     const pool = new pg.Pool({ connectionString: database.url, max: 1 });
     const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
     opened.push(db);
-    const storage = createPostgresStorage({ db, pool, tablePrefix });
+    const storage = createPostgresStorage({ db, pool, tablePrefix, ...(clock ? { clock } : {}) });
     await storage.migrate();
     return { db, storage };
   };
@@ -76,5 +76,18 @@ describe.runIf(reachable)('postgres: the inbox multi-row insert as arrays (unnes
     expect(texts, 'claimed beside unclaimed rows: a second arrays statement').toHaveLength(2);
     expect(texts.every((t) => t.includes('unnest('))).toBe(true);
     expect(texts.some((t) => t.includes('case r."available_at" when 0 then'))).toBe(true);
+  });
+
+  it('with an injected clock (its time a literal per call) batches keep the VALUES statement: no one-off texts are named', async () => {
+    let now = 1_700_000_000_000;
+    const { db, storage } = await open('clock_', { now: () => (now += 1_000) });
+    for (let i = 0; i < 5; i++) {
+      const entries: InboxEntry[] = [0, 1].map((j) => ({ message: createMessage({ type: 't', source: 'app', payload: { i, j } }, { now: new Date() }), ...(j ? { claim: { token: `t${i}`, leaseMs: 60_000 } } : {}) }));
+      expect(await storage.inbox.receiveManyCommitted!(entries)).toEqual([true, true]);
+    }
+    expect(await inserts(db, 'clock_inbox')).toEqual([]);
+    const rows = await storage.inbox.list({});
+    expect(rows).toHaveLength(10);
+    expect(rows.every((r) => r.receivedAt.getTime() > 1_700_000_000_000)).toBe(true); // the clock's time, not the database's
   });
 });

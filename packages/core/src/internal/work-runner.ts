@@ -131,8 +131,10 @@ export class WorkRunner<Item> {
    * the write failed.
    */
   reserve(rows: number): (() => void) | undefined {
+    // More rows than the whole queue holds never get places: written unclaimed, they are the workers' (of every process), not one process's queue.
+    if (rows > this.#options.maxQueued) return undefined;
     const taken = this.#waitingRows() + this.#reserved;
-    if (taken > 0 && taken + rows > this.#options.maxQueued) return undefined; // (one write always fits into an empty queue, however large, as in submit)
+    if (taken > 0 && taken + rows > this.#options.maxQueued) return undefined;
     return this.hold(rows);
   }
 
@@ -164,8 +166,9 @@ export class WorkRunner<Item> {
    * left to the worker loop, which is woken once the release is written.
    * `placed`: the items' places were taken with {@link reserve} (or
    * {@link hold}) before their rows were written, so they fit whatever the
-   * worker loop claimed meanwhile (the queue then runs over `maxQueued` by
-   * at most that claim) and none is given back.
+   * worker loop claimed meanwhile (reservations never exceed `maxQueued`,
+   * so the queue runs over it by at most the worker's claims) and none is
+   * given back.
    */
   submit(items: readonly Item[], options: { placed?: boolean } = {}): void {
     let fits = 0;

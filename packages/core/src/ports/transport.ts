@@ -50,6 +50,12 @@ export interface Transport {
    * bound. A positive integer.
    */
   readonly maxConcurrency?: number;
+  /**
+   * Delivers `message`. Treat the message as read-only, its payload
+   * included: a payload the outbox claimed is sent as the JSON text it was
+   * stored as (`payloadJson`), so a change made to the object in place (to
+   * redact a field, say) would not reach the wire. Send a copy instead.
+   */
   send(message: Message, context: SendContext): Promise<void>;
   /**
    * Optional: delivers several messages in one exchange (the HTTP transport:
