@@ -2,10 +2,10 @@ import { rememberPayloadJson, type ClaimedInboxMessage, type ClaimedOutboxMessag
 import type { InboxRow, OutboxRow } from './schema.js';
 import { toDate, toMillis } from './time.js';
 
-// Rows and records are built as flat literals, optional fields set after:
-// spreading one object into another (`{ ...record, token }`) cost
-// ~7 µs per row where a literal costs ~0.7 (measured, Node 20), on every
-// received and every claimed message.
+// Rows and records are built as one flat literal, the other fields set on
+// it one by one: spreading one object into another (`{ ...record, token }`)
+// cost ~7 µs per row where a literal costs ~0.7 (measured, Node 20), on
+// every received and every claimed message.
 
 /** The columns every table shares, from a message. */
 export function messageColumns(message: Message): Record<string, unknown> {
@@ -22,30 +22,29 @@ export function messageColumns(message: Message): Record<string, unknown> {
   return row;
 }
 
-/** A message read back: `key` only when the row has one. */
-function withKey<T extends Message<JsonValue>>(record: T, row: OutboxRow | InboxRow): T {
-  if (row.order_key != null) (record as { key?: string }).key = row.order_key;
-  return record;
+/** The message columns of a row, read back as a flat literal (`key` only when the row has one); records add their fields to it. */
+function messageOf(row: OutboxRow | InboxRow): Message<JsonValue> {
+  const message: { -readonly [K in keyof Message<JsonValue>]: Message<JsonValue>[K] } = {
+    id: row.id,
+    source: row.source,
+    type: row.type,
+    payload: JSON.parse(row.payload) as JsonValue,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    createdAt: new Date(toMillis(row.created_at)),
+  };
+  if (row.order_key != null) message.key = row.order_key;
+  return message;
 }
 
 export function toOutboxRecord(row: OutboxRow): OutboxRecord {
-  return withKey(
-    {
-      id: row.id,
-      source: row.source,
-      type: row.type,
-      payload: JSON.parse(row.payload) as JsonValue,
-      headers: JSON.parse(row.headers) as Record<string, string>,
-      createdAt: new Date(toMillis(row.created_at)),
-      status: row.status as OutboxStatus,
-      attempts: Number(row.attempts),
-      availableAt: new Date(toMillis(row.available_at)),
-      lastError: row.last_error,
-      sentAt: toDate(row.sent_at),
-      leaseUntil: toDate(row.lease_until),
-    },
-    row,
-  );
+  const record = messageOf(row) as { -readonly [K in keyof OutboxRecord]: OutboxRecord[K] };
+  record.status = row.status as OutboxStatus;
+  record.attempts = Number(row.attempts);
+  record.availableAt = new Date(toMillis(row.available_at));
+  record.lastError = row.last_error;
+  record.sentAt = toDate(row.sent_at);
+  record.leaseUntil = toDate(row.lease_until);
+  return record;
 }
 
 /** A claimed outbox row; its payload is sent as the text it was stored as (`rememberPayloadJson`), not stringified again. */
@@ -57,24 +56,15 @@ export function toClaimedOutbox(row: OutboxRow): ClaimedOutboxMessage {
 }
 
 export function toInboxRecord(row: InboxRow): InboxRecord {
-  return withKey(
-    {
-      id: row.id,
-      source: row.source,
-      type: row.type,
-      payload: JSON.parse(row.payload) as JsonValue,
-      headers: JSON.parse(row.headers) as Record<string, string>,
-      createdAt: new Date(toMillis(row.created_at)),
-      status: row.status as InboxStatus,
-      attempts: Number(row.attempts),
-      receivedAt: new Date(toMillis(row.received_at)),
-      availableAt: new Date(toMillis(row.available_at)),
-      lastError: row.last_error,
-      processedAt: toDate(row.processed_at),
-      leaseUntil: toDate(row.lease_until),
-    },
-    row,
-  );
+  const record = messageOf(row) as { -readonly [K in keyof InboxRecord]: InboxRecord[K] };
+  record.status = row.status as InboxStatus;
+  record.attempts = Number(row.attempts);
+  record.receivedAt = new Date(toMillis(row.received_at));
+  record.availableAt = new Date(toMillis(row.available_at));
+  record.lastError = row.last_error;
+  record.processedAt = toDate(row.processed_at);
+  record.leaseUntil = toDate(row.lease_until);
+  return record;
 }
 
 export function toClaimedInbox(row: InboxRow): ClaimedInboxMessage {

@@ -53,6 +53,8 @@ export interface PostgresDialectOptions {
 export function createPostgresDialect(options: PostgresDialectOptions = {}): MessageboxDialect {
   const listen = options.listen;
   const named = options.namedStatements;
+  /** Tells the pool's registry about a hot statement text, so it runs named. */
+  const announce = named && ((statement: { sql: string; key: string; parameters: number }) => named.add(statement));
   const dialect: MessageboxDialect = {
     name: 'postgres',
     nowMs: () => sql<number>`(extract(epoch from statement_timestamp()) * 1000)::bigint`,
@@ -67,7 +69,7 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Mes
     updateReturningIds: updateWithReturning,
     updateReturningKeys: updateKeysWithReturning,
     insertIfAbsent: insertOnConflictDoNothing,
-    insertManyIfAbsent: insertManyWithArrays(named && ((statement) => named.add(statement))),
+    insertManyIfAbsent: insertManyWithArrays(announce),
     oneStatementInsertMany: true,
     withMigrationLock: (db: AnyDb, fn) =>
       db.transaction().execute(async (trx) => {
@@ -78,7 +80,7 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Mes
   const notify = options.notify !== false;
   dialect.insertOutboxRows = notify ? insertOutboxRowsAndNotify : (tx, tables, rows, o) => insertOutboxRowsAndNotify(tx, tables, rows, { ...o, wake: false });
   if (options.writeAtCommit !== false) dialect.transactionWithCommitStatements = postgresTransactionWithCommitStatements;
-  if (named) dialect.reusedStatement = (statement) => named.add(statement);
+  if (announce) dialect.reusedStatement = announce;
   if (listen) dialect.watch = (tables, onWake) => listenForWakeUps(listen, outboxChannel(tables), onWake);
   return dialect;
 }

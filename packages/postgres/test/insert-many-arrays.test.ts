@@ -1,10 +1,9 @@
 import { createMessage, type Clock, type InboxEntry } from '@messagebox/core';
 import { requireDatabase } from '@messagebox/testkit';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStorage } from '../src/index.js';
-import { createTestDatabase, probePostgres, type TestDatabase } from './support/test-database.js';
+import { createTestDatabase, openOneConnection, preparedStatements, probePostgres, type TestDatabase } from './support/test-database.js';
 
 const reachable = await requireDatabase('PostgreSQL', probePostgres);
 
@@ -17,17 +16,14 @@ describe.runIf(reachable)('postgres: the inbox multi-row insert as arrays (unnes
     await database?.drop();
   });
 
-  /** One connection, so `pg_prepared_statements` (per session) shows what the store prepared. */
   const open = async (tablePrefix: string, clock?: Clock) => {
-    const pool = new pg.Pool({ connectionString: database.url, max: 1 });
-    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+    const { pool, db } = openOneConnection(database.url);
     opened.push(db);
     const storage = createPostgresStorage({ db, pool, tablePrefix, ...(clock ? { clock } : {}) });
     await storage.migrate();
     return { db, storage };
   };
-  const inserts = async (db: Kysely<unknown>, table: string) =>
-    (await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(db)).rows.map((r) => r.statement).filter((s) => s.startsWith(`insert into "${table}"`));
+  const inserts = async (db: Kysely<unknown>, table: string) => (await preparedStatements(db)).map((r) => r.statement).filter((s) => s.startsWith(`insert into "${table}"`));
 
   it('batches of 1, 3 and 250 rows run one named statement whose text does not depend on the row count', async () => {
     const { db, storage } = await open('arrays_');

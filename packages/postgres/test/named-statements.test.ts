@@ -1,10 +1,9 @@
 import { createMessage } from '@messagebox/core';
 import { requireDatabase, runHotStatementRound } from '@messagebox/testkit';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresStorage, namedStatementsOf } from '../src/index.js';
-import { createTestDatabase, probePostgres, type TestDatabase } from './support/test-database.js';
+import { createTestDatabase, openOneConnection, preparedStatements, probePostgres, type TestDatabase } from './support/test-database.js';
 
 const reachable = await requireDatabase('PostgreSQL', probePostgres);
 const message = (payload: number) => createMessage({ type: 'a.b', payload, source: 'test' }, { now: new Date() });
@@ -18,15 +17,11 @@ describe.runIf(reachable)('postgres named prepared statements', () => {
     await database?.drop();
   });
 
-  /** One connection, so `pg_prepared_statements` (per session) shows what the store prepared. */
   const open = () => {
-    const pool = new pg.Pool({ connectionString: database.url, max: 1 });
-    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
-    opened.push(db);
-    return { pool, db };
+    const connection = openOneConnection(database.url);
+    opened.push(connection.db);
+    return connection;
   };
-  const prepared = async (db: Kysely<unknown>) =>
-    (await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements order by name`.execute(db)).rows;
 
   const round = (storage: ReturnType<typeof createPostgresStorage>, k: number) => runHotStatementRound(storage, k);
 
@@ -37,7 +32,7 @@ describe.runIf(reachable)('postgres named prepared statements', () => {
     await storage.migrate();
     await round(storage, 1);
     const second = await round(storage, 2);
-    const statements = await prepared(db);
+    const statements = await preparedStatements(db);
     const texts = statements.map((s) => s.statement.toLowerCase());
     expect(statements.every((s) => s.name.startsWith('messagebox_'))).toBe(true);
     expect(texts.some((t) => t.includes('insert into "named_outbox"'))).toBe(true);
@@ -57,7 +52,7 @@ describe.runIf(reachable)('postgres named prepared statements', () => {
       await storage.migrate();
       await round(storage, 1);
       await round(storage, 2);
-      expect(await prepared(db)).toEqual([]);
+      expect(await preparedStatements(db)).toEqual([]);
     }
   });
 
@@ -72,6 +67,6 @@ describe.runIf(reachable)('postgres named prepared statements', () => {
     const other = message(2);
     await storage.outbox.transaction((tx) => storage.outbox.add(tx, [other]));
     expect((await storage.outbox.get(other.id))?.status).toBe('pending');
-    expect((await prepared(db)).length).toBeGreaterThan(0);
+    expect((await preparedStatements(db)).length).toBeGreaterThan(0);
   });
 });

@@ -1,5 +1,5 @@
 import { createScratchDatabase, type ScratchDatabase } from '@messagebox/testkit';
-import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
+import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 
 /** The server tests use; override with MESSAGEBOX_TEST_POSTGRES_URL. */
@@ -62,4 +62,15 @@ export function createTestDatabase(): Promise<TestDatabase> {
         log: log ? (event) => void log.push(event.query) : undefined,
       }),
   });
+}
+
+/** A Kysely instance on a pool of one connection, so `pg_prepared_statements` (per session) shows what a store on it prepared. */
+export function openOneConnection(url: string): { pool: pg.Pool; db: Kysely<unknown> } {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  return { pool, db: new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) }) };
+}
+
+/** The statements prepared on `db`'s one connection (see {@link openOneConnection}), by name. */
+export async function preparedStatements(db: Kysely<unknown>): Promise<{ name: string; statement: string }[]> {
+  return (await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements order by name`.execute(db)).rows;
 }
