@@ -61,7 +61,7 @@ export async function runBenchmark(options: BenchmarkOptions, onRun?: (runs: Ben
     for (const dialect of options.dialects) {
       started(`${dialect} unloaded latency and enqueue overhead, ${options.latencySamples} samples`, round);
       const result = await runLatency(dialect, options.latencySamples, context);
-      log(`  commit → handler start p50 ${result.commitToHandlerStartMs.p50.toFixed(2)} ms, p99 ${result.commitToHandlerStartMs.p99.toFixed(2)} ms; enqueue ×${result.enqueue.ratioP50.toFixed(2)}`);
+      log(`  commit → handler start p50 ${result.commitToHandlerStartMs.p50.toFixed(2)} ms, p99 ${result.commitToHandlerStartMs.p99.toFixed(2)} ms; enqueue ×${result.enqueue.ratioP50.toFixed(2)} (the row by hand ×${result.enqueue.byHandRatioP50.toFixed(2)})`);
       runs.latency.push({ ...result, round });
       onRun?.(runs);
     }

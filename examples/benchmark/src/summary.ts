@@ -58,6 +58,8 @@ export interface LatencySummary {
   enqueueWithAddP50Ms: Spread;
   enqueueWithoutAddP50Ms: Spread;
   enqueueRatioP50: Spread;
+  enqueueByHandP50Ms: Spread;
+  enqueueByHandRatioP50: Spread;
 }
 
 export interface ScalingSummary {
@@ -154,6 +156,8 @@ export function summarize(runs: BenchmarkResults['runs'], options: Pick<Benchmar
     enqueueWithAddP50Ms: spread(rs.map((r) => r.enqueue.withAddP50Ms)),
     enqueueWithoutAddP50Ms: spread(rs.map((r) => r.enqueue.withoutAddP50Ms)),
     enqueueRatioP50: spread(rs.map((r) => r.enqueue.ratioP50)),
+    enqueueByHandP50Ms: spread(rs.map((r) => r.enqueue.byHandP50Ms)),
+    enqueueByHandRatioP50: spread(rs.map((r) => r.enqueue.byHandRatioP50)),
   }));
   const scaling: ScalingSummary[] = runs.full.map((big) => {
     const small = groupBy(runs.drains).get(big.variant) ?? [];

@@ -20,7 +20,9 @@ it('--only=latency runs the unloaded latency and enqueue overhead alone, and its
   expect(results.runs.full).toEqual([]);
   expect(results.runs.latency.map((l) => l.variant)).toEqual(['sqlite unloaded']);
   expect(results.runs.latency[0]!.enqueue.ratioP50).toBeGreaterThan(0);
+  expect(results.runs.latency[0]!.enqueue.byHandRatioP50).toBeGreaterThan(0); // the floor: the same row written by hand
   const md = markdown(results);
   expect(md).toContain('| sqlite unloaded |');
+  expect(md).toContain('by hand ×');
   expect(md).not.toContain('acknowledged msg/s');
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMessage, encodeWebhookBody, payloadJson, rememberPayloadJson, type JsonValue } from '../src/index.js';
+import { createMessage, encodeWebhookBatchItem, encodeWebhookBatchRequest, encodeWebhookBody, payloadJson, rememberPayloadJson, type JsonValue } from '../src/index.js';
 import { messageSize } from '../src/outbox/batch-dispatch.js';
 import { utf8Length } from '../src/payload-json.js';
 
@@ -31,13 +31,18 @@ describe('payload JSON on the way out', () => {
     expect(payloadJson(rememberPayloadJson(7, '7'))).toBe('7'); // primitives are not remembered, and need not be
   });
 
-  it('counts UTF-8 bytes as TextEncoder writes them, lone surrogates included, and messageSize as the JSON of the message', () => {
+  it('counts UTF-8 bytes as TextEncoder writes them, lone surrogates included, and messageSize as the message\'s item in a batch body', async () => {
     const encoder = new TextEncoder();
     for (const text of ['', 'ascii', 'ü', '€', '😀', 'a😀b', '\ud800', '\udc00x', 'x\ud83d', '\u07ff\u0800\uffff']) expect(utf8Length(text)).toBe(encoder.encode(text).length);
     for (const payload of payloads) {
-      const message = createMessage({ type: 'a.b', source: 'svc', payload, headers: { h: 'ü' } }, { now: new Date() });
-      const json = JSON.stringify({ id: message.id, type: message.type, source: message.source, timestamp: message.createdAt, data: message.payload, headers: message.headers });
-      expect(messageSize(message)).toBe(encoder.encode(json).length);
+      for (const extra of [{ headers: { h: 'ü' } }, { key: 'k-1' }, {}]) {
+        const message = createMessage({ type: 'a.b', source: 'svc', payload, ...extra }, { now: new Date() });
+        const { body } = await encodeWebhookBatchRequest([message], { now: 0, batchId: 'batch_1' });
+        const item = body.slice('{"messages":['.length, -']}'.length);
+        expect(JSON.parse(item)).toEqual(JSON.parse(body).messages[0]);
+        expect(item).toBe(encodeWebhookBatchItem(message));
+        expect(messageSize(message)).toBe(encoder.encode(item).length);
+      }
     }
   });
 });

@@ -56,8 +56,7 @@ export async function encodeWebhookBatchRequest(
   messages: readonly Message[],
   options: { signer?: WebhookSigner | undefined; now: number; batchId: string },
 ): Promise<WebhookRequest> {
-  const items = messages.map((message) => `{"id":${JSON.stringify(message.id)},${encodeWebhookBody(message).slice(1)}`);
-  const body = `{"messages":[${items.join(',')}]}`;
+  const body = `{"messages":[${messages.map(encodeWebhookBatchItem).join(',')}]}`;
   const timestamp = Math.floor(options.now / 1000);
   const headers: Record<string, string> = {
     'content-type': BATCH_CONTENT_TYPE,
@@ -66,6 +65,27 @@ export async function encodeWebhookBatchRequest(
   };
   if (options.signer) headers['webhook-signature'] = await options.signer.sign({ id: options.batchId, timestamp, body });
   return { headers, body };
+}
+
+/** Item texts by message: messages are immutable, and the outbox counts an item's size (`maxBytes`) before the transport writes it. */
+const itemTexts = new WeakMap<Message, string>();
+
+/**
+ * The JSON text of `message` as one item of a batch body: its
+ * {@link encodeWebhookBody} with `"id"` first. Built once per message object
+ * and remembered while the object lives, so the outbox's `maxBytes` count and
+ * the request body share it.
+ *
+ * @example
+ * encodeWebhookBatchItem(message); // '{"id":"0190…","type":"order.created","timestamp":"…","data":{…},"source":"shop"}'
+ */
+export function encodeWebhookBatchItem(message: Message): string {
+  let text = itemTexts.get(message);
+  if (text === undefined) {
+    text = `{"id":${JSON.stringify(message.id)},${encodeWebhookBody(message).slice(1)}`;
+    itemTexts.set(message, text);
+  }
+  return text;
 }
 
 /** One decoded item of a batch body: a message, or why it was refused (and its id when it had one). */

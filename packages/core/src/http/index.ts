@@ -39,6 +39,7 @@ export { isNodeRequestBody, type NodeRequestBody } from './read-node-body.js';
 export {
   BATCH_CONTENT_TYPE,
   BatchTooLargeError,
+  encodeWebhookBatchItem,
   encodeWebhookBatchRequest,
   decodeWebhookBatchBody,
   decodeWebhookBatchResponse,

@@ -1,7 +1,8 @@
 import { MessageboxError } from '../errors.js';
 import type { Instrumentation } from '../instrumentation.js';
 import type { Message } from '../message.js';
-import { payloadJson, utf8Length } from '../payload-json.js';
+import { encodeWebhookBatchItem } from '../http/batch-wire-format.js';
+import { utf8Length } from '../payload-json.js';
 import type { SendOutcome, Transport } from '../ports/transport.js';
 
 /**
@@ -17,7 +18,8 @@ export interface RouteBatchOptions {
   maxMessages?: number;
   /**
    * Most bytes of messages per call, counted as the UTF-8 length of each
-   * message's JSON (id, type, source, timestamp, payload, headers). Keep it
+   * message's JSON as one item of a batch body (id, type, timestamp, data,
+   * source, headers and key when it has them; `WIRE-FORMAT.md`). Keep it
    * below the receiver's limit (the messagebox inbox endpoint:
    * `batch.maxBytes`, default 4 MiB) with room for the envelope. A message
    * larger than this on its own is sent alone with `send`. Default 1 MiB.
@@ -61,14 +63,10 @@ export function resolveRouteBatch(type: string, transport: Transport, batch: Rou
   return { maxMessages, maxBytes };
 }
 
-/** UTF-8 length of the message's JSON: what `maxBytes` counts (the payload as it is sent, see `payloadJson`: not stringified again when a store read it). */
+/** UTF-8 length of the message as one item of a batch body (`encodeWebhookBatchItem`, see `WIRE-FORMAT.md`): what `maxBytes` counts; the HTTP transport writes the same text. */
 export function messageSize(message: Message): number {
-  const envelope = JSON.stringify({ id: message.id, type: message.type, source: message.source, timestamp: message.createdAt, headers: message.headers });
-  return utf8Length(envelope) + DATA_FIELD.length + utf8Length(payloadJson(message.payload));
+  return utf8Length(encodeWebhookBatchItem(message));
 }
-
-/** What the payload adds to the envelope besides its own text: `,"data":`. */
-const DATA_FIELD = ',"data":';
 
 /**
  * Sends `messages` through `transport` in one call and returns one failure
