@@ -85,6 +85,38 @@ describe.runIf(reachable)('postgres: the claim statistics keeper', () => {
     expect(await lastAnalyze(db, 'kept')).toEqual(at);
   });
 
+  it('is shared between processes: skipped while another holds the table\'s lock, and when anyone analyzed within the interval', { timeout: 60_000 }, async () => {
+    await sql`create table shared_kept (n int)`.execute(db);
+    await sql`insert into shared_kept select generate_series(1, 100)`.execute(db);
+    const single = database.connect(1); // one connection: a statement sent after observe() runs after its ANALYZE transaction
+    const other = database.connect(1);
+    try {
+      const slow = { rows: 100, limit: 100, ms: 25 };
+      // another process is analyzing it: its advisory lock is held
+      await other.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(hashtextextended('messagebox analyze shared_kept', 0))`.execute(trx);
+        claimStatisticsKeeper({ slowClaimMs: 20 }).observe(single, 'shared_kept', slow);
+        await sql`select 1`.execute(single);
+      });
+      expect(await lastAnalyze(db, 'shared_kept')).toBeNull();
+      // free: this one analyzes
+      claimStatisticsKeeper({ slowClaimMs: 20 }).observe(single, 'shared_kept', slow);
+      await sql`select 1`.execute(single);
+      const at = await lastAnalyze(db, 'shared_kept');
+      expect(at).not.toBeNull();
+      // a second process within the interval leaves it alone; one whose interval is 0 sees it as due
+      claimStatisticsKeeper({ slowClaimMs: 20, minIntervalMs: 60_000 }).observe(single, 'shared_kept', slow);
+      await sql`select 1`.execute(single);
+      expect(await lastAnalyze(db, 'shared_kept')).toEqual(at);
+      claimStatisticsKeeper({ slowClaimMs: 20, minIntervalMs: 0 }).observe(single, 'shared_kept', slow);
+      await sql`select 1`.execute(single);
+      expect((await lastAnalyze(db, 'shared_kept'))!.getTime()).toBeGreaterThan(at!.getTime());
+    } finally {
+      await single.destroy();
+      await other.destroy();
+    }
+  });
+
   it('refuses options that are not finite non-negative numbers, naming the option', () => {
     expect(() => claimStatisticsKeeper({ slowClaimMs: -1 })).toThrow(MessageboxError);
     expect(() => claimStatisticsKeeper({ minIntervalMs: Number.NaN })).toThrow(/claimStatistics\.minIntervalMs/);
