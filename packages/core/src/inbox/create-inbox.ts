@@ -18,7 +18,7 @@ import type { AnyMessageCatalog, MessageMap, OutputsOf, UntypedMessages } from '
 import type { InboxBatchHandlerFor, InboxHandlerFor } from '../catalog/typed-inbox.js';
 import type { TypeOf } from '../catalog/typed-api.js';
 import { assertDeclared, validatePayload } from '../catalog/validate-payload.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, type TakePlace } from './group-commit.js';
 import { handlerTransaction, type PublishingOutbox } from './handler-publishing.js';
 import { decideHandlerFailure, meantByHandler, retriesBatchLater } from './handler-errors.js';
 import { resolveOrdering, type OrderingOptions, type ResolvedOrdering } from '../ordering/ordering-options.js';
@@ -257,7 +257,8 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
   const retention = resolveRetention(options.retention, 'createInbox');
   const senderSpanMs = longestRetrySpanMs(createRetryPolicy(options.senderRetry));
   const ordering = resolveOrdering(options.ordering, 'createInbox');
-  const groupCommit = resolveGroupCommit(store, options.groupCommit, ordering);
+  // Its places in the after-commit queue are the runner's, created below; taken only once receives arrive.
+  const groupCommit = resolveGroupCommit(store, options.groupCommit, ordering, () => runner.reserve(1));
   const transaction = handlerTransaction(store, options.outbox);
   const failures: FailureAnnouncer = {
     store,
@@ -466,8 +467,9 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
       const job: Job | undefined = handlers.has(message.type) ? { message, claim: { source: message.source, id: message.id, token: receiveToken(`${message.source}\u0000${message.id}`) }, attempts: 1, receivedAt: new Date(clock.now()) } : undefined;
       // With the after-commit queue full, the row is written unclaimed and left to the worker (woken below): no release later.
       // After commit: a place in the queue is held while the row is committed, so concurrent receives cannot all find room and overflow it together.
-      const place = job !== undefined && mode === 'after-commit' ? runner.reserve(1) : undefined;
-      let preClaimed = job !== undefined && (mode === 'inline' || place !== undefined);
+      // Group commit takes it when the row's batch is written (receives waiting for their batch hold none), and writes the row unclaimed when there is none.
+      let place = job !== undefined && mode === 'after-commit' && !groupCommit ? runner.reserve(1) : undefined;
+      let preClaimed = job !== undefined && (mode === 'inline' || place !== undefined || groupCommit !== undefined);
       try {
         const claim = job && preClaimed ? { token: job.claim.token, leaseMs: config.leaseMs } : undefined;
         let isNew: boolean;
@@ -498,9 +500,10 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
             if (isNew) settleKept = () => settle(job, meant, handlers.get(message.type)?.policy ?? config.retry);
           }
         } else if (groupCommit) {
-          const outcome = await groupCommit.receive(claim ? { message, claim } : { message });
-          isNew = outcome !== 'duplicate';
-          if (outcome === 'created-unclaimed') preClaimed = false; // its claim was given back: left to the worker, woken below
+          const receipt = await groupCommit.receive(claim ? { message, claim } : { message });
+          place = receipt.place;
+          isNew = receipt.outcome !== 'duplicate';
+          if (receipt.outcome === 'created-unclaimed') preClaimed = false; // no place, or its claim was given back: left to the worker, woken below
         } else {
           isNew = await store.transaction(async (tx) => {
             const { entries, aside } = await inReceiveOrder(store, tx, [claim ? { message, claim } : { message }], ordering);
@@ -551,13 +554,13 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
   return inbox;
 }
 
-function resolveGroupCommit<Tx>(store: InboxStore<Tx>, option: InboxOptions<Tx>['groupCommit'], ordering: ResolvedOrdering): GroupCommit<Tx> | undefined {
+function resolveGroupCommit<Tx>(store: InboxStore<Tx>, option: InboxOptions<Tx>['groupCommit'], ordering: ResolvedOrdering, takePlace: TakePlace): GroupCommit<Tx> | undefined {
   if (option === false) return undefined;
   const maxMessages = option?.maxMessages ?? DEFAULT_GROUP_COMMIT_MESSAGES;
   if (!Number.isInteger(maxMessages) || maxMessages <= 0) {
     throw new MessageboxError('invalid_options', `createInbox: groupCommit.maxMessages must be a positive integer, got ${String(maxMessages)}`);
   }
-  return new GroupCommit(store, maxMessages, (tx, entries) => inReceiveOrder(store, tx, entries, ordering));
+  return new GroupCommit(store, maxMessages, { order: (tx, entries) => inReceiveOrder(store, tx, entries, ordering), takePlace });
 }
 
 const DEFAULT_GROUP_COMMIT_MESSAGES = 100;

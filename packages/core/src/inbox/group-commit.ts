@@ -13,9 +13,25 @@ export type ReceiveOrder<Tx> = (tx: Tx, entries: readonly InboxEntry[]) => Promi
  */
 export type GroupReceiveOutcome = 'created' | 'duplicate' | 'created-unclaimed';
 
+/** A group-committed receive's answer, with the after-commit place its claimed row holds (see {@link TakePlace}): call `place` once the row was submitted (or when there is nothing to submit). */
+export interface GroupReceipt {
+  outcome: GroupReceiveOutcome;
+  place?: () => void;
+}
+
+/**
+ * Takes a place in the after-commit queue for one row a batch is about to
+ * write claimed (`WorkRunner.reserve(1)`), or undefined when the queue has
+ * no room: that entry is then written unclaimed, for the worker.
+ */
+export type TakePlace = () => (() => void) | undefined;
+
 interface Waiting {
   entry: InboxEntry;
-  resolve: (outcome: GroupReceiveOutcome) => void;
+  place?: () => void;
+  /** Its claim was dropped for want of a place: stored for the worker. */
+  unplaced?: boolean;
+  resolve: (receipt: GroupReceipt) => void;
   reject: (error: unknown) => void;
 }
 
@@ -40,6 +56,12 @@ interface Waiting {
  * one, each in its own transaction, so one bad message (or a deadlock) can
  * only fail its own caller; nothing is answered until its row is durable.
  *
+ * An entry that carries a claim takes its place in the after-commit queue
+ * (`takePlace`) when its batch is taken from the queue, not when it was
+ * queued: receives waiting behind the batch being committed hold no place,
+ * so under load they do not make the queue look full while the handlers
+ * keep up. One that gets no place is written unclaimed (`created-unclaimed`).
+ *
  * A failed COMMIT can be ambiguous (the connection broke after the database
  * committed): the retry then finds the batch's rows stored. A message that
  * was written claimed is recognised by its claim token: giving that claim
@@ -53,17 +75,19 @@ export class GroupCommit<Tx> {
   readonly #store: InboxStore<Tx>;
   readonly #maxMessages: number;
   readonly #order: ReceiveOrder<Tx> | undefined;
+  readonly #takePlace: TakePlace | undefined;
   #queue: Waiting[] = [];
   #committing = false;
 
-  constructor(store: InboxStore<Tx>, maxMessages: number, order?: ReceiveOrder<Tx>) {
+  constructor(store: InboxStore<Tx>, maxMessages: number, options: { order?: ReceiveOrder<Tx>; takePlace?: TakePlace } = {}) {
     this.#store = store;
     this.#maxMessages = maxMessages;
-    this.#order = order;
+    this.#order = options.order;
+    this.#takePlace = options.takePlace;
   }
 
-  /** Resolves once the message's batch committed: see {@link GroupReceiveOutcome}. */
-  receive(entry: InboxEntry): Promise<GroupReceiveOutcome> {
+  /** Resolves once the message's batch committed: see {@link GroupReceipt}. */
+  receive(entry: InboxEntry): Promise<GroupReceipt> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ entry, resolve, reject });
       if (!this.#committing) void this.#drain();
@@ -81,15 +105,43 @@ export class GroupCommit<Tx> {
   }
 
   async #commit(batch: Waiting[]): Promise<void> {
+    this.#placeAll(batch);
     let results: GroupReceiveOutcome[];
     try {
       results = await this.#receiveCommitted(batch.map((w) => w.entry));
     } catch (error) {
-      if (batch.length === 1) return batch[0]!.reject(error);
-      await Promise.all(batch.map((w) => this.#receiveAlone(w.entry).then(w.resolve, w.reject)));
+      if (batch.length === 1) return this.#reject(batch[0]!, error);
+      await Promise.all(batch.map((w) => this.#receiveAlone(w.entry).then((outcome) => this.#resolve(w, outcome), (e: unknown) => this.#reject(w, e))));
       return;
     }
-    batch.forEach((w, i) => w.resolve(results[i]!));
+    batch.forEach((w, i) => this.#resolve(w, results[i]!));
+  }
+
+  /** Takes a place for each claimed entry, in order; one that gets none loses its claim and is written for the worker. */
+  #placeAll(batch: Waiting[]): void {
+    if (!this.#takePlace) return;
+    for (const w of batch) {
+      if (!w.entry.claim) continue;
+      w.place = this.#takePlace();
+      if (w.place) continue;
+      w.entry = { message: w.entry.message };
+      w.unplaced = true;
+    }
+  }
+
+  #resolve(w: Waiting, outcome: GroupReceiveOutcome): void {
+    if (w.unplaced && outcome === 'created') outcome = 'created-unclaimed';
+    // A row written unclaimed, or not written by this batch, has nothing to submit: its place is free at once.
+    if (w.place && outcome !== 'created') {
+      w.place();
+      w.place = undefined;
+    }
+    w.resolve(w.place ? { outcome, place: w.place } : { outcome });
+  }
+
+  #reject(w: Waiting, error: unknown): void {
+    w.place?.();
+    w.reject(error);
   }
 
   /** Receives one message of a failed batch again; a "duplicate" that carries its own claim was stored by that batch after all. */
