@@ -86,4 +86,41 @@ describe('inbox: a burst beyond the after-commit queue', () => {
     expect(handled.size).toBe(total);
     expect(claimedAtReceive).toBe(total);
   });
+
+  it('a receive answered as a duplicate, or failed with its batch, gives its place back: later receives still find room', async () => {
+    const base = createMemoryInboxStore();
+    let claimedAtReceive = 0;
+    const poison = (id: string) => id.startsWith('x');
+    const store: InboxStore<MemoryTransaction> = {
+      ...base,
+      receiveMany: async (tx, entries) => {
+        if (entries.some((e) => poison(e.message.id))) throw new Error('this batch fails');
+        claimedAtReceive += entries.filter((e) => e.claim).length;
+        return base.receiveMany!(tx, entries);
+      },
+      receive: async (tx, message, options) => {
+        if (poison(message.id)) throw new Error('this message fails');
+        claimedAtReceive += options?.claim ? 1 : 0;
+        return base.receive(tx, message, options);
+      },
+    };
+    const handled = new Set<string>();
+    const inbox = createInbox({ store, maxQueued: 3, concurrency: 1, pollIntervalMs: 3_600_000, retention: false }).on('t', (message) => {
+      handled.add(message.id);
+    });
+    const receive = (id: string) => inbox.receive({ id, source: 's', type: 't', payload: id, headers: {}, createdAt: new Date() });
+    await Promise.all(['a1', 'a2', 'a3'].map(receive));
+    await inbox.idle();
+    // Many more duplicates and failing receives than the queue has places: had any kept its place, nothing below would be claimed.
+    const duplicates = await Promise.all(Array.from({ length: 30 }, (_, i) => receive(`a${(i % 3) + 1}`)));
+    expect(duplicates.every((r) => r.status === 'duplicate')).toBe(true);
+    const failed = await Promise.allSettled(['b1', 'x1', 'b2'].map(receive)); // one batch that fails, then each received alone
+    expect(failed.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    await inbox.idle();
+    claimedAtReceive = 0;
+    await Promise.all(['c1', 'c2', 'c3'].map(receive));
+    await inbox.idle();
+    expect(claimedAtReceive).toBe(3);
+    expect([...handled].sort()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'c1', 'c2', 'c3']); // no worker runs here: every one was handled after commit
+  });
 });

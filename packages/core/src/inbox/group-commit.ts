@@ -7,9 +7,10 @@ export type ReceiveOrder<Tx> = (tx: Tx, entries: readonly InboxEntry[]) => Promi
  * What a group-committed receive did: `created` (stored, with its claim when
  * it had one), `duplicate`, or `created-unclaimed`: stored by a batch whose
  * COMMIT reported a failure although it went through (found when the message
- * was received again on its own), or stored unclaimed because an earlier
- * message of its ordering key is still unprocessed; its claim was given back
- * (or never taken), so the worker, not the after-commit path, runs its handler.
+ * was received again on its own), stored unclaimed because an earlier
+ * message of its ordering key is still unprocessed, or stored unclaimed
+ * because the after-commit queue had no place for it; its claim was given
+ * back (or never taken), so the worker, not the after-commit path, runs its handler.
  */
 export type GroupReceiveOutcome = 'created' | 'duplicate' | 'created-unclaimed';
 
