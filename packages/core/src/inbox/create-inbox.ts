@@ -465,9 +465,8 @@ export function createInbox<Tx>(options: InboxOptions<Tx>): Inbox<Tx> | Inbox<Tx
         throw new MessageboxError('unknown_type', `no handler is registered for message type "${message.type}"`);
       }
       const job: Job | undefined = handlers.has(message.type) ? { message, claim: { source: message.source, id: message.id, token: receiveToken(`${message.source}\u0000${message.id}`) }, attempts: 1, receivedAt: new Date(clock.now()) } : undefined;
-      // With the after-commit queue full, the row is written unclaimed and left to the worker (woken below): no release later.
-      // After commit: a place in the queue is held while the row is committed, so concurrent receives cannot all find room and overflow it together.
-      // Group commit takes it when the row's batch is written (receives waiting for their batch hold none), and writes the row unclaimed when there is none.
+      // After commit: a place in the queue is held while the row is committed, so concurrent receives cannot all find room and overflow it together;
+      // group commit takes it when the row's batch is written (receives waiting for their batch hold none). No place: the row is written unclaimed for the worker (woken below), no release later.
       let place = job !== undefined && mode === 'after-commit' && !groupCommit ? runner.reserve(1) : undefined;
       let preClaimed = job !== undefined && (mode === 'inline' || place !== undefined || groupCommit !== undefined);
       try {

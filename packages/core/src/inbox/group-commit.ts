@@ -130,14 +130,10 @@ export class GroupCommit<Tx> {
     }
   }
 
+  /** The caller gives a place back once its row was submitted, or at once when there is nothing to submit (a duplicate, a row written unclaimed). */
   #resolve(w: Waiting, outcome: GroupReceiveOutcome): void {
-    if (w.unplaced && outcome === 'created') outcome = 'created-unclaimed';
-    // A row written unclaimed, or not written by this batch, has nothing to submit: its place is free at once.
-    if (w.place && outcome !== 'created') {
-      w.place();
-      w.place = undefined;
-    }
-    w.resolve(w.place ? { outcome, place: w.place } : { outcome });
+    const answered = w.unplaced && outcome === 'created' ? 'created-unclaimed' : outcome;
+    w.resolve(w.place ? { outcome: answered, place: w.place } : { outcome: answered });
   }
 
   #reject(w: Waiting, error: unknown): void {
