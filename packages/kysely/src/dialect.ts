@@ -127,6 +127,16 @@ export interface MessageboxDialect {
   /** Atomically claims rows (lock, update, return them) in as few round trips as the database allows. */
   claim(db: AnyDb, statement: ClaimStatement): Promise<Record<string, unknown>[]>;
 
+  /**
+   * Optional: told of each update of several claimed rows by their keys (a
+   * batch's processed mark), after it ran in its transaction: how many keys
+   * it was given, how many rows it changed and how long it took. `db` is the
+   * store's own instance (not the transaction), for work of the dialect's
+   * own: Postgres refreshes the table's planner statistics when such an
+   * update was slow (see its `claimStatistics`).
+   */
+  observeKeyedUpdate?(db: AnyDb, table: string, update: { keys: number; rows: number; ms: number }): void;
+
   /** Runs a fenced update and returns the ids of the rows it changed. */
   updateReturningIds(db: AnyDb, update: UpdateReturningIds): Promise<string[]>;
 

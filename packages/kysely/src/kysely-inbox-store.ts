@@ -130,7 +130,9 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
       if (claims.length === 0) return [];
       const update = dialect.updateReturningKeys ?? updateKeysWithLockedSelect;
       const input = { groups: groupClaims(claims, shape.scope), set: processed() };
+      const started = performance.now();
       const marked = await update(tx as unknown as AnyDb, { ...markedOf(input), reuse: { statements, key: 'inbox.markProcessedMany', input, of: markedOf } });
+      dialect.observeKeyedUpdate?.(context.db, table, { keys: claims.length, rows: marked.length, ms: performance.now() - started });
       return marked.map((row) => ({ source: row.source as string, id: row.id as string }));
     },
 

@@ -34,8 +34,10 @@ export interface PostgresDialectOptions {
   /**
    * Refresh the planner's statistics of a table (`ANALYZE`, in the
    * background, at most once a minute) when a claim on it came back full and
-   * slow, the sign of a plan that sorts the whole backlog because the table
-   * was never analyzed or a burst outran autovacuum. Default on
+   * slow, or a batch's processed mark of several inbox rows was slow: the
+   * sign of a plan that sorts the whole backlog, or walks every row of the
+   * sender, because the table was never analyzed or a burst outran
+   * autovacuum. Default on
    * (`{ slowClaimMs: 10, minIntervalMs: 60_000 }`); `false` leaves statistics
    * to autovacuum.
    */
@@ -53,6 +55,7 @@ export interface PostgresDialectOptions {
 export function createPostgresDialect(options: PostgresDialectOptions = {}): MessageboxDialect {
   const listen = options.listen;
   const named = options.namedStatements;
+  const statistics = options.claimStatistics === false ? undefined : claimStatisticsKeeper(options.claimStatistics);
   /** Tells the pool's registry about a hot statement text, so it runs named. */
   const announce = named && ((statement: { sql: string; key: string; parameters: number }) => named.add(statement));
   const dialect: MessageboxDialect = {
@@ -65,7 +68,8 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Mes
     operationsIndexes: postgresOperationsIndexes,
     destinationStatesTable: postgresDestinationStatesTable,
     keyOrderMigration: postgresKeyOrderMigration,
-    claim: postgresClaim(options.claimStatistics === false ? undefined : claimStatisticsKeeper(options.claimStatistics)),
+    claim: postgresClaim(statistics),
+    ...(statistics ? { observeKeyedUpdate: (db: AnyDb, table: string, update: { keys: number; rows: number; ms: number }) => statistics.observeKeyedUpdate(db, table, update) } : {}),
     updateReturningIds: updateWithReturning,
     updateReturningKeys: updateKeysWithReturning,
     insertIfAbsent: insertOnConflictDoNothing,

@@ -58,6 +58,25 @@ describe.runIf(reachable)('postgres: a slow full claim refreshes the planner sta
     expect(claimed).toHaveLength(50);
     await waitForAnalyze(storage.db, 'stats_inbox');
   });
+
+  it('so is a batch\'s processed mark of several inbox rows (its plan walks every row of the sender without statistics); the mark commits as usual', { timeout: 60_000 }, async () => {
+    const marks = createPostgresStorage({ connectionString: database.url, tablePrefix: 'marks_', claimStatistics: { slowClaimMs: 0 } });
+    try {
+      await marks.migrate();
+      await marks.inbox.transaction((tx) => marks.inbox.receiveMany!(tx, messages(10).map((message) => ({ message }))));
+      const claimed = await marks.inbox.claimDue({ limit: 50, token: 'm', leaseMs: 60_000 }); // not full: this claim analyzes nothing
+      expect(claimed).toHaveLength(10);
+      await sql`select 1`.execute(marks.db);
+      expect(await lastAnalyze(marks.db, 'marks_inbox')).toBeNull();
+      const keys = claimed.map((row) => ({ source: row.source, id: row.id, token: 'm' }));
+      const marked = await marks.inbox.transaction((tx) => marks.inbox.markProcessedMany!(tx, keys));
+      expect(marked).toHaveLength(10);
+      await waitForAnalyze(marks.db, 'marks_inbox');
+      expect(await marks.inbox.stats()).toMatchObject({ received: 0, processed: 10 });
+    } finally {
+      await marks.destroy();
+    }
+  });
 });
 
 describe.runIf(reachable)('postgres: the claim statistics keeper', () => {
@@ -83,6 +102,18 @@ describe.runIf(reachable)('postgres: the claim statistics keeper', () => {
     keeper.observe(db, 'kept', { rows: 100, limit: 100, ms: 25 });
     await sql`select 1`.execute(db);
     expect(await lastAnalyze(db, 'kept')).toEqual(at);
+  });
+
+  it('takes a keyed mark of several rows that changed them all and was slow as the same sign; a mark of one key never', { timeout: 60_000 }, async () => {
+    await sql`create table marked (n int)`.execute(db);
+    const keeper = claimStatisticsKeeper({ slowClaimMs: 20, minIntervalMs: 60_000 });
+    keeper.observeKeyedUpdate(db, 'marked', { keys: 1, rows: 1, ms: 500 }); // one key: looked up by the whole primary key, whatever the statistics
+    keeper.observeKeyedUpdate(db, 'marked', { keys: 100, rows: 99, ms: 500 }); // a row was not changed (no longer its claim)
+    keeper.observeKeyedUpdate(db, 'marked', { keys: 100, rows: 100, ms: 5 }); // fast
+    await sql`select 1`.execute(db);
+    expect(await lastAnalyze(db, 'marked')).toBeNull();
+    keeper.observeKeyedUpdate(db, 'marked', { keys: 100, rows: 100, ms: 25 });
+    await waitForAnalyze(db, 'marked');
   });
 
   it('is shared between processes: skipped while another holds the table\'s lock, and when anyone analyzed within the interval', { timeout: 60_000 }, async () => {
