@@ -128,8 +128,8 @@ export interface MessageboxDialect {
   claim(db: AnyDb, statement: ClaimStatement): Promise<Record<string, unknown>[]>;
 
   /**
-   * Optional: told of each update of several claimed rows by their keys (a
-   * batch's processed mark), after it ran in its transaction: how many keys
+   * Optional: told of each update of claimed rows by their keys (the
+   * outbox's sent mark, an inbox batch's processed mark), after it ran: how many keys
    * it was given, how many rows it changed and how long it took. `db` is the
    * store's own instance (not the transaction), for work of the dialect's
    * own: Postgres refreshes the table's planner statistics when such an

@@ -145,7 +145,10 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
     async markSent(claims: readonly Claim[]) {
       if (claims.length === 0) return [];
       const input = { groups: groupClaims(claims), set: { status: 'sent', sent_at: time.now(), lease_until: null, claim_token: null } };
-      return dialect.updateReturningIds(db, { ...sentOf(input), reuse: { statements, key: 'outbox.markSent', input, of: sentOf } });
+      const started = performance.now();
+      const sent = await dialect.updateReturningIds(db, { ...sentOf(input), reuse: { statements, key: 'outbox.markSent', input, of: sentOf } });
+      dialect.observeKeyedUpdate?.(db, table, { keys: claims.length, rows: sent.length, ms: performance.now() - started });
+      return sent;
     },
 
     async stats() {

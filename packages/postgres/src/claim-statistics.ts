@@ -7,7 +7,7 @@ import { sql } from 'kysely';
  * {@link claimStatisticsKeeper}). `false` turns it off.
  */
 export interface ClaimStatisticsOptions {
-  /** A claim that returned a full batch, or a processed mark of several rows that changed them all, and took at least this long runs `ANALYZE` on its table. Default 10 ms (a claim the index answers takes 1–3 ms at any backlog, a mark of 100 rows by key 1–2 ms). */
+  /** A claim that returned a full batch, or a mark of several claimed rows (sent, processed) that changed them all, and took at least this long runs `ANALYZE` on its table. Default 10 ms (a claim the index answers takes 1–3 ms at any backlog, a mark of 100 rows by key 1–2 ms). */
   slowClaimMs?: number;
   /** At most one `ANALYZE` per table in this interval, across every process on the database (a table analyzed in it, by anyone, is left alone). Default 60,000 ms. */
   minIntervalMs?: number;
@@ -47,7 +47,8 @@ const DEFAULTS = { slowClaimMs: 10, minIntervalMs: 60_000 };
  * and a batched drain whose receiver database CPU per message grew 3.5× from
  * 20,000 to 200,000 messages. A mark of several keys that changed them all
  * and was slow is taken as that sign too (a single key is always looked up
- * by both columns). Its failure
+ * by both columns); so is the outbox's sent mark, which without statistics
+ * reads the due index over the whole backlog. Its failure
  * (e.g. a role that does not own the table: Postgres skips it with a
  * warning) changes nothing but the plan, so it is ignored.
  */

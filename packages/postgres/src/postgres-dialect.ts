@@ -34,10 +34,10 @@ export interface PostgresDialectOptions {
   /**
    * Refresh the planner's statistics of a table (`ANALYZE`, in the
    * background, at most once a minute) when a claim on it came back full and
-   * slow, or a batch's processed mark of several inbox rows was slow: the
-   * sign of a plan that sorts the whole backlog, or walks every row of the
-   * sender, because the table was never analyzed or a burst outran
-   * autovacuum. Default on
+   * slow, or a mark of several claimed rows by key (the outbox's sent mark,
+   * an inbox batch's processed mark) was slow: the sign of a plan that
+   * sorts or walks the whole backlog, or every row of the sender, because
+   * the table was never analyzed or a burst outran autovacuum. Default on
    * (`{ slowClaimMs: 10, minIntervalMs: 60_000 }`); `false` leaves statistics
    * to autovacuum.
    */

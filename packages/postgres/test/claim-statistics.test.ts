@@ -59,6 +59,23 @@ describe.runIf(reachable)('postgres: a slow full claim refreshes the planner sta
     await waitForAnalyze(storage.db, 'stats_inbox');
   });
 
+  it('so is the outbox\'s sent mark of several rows (without statistics it reads the due index over the whole backlog)', { timeout: 60_000 }, async () => {
+    const sent = createPostgresStorage({ connectionString: database.url, tablePrefix: 'sent_', claimStatistics: { slowClaimMs: 0 } });
+    try {
+      await sent.migrate();
+      await sent.outbox.transaction((tx) => sent.outbox.add(tx, messages(10)));
+      const claimed = await sent.outbox.claimDue({ limit: 50, token: 's', leaseMs: 60_000 }); // not full: this claim analyzes nothing
+      expect(claimed).toHaveLength(10);
+      await sql`select 1`.execute(sent.db);
+      expect(await lastAnalyze(sent.db, 'sent_outbox')).toBeNull();
+      expect(await sent.outbox.markSent(claimed.map((row) => ({ id: row.id, token: 's' })))).toHaveLength(10);
+      await waitForAnalyze(sent.db, 'sent_outbox');
+      expect(await sent.outbox.stats()).toMatchObject({ pending: 0, sent: 10 });
+    } finally {
+      await sent.destroy();
+    }
+  });
+
   it('so is a batch\'s processed mark of several inbox rows (its plan walks every row of the sender without statistics); the mark commits as usual', { timeout: 60_000 }, async () => {
     const marks = createPostgresStorage({ connectionString: database.url, tablePrefix: 'marks_', claimStatistics: { slowClaimMs: 0 } });
     try {
