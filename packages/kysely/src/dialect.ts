@@ -63,6 +63,15 @@ export interface UpdateReturningKeys extends Omit<UpdateReturningIds, 'reuse'> {
   keyIn(rows: readonly Record<string, unknown>[]): (eb: ExpressionBuilder<any, any>) => Expression<SqlBool>;
 }
 
+/** What {@link MessageboxDialect.observeKeyedUpdate} is told of one keyed update of claimed rows. */
+export interface KeyedUpdateTiming {
+  /** Keys it was given. */
+  keys: number;
+  /** Rows it changed. */
+  rows: number;
+  ms: number;
+}
+
 /** A multi-row insert-if-absent: `rows` have distinct keys (`key` columns), in key order. */
 export interface InsertManyIfAbsent {
   table: string;
@@ -135,7 +144,7 @@ export interface MessageboxDialect {
    * own: Postgres refreshes the table's planner statistics when such an
    * update was slow (see its `claimStatistics`).
    */
-  observeKeyedUpdate?(db: AnyDb, table: string, update: { keys: number; rows: number; ms: number }): void;
+  observeKeyedUpdate?(db: AnyDb, table: string, update: KeyedUpdateTiming): void;
 
   /** Runs a fenced update and returns the ids of the rows it changed. */
   updateReturningIds(db: AnyDb, update: UpdateReturningIds): Promise<string[]>;

@@ -1,4 +1,4 @@
-export type { AnyDb, AnySelect, AnyTx, AtCommit, ClaimStatement, OutboxInsertOptions, InsertManyIfAbsent, MessageboxDialect, UpdateReturningIds, UpdateReturningKeys } from './dialect.js';
+export type { AnyDb, AnySelect, AnyTx, AtCommit, ClaimStatement, OutboxInsertOptions, InsertManyIfAbsent, KeyedUpdateTiming, MessageboxDialect, UpdateReturningIds, UpdateReturningKeys } from './dialect.js';
 export { insertManyOnConflictDoNothing, insertOnConflictDoNothing, updateKeysWithLockedSelect, updateKeysWithReturning, updateWithLockedSelect, updateWithReturning } from './shared-statements.js';
 export { committedTransaction } from './committed-transaction.js';
 export { compileRequest, executeRequest, executeText, StatementCache, type Reuse, type StatementCacheOptions } from './compiled-statements.js';

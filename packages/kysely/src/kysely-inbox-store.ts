@@ -5,7 +5,7 @@ import { committedTransaction, dialectBegin } from './committed-transaction.js';
 import type { AnyDb, InsertManyIfAbsent, UpdateReturningKeys } from './dialect.js';
 import { byWaitingOrder, messageColumns, toClaimedInbox, toInboxRecord } from './records.js';
 import type { InboxRow } from './schema.js';
-import { chunks, createStoreContext, type KyselyStoreOptions } from './store-context.js';
+import { chunks, createStoreContext, observedKeyedUpdate, type KyselyStoreOptions } from './store-context.js';
 import { groupClaims, keysIn, ownedByGroups, type ClaimGroup } from './filters.js';
 import { updateKeysWithLockedSelect } from './shared-statements.js';
 import { claimRows, countByStatus, getRecord, sharedStoreMembers, updateClaimed, type TableShape } from './shared-operations.js';
@@ -130,9 +130,9 @@ export function createKyselyInboxStore<DB>(options: KyselyStoreOptions<DB>): Inb
       if (claims.length === 0) return [];
       const update = dialect.updateReturningKeys ?? updateKeysWithLockedSelect;
       const input = { groups: groupClaims(claims, shape.scope), set: processed() };
-      const started = performance.now();
-      const marked = await update(tx as unknown as AnyDb, { ...markedOf(input), reuse: { statements, key: 'inbox.markProcessedMany', input, of: markedOf } });
-      dialect.observeKeyedUpdate?.(context.db, table, { keys: claims.length, rows: marked.length, ms: performance.now() - started });
+      const marked = await observedKeyedUpdate(context, table, claims.length, () =>
+        update(tx as unknown as AnyDb, { ...markedOf(input), reuse: { statements, key: 'inbox.markProcessedMany', input, of: markedOf } }),
+      );
       return marked.map((row) => ({ source: row.source as string, id: row.id as string }));
     },
 

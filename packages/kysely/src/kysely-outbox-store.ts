@@ -6,7 +6,7 @@ import type { AnyDb, AtCommit, UpdateReturningIds } from './dialect.js';
 import { groupClaims, ownedByGroups, type ClaimGroup } from './filters.js';
 import { byWaitingOrder, messageColumns, toClaimedOutbox, toOutboxRecord } from './records.js';
 import type { OutboxRow } from './schema.js';
-import { chunks, createStoreContext, type KyselyStoreOptions } from './store-context.js';
+import { chunks, createStoreContext, observedKeyedUpdate, type KyselyStoreOptions } from './store-context.js';
 import { claimRows, countByStatus, sharedStoreMembers, type TableShape } from './shared-operations.js';
 import { destinationStateMembers } from './destination-states.js';
 import { assertKeysStorable, blockedKeyRows, ORDER_KEY } from './key-order.js';
@@ -145,10 +145,7 @@ export function createKyselyOutboxStore<DB>(options: KyselyStoreOptions<DB>): Ou
     async markSent(claims: readonly Claim[]) {
       if (claims.length === 0) return [];
       const input = { groups: groupClaims(claims), set: { status: 'sent', sent_at: time.now(), lease_until: null, claim_token: null } };
-      const started = performance.now();
-      const sent = await dialect.updateReturningIds(db, { ...sentOf(input), reuse: { statements, key: 'outbox.markSent', input, of: sentOf } });
-      dialect.observeKeyedUpdate?.(db, table, { keys: claims.length, rows: sent.length, ms: performance.now() - started });
-      return sent;
+      return observedKeyedUpdate(context, table, claims.length, () => dialect.updateReturningIds(db, { ...sentOf(input), reuse: { statements, key: 'outbox.markSent', input, of: sentOf } }));
     },
 
     async stats() {

@@ -34,6 +34,16 @@ export function createStoreContext<DB>(options: KyselyStoreOptions<DB>): StoreCo
   };
 }
 
+/** Runs a keyed update of `keys` claimed rows of `table` and tells the dialect how it went (see `MessageboxDialect.observeKeyedUpdate`); untimed when the dialect does not ask. */
+export async function observedKeyedUpdate<R>(context: StoreContext, table: string, keys: number, update: () => Promise<R[]>): Promise<R[]> {
+  const observe = context.dialect.observeKeyedUpdate;
+  if (!observe) return update();
+  const started = performance.now();
+  const rows = await update();
+  observe.call(context.dialect, context.db, table, { keys, rows: rows.length, ms: performance.now() - started });
+  return rows;
+}
+
 /** Splits `items` into chunks of at most `size`. */
 export function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];

@@ -1,5 +1,5 @@
 import { MessageboxError } from '@messagebox/core';
-import type { AnyDb } from '@messagebox/kysely';
+import type { AnyDb, KeyedUpdateTiming } from '@messagebox/kysely';
 import { sql } from 'kysely';
 
 /**
@@ -17,7 +17,7 @@ export interface ClaimStatisticsOptions {
 export interface ClaimStatisticsKeeper {
   observe(db: AnyDb, table: string, claim: { rows: number; limit: number; ms: number }): void;
   /** `db` is the store's own instance (the `ANALYZE` runs on it, outside the mark's transaction). */
-  observeKeyedUpdate(db: AnyDb, table: string, update: { keys: number; rows: number; ms: number }): void;
+  observeKeyedUpdate(db: AnyDb, table: string, update: KeyedUpdateTiming): void;
 }
 
 const DEFAULTS = { slowClaimMs: 10, minIntervalMs: 60_000 };

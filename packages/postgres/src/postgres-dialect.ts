@@ -69,7 +69,7 @@ export function createPostgresDialect(options: PostgresDialectOptions = {}): Mes
     destinationStatesTable: postgresDestinationStatesTable,
     keyOrderMigration: postgresKeyOrderMigration,
     claim: postgresClaim(statistics),
-    ...(statistics ? { observeKeyedUpdate: (db: AnyDb, table: string, update: { keys: number; rows: number; ms: number }) => statistics.observeKeyedUpdate(db, table, update) } : {}),
+    ...(statistics ? { observeKeyedUpdate: statistics.observeKeyedUpdate } : {}),
     updateReturningIds: updateWithReturning,
     updateReturningKeys: updateKeysWithReturning,
     insertIfAbsent: insertOnConflictDoNothing,
